@@ -1,0 +1,82 @@
+"""Typed records the notes parse into. Plain frozen dataclasses: cheap to build
+by the thousand, and FastAPI serialises them as they are."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+
+@dataclass(frozen=True, slots=True)
+class Diagnostic:
+    """Something odd in a notes file, pointing at the line that caused it."""
+
+    file: str
+    line: int
+    level: Literal["error", "warning"]
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.file}:{self.line}: {self.level}: {self.message}"
+
+
+@dataclass(frozen=True, slots=True)
+class RatingLevel:
+    value: int
+    label: str
+
+
+@dataclass(frozen=True, slots=True)
+class RatingScale:
+    """The file's own legend (`- 5分：值得反复阅读的论文…`), highest first."""
+
+    levels: tuple[RatingLevel, ...] = ()
+
+    def label(self, value: int | None) -> str | None:
+        return next((lv.label for lv in self.levels if lv.value == value), None)
+
+    @property
+    def values(self) -> tuple[int, ...]:
+        return tuple(lv.value for lv in self.levels)
+
+
+@dataclass(frozen=True, slots=True)
+class Category:
+    slug: str
+    title: str
+    path: tuple[str, ...]  # titles from the top heading down to this one
+    parent: str | None  # slug of the parent category
+    description: str  # the blockquote right under the heading, as text
+    file: str
+    line: int
+    depth: int
+
+
+@dataclass(frozen=True, slots=True)
+class Paper:
+    slug: str
+    title: str
+    url: str
+    venue: str | None
+    year: int | None
+    status: str | None  # oral, spotlight, under review...
+    rating: int | None
+    category: str | None  # category slug
+    category_path: tuple[str, ...]
+    insights: tuple[str, ...]  # each insight as plain text, for listing and search
+    notes_html: str  # the whole note, rendered and sanitised
+    file: str
+    line: int
+    order: int  # position in file order across all notes files
+    arxiv_id: str | None = None
+    venue_raw: str | None = None
+    shares_notes_with: tuple[str, ...] = ()
+    mentions: tuple[str, ...] = field(default=())  # slugs of papers the note names
+
+    @property
+    def first_insight(self) -> str | None:
+        return self.insights[0] if self.insights else None
+
+    @property
+    def source(self) -> str:
+        return f"{self.file}:{self.line}"

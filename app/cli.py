@@ -1,0 +1,75 @@
+"""Command line: ``python -m app serve | notes check [DIR] | demo list | demo run METHOD``."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from app.settings import get_settings
+
+
+def _serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    settings = get_settings()
+    uvicorn.run(
+        "app.main:create_app",
+        factory=True,
+        host=args.host or settings.host,
+        port=args.port or settings.port,
+        log_level=settings.log_level,
+    )
+    return 0
+
+
+def _notes_check(args: argparse.Namespace) -> int:
+    from app.catalog.parser import parse_notes_dir
+
+    notes_dir = Path(args.dir) if args.dir else get_settings().notes_dir
+    if not notes_dir.is_dir():
+        print(f"error: {notes_dir} is not a folder", file=sys.stderr)
+        return 2
+    catalog = parse_notes_dir(notes_dir)
+    for diagnostic in catalog.diagnostics:
+        print(diagnostic, file=sys.stderr)
+    errors = sum(d.level == "error" for d in catalog.diagnostics)
+    warnings = len(catalog.diagnostics) - errors
+    print(
+        f"{len(catalog.papers)} papers in {len(catalog.categories)} categories, "
+        f"{errors} errors, {warnings} warnings"
+    )
+    return 1 if errors else 0
+
+
+def _demo(args: argparse.Namespace) -> int:
+    # Imported here: only the demo commands pay for torch.
+    from app.distill import console
+
+    return console.main(args.demo_args)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m app")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    serve = sub.add_parser("serve", help="serve the web app")
+    serve.add_argument("--host")
+    serve.add_argument("--port", type=int)
+    serve.set_defaults(func=_serve)
+
+    notes = sub.add_parser("notes", help="work with the notes")
+    notes_sub = notes.add_subparsers(dest="notes_command", required=True)
+    check = notes_sub.add_parser("check", help="parse notes and print diagnostics")
+    check.add_argument("dir", nargs="?", help="notes folder (default: NOTES_DIR)")
+    check.set_defaults(func=_notes_check)
+
+    demo = sub.add_parser("demo", help="list or run distillation demos", add_help=False)
+    demo.add_argument("demo_args", nargs=argparse.REMAINDER)
+    demo.set_defaults(func=_demo)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    return args.func(args)

@@ -1,0 +1,42 @@
+"""The application factory: one place that wires settings, catalog, runs and routes."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
+
+from app import PROJECT_ROOT
+from app.catalog.store import CatalogStore
+from app.settings import Settings, get_settings
+from app.web import api, errors, pages, security
+
+log = logging.getLogger(__name__)
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or get_settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        store = CatalogStore(settings.notes_dir, poll_interval=settings.notes_poll_interval)
+        for diagnostic in store.get().diagnostics:
+            log.warning("%s", diagnostic)
+        app.state.catalog = store
+        yield
+
+    app = FastAPI(
+        title="知识蒸馏论文笔记",
+        summary="Reading notes on knowledge distillation, with live demos.",
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    security.install(app)
+    errors.install(app)
+    app.mount("/static", StaticFiles(directory=PROJECT_ROOT / "static"), name="static")
+    app.include_router(api.router)
+    app.include_router(pages.router)
+    return app
