@@ -29,6 +29,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         yield
 
     app = FastAPI(
+        docs_url=None,  # served by app.web.pages from the installed swagger-ui bundle
+        redoc_url=None,
         title="知识蒸馏论文笔记",
         summary="Reading notes on knowledge distillation, with live demos.",
         lifespan=lifespan,

@@ -1,0 +1,1 @@
+"""Notes -> typed records (papers, categories, rating scale), queries, reload on change."""

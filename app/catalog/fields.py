@@ -1,0 +1,84 @@
+"""Reading the small fields inside a paper line: venue, year, arXiv id, rating,
+slug. These work on one short string each; the structure of the notes comes from
+markdown-it's token stream in parser.py, never from regular expressions."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import unicodedata
+from dataclasses import dataclass
+from urllib.parse import urlparse
+
+_ARXIV_PATH = re.compile(r"^/(?:abs|pdf|html)/(\d{4}\.\d{4,5})(?:v\d+)?(?:\.pdf)?/?$")
+# Venue text as the notes write it: `CVPR2020`, `CVPR2020_oral`, `ICLR2021 under review`,
+# `NeurIPS 2020`, `arXiv2019`, `TPAMI`.
+_VENUE = re.compile(
+    r"^(?P<venue>[A-Za-z][A-Za-z&.\-]*(?:\s+[A-Za-z][A-Za-z&.\-]*)*)?"
+    r"\s*'?(?P<year>(?:19|20)\d{2})?"
+    r"(?:[\s_\-,]+(?P<status>[A-Za-z][\w\s\-]*))?$"
+)
+_RATING = re.compile(r"^(?P<value>\d+(?:\.\d+)?)\s*(?:分|/\s*(?P<scale>\d+))$")
+_LEGEND = re.compile(r"^(?P<value>\d+)\s*分\s*[:：]\s*(?P<label>.+)$")
+
+
+@dataclass(frozen=True, slots=True)
+class Venue:
+    venue: str | None
+    year: int | None
+    status: str | None
+
+
+def arxiv_id(url: str) -> str | None:
+    """`https://arxiv.org/abs/1503.02531v2` -> `1503.02531` (new-style ids only)."""
+    parsed = urlparse(url)
+    if not parsed.netloc.lower().endswith("arxiv.org"):
+        return None
+    match = _ARXIV_PATH.match(parsed.path)
+    return match.group(1) if match else None
+
+
+def arxiv_year(identifier: str) -> int:
+    """New-style arXiv ids start with YYMM of submission."""
+    return 2000 + int(identifier[:2])
+
+
+def parse_venue(text: str) -> Venue | None:
+    """Split `CVPR2020_oral` into venue, year and status; None if unreadable."""
+    text = text.strip()
+    match = _VENUE.match(text)
+    if not text or not match or not (match["venue"] or match["year"]):
+        return None
+    status = match["status"]
+    return Venue(
+        venue=match["venue"],
+        year=int(match["year"]) if match["year"] else None,
+        status=" ".join(status.replace("_", " ").split()) if status else None,
+    )
+
+
+def parse_rating(text: str) -> float | None:
+    """`5分`, `5 分`, `5/5` -> 5. None when the text is not a rating at all."""
+    match = _RATING.match(text.strip())
+    if not match:
+        return None
+    if match["scale"] and match["scale"] != "5":
+        return None
+    return float(match["value"])
+
+
+def parse_legend_item(text: str) -> tuple[int, str] | None:
+    """`5分：值得反复阅读的论文` -> (5, '值得反复阅读的论文')."""
+    match = _LEGEND.match(text.strip())
+    return (int(match["value"]), match["label"].strip()) if match else None
+
+
+def slugify(text: str, *, fallback_prefix: str = "p", max_length: int = 80) -> str:
+    """A deterministic ASCII slug; text with no ASCII letters gets a short hash."""
+    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
+    slug = re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-")
+    if len(slug) > max_length:  # cut at a word boundary, not mid-word
+        slug = slug[: max_length + 1].rsplit("-", 1)[0]
+    if slug:
+        return slug
+    return f"{fallback_prefix}-" + hashlib.sha1(text.strip().encode()).hexdigest()[:10]

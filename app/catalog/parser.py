@@ -1,0 +1,305 @@
+"""Notes files -> records, walking markdown-it's syntax tree and its source line map.
+
+The notes are read as the author writes them: headings are categories, a list item
+that starts with a link is a paper, its nested list is the note (a `5分` item sets
+the rating, every other item is an insight). Papers listed back to back with no note
+of their own share the next note block.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import nh3
+from markdown_it import MarkdownIt
+from markdown_it.tree import SyntaxTreeNode
+
+from app.catalog import fields
+from app.catalog.catalog import Catalog, build_catalog
+from app.catalog.models import Diagnostic, RatingLevel, RatingScale
+
+# Raw HTML is allowed through markdown-it and then sanitised by nh3, so notes may
+# use <sup> or <br> while <script> and on* handlers never reach a page.
+_MD = MarkdownIt("commonmark", {"html": True})
+_SAFE_SCHEMES = {"http", "https", "mailto"}
+_LISTS = ("bullet_list", "ordered_list")
+
+
+def sanitize(html: str) -> str:
+    return nh3.clean(html, url_schemes=_SAFE_SCHEMES, link_rel="noopener noreferrer")
+
+
+def render_markdown(text: str) -> str:
+    """Markdown to sanitised HTML (category descriptions, free text)."""
+    return sanitize(_MD.render(text))
+
+
+@dataclass
+class Note:
+    """One note block, possibly shared by several papers."""
+
+    rating: int | None = None
+    insights: list[str] = field(default_factory=list)
+    html: str = ""
+    line: int | None = None
+
+
+@dataclass
+class DraftCategory:
+    """A heading as found in the file; slugs are settled across files later."""
+
+    title: str
+    path: tuple[str, ...]
+    depth: int
+    file: str
+    line: int
+    description: str = ""
+
+
+@dataclass
+class DraftPaper:
+    """A paper as found in the file, before slugs and duplicates are settled."""
+
+    title: str
+    url: str
+    venue_text: str | None
+    file: str
+    line: int
+    category: DraftCategory | None
+    note: Note = field(default_factory=Note)
+    group: list[DraftPaper] = field(default_factory=list)
+
+
+@dataclass
+class ParseResult:
+    papers: list[DraftPaper] = field(default_factory=list)
+    categories: list[DraftCategory] = field(default_factory=list)
+    diagnostics: list[Diagnostic] = field(default_factory=list)
+    legend: list[tuple[RatingLevel, int]] = field(default_factory=list)  # (level, line)
+    legend_file: str | None = None
+
+
+def plain_text(node: SyntaxTreeNode) -> str:
+    """The visible text of an inline node or a subtree, markup dropped."""
+    parts: list[str] = []
+    for token in node.to_tokens():
+        for leaf in token.children or (token,):
+            if leaf.type in ("text", "code_inline"):
+                parts.append(leaf.content)
+            elif leaf.type in ("softbreak", "hardbreak"):
+                parts.append(" ")
+        if token.type == "paragraph_close":
+            parts.append(" ")
+    return " ".join("".join(parts).split())
+
+
+def _first_line(node: SyntaxTreeNode) -> int:
+    return (node.map[0] if node.map else 0) + 1
+
+
+def _head_inline(item: SyntaxTreeNode) -> SyntaxTreeNode | None:
+    """The inline content of a list item's first paragraph."""
+    if item.children and item.children[0].type == "paragraph":
+        return item.children[0].children[0]
+    return None
+
+
+def _paper_link(inline: SyntaxTreeNode) -> tuple[str, str, str] | None:
+    """(url, title, text after the link) when the item starts with a non-anchor link."""
+    children = [c for c in inline.children if not (c.type == "text" and not c.content.strip())]
+    if not children or children[0].type != "link":
+        return None
+    link = children[0]
+    href = str(link.attrs.get("href", ""))
+    if not href or href.startswith("#"):
+        return None
+    rest = "".join(c.content for c in children[1:] if c.type == "text")
+    return href, plain_text(_as_inline(link)), rest.strip()
+
+
+def _as_inline(node: SyntaxTreeNode) -> SyntaxTreeNode:
+    """Wrap a subtree so plain_text can read it like an inline node."""
+    wrapper = SyntaxTreeNode(create_root=True)
+    wrapper.children = [node]
+    return wrapper
+
+
+def _venue_text(rest: str) -> str | None:
+    """`(CVPR2020_oral)` -> `CVPR2020_oral`; the first parenthesised group wins."""
+    for open_, close in (("(", ")"), ("（", "）")):
+        start = rest.find(open_)
+        end = rest.find(close, start + 1)
+        if start != -1 and end != -1:
+            return rest[start + 1 : end].strip() or None
+    return rest or None
+
+
+class FileParser:
+    """Parses one notes file into drafts; cross-file work happens in build_catalog."""
+
+    def __init__(self, text: str, file: str, result: ParseResult):
+        self.file = file
+        self.result = result
+        self.stack: list[DraftCategory] = []
+        self.tree = SyntaxTreeNode(_MD.parse(text))
+
+    def diagnose(self, line: int, level: str, message: str) -> None:
+        self.result.diagnostics.append(Diagnostic(self.file, line, level, message))  # type: ignore[arg-type]
+
+    def parse(self) -> None:
+        previous: SyntaxTreeNode | None = None
+        for node in self.tree.children:
+            if node.type == "heading":
+                self._enter_heading(node)
+            elif node.type == "blockquote" and previous is not None and previous.type == "heading":
+                self._describe_category(node)
+            elif node.type in _LISTS and not self._read_legend(node):
+                self._scan_list(node)
+            previous = node
+
+    # -- categories -------------------------------------------------------------------
+
+    def _enter_heading(self, node: SyntaxTreeNode) -> None:
+        depth = int(node.tag[1])
+        while self.stack and self.stack[-1].depth >= depth:
+            self.stack.pop()
+        title = plain_text(node.children[0]) or "(untitled)"
+        parent = self.stack[-1] if self.stack else None
+        path = (*parent.path, title) if parent else (title,)
+        category = DraftCategory(title, path, depth, self.file, _first_line(node))
+        self.result.categories.append(category)
+        self.stack.append(category)
+
+    def _describe_category(self, node: SyntaxTreeNode) -> None:
+        self.stack[-1].description = plain_text(node)
+
+    # -- rating legend ----------------------------------------------------------------
+
+    def _read_legend(self, node: SyntaxTreeNode) -> bool:
+        """A list whose every item reads `N分：label` is the rating legend."""
+        entries = []
+        for item in node.children:
+            inline = _head_inline(item)
+            parsed = fields.parse_legend_item(plain_text(inline)) if inline else None
+            if parsed is None:
+                return False
+            entries.append((RatingLevel(*parsed), _first_line(item)))
+        if len(entries) < 2:
+            return False
+        if not self.result.legend:
+            self.result.legend, self.result.legend_file = entries, self.file
+        elif [lv for lv, _ in entries] != [lv for lv, _ in self.result.legend]:
+            self.diagnose(
+                entries[0][1],
+                "warning",
+                f"a second, different rating legend; the one in {self.result.legend_file} is used",
+            )
+        return True
+
+    # -- papers -----------------------------------------------------------------------
+
+    def _scan_list(self, node: SyntaxTreeNode) -> None:
+        waiting: list[DraftPaper] = []  # papers with no note yet: they share the next one
+        for item in node.children:
+            inline = _head_inline(item)
+            link = _paper_link(inline) if inline else None
+            if link is None:
+                waiting = []
+                for child in item.children[1:]:
+                    if child.type in _LISTS:
+                        self._scan_list(child)
+                continue
+            paper = self._draft(item, *link)
+            note_nodes = item.children[1:]
+            if note_nodes:
+                self._attach_note([*waiting, paper], note_nodes)
+                waiting = []
+            else:
+                waiting.append(paper)
+
+    def _draft(self, item: SyntaxTreeNode, url: str, title: str, rest: str) -> DraftPaper:
+        line = _first_line(item)
+        if not title:
+            self.diagnose(line, "warning", "paper link has no title text; using its URL")
+        paper = DraftPaper(
+            title=title or url,
+            url=url,
+            venue_text=_venue_text(rest),
+            file=self.file,
+            line=line,
+            category=self.stack[-1] if self.stack else None,
+        )
+        self.result.papers.append(paper)
+        return paper
+
+    def _attach_note(self, group: list[DraftPaper], nodes: Iterable[SyntaxTreeNode]) -> None:
+        note = Note()
+        kept: list[SyntaxTreeNode] = []
+        for node in nodes:
+            note.line = note.line or _first_line(node)
+            if node.type not in _LISTS:
+                kept.append(node)
+                continue
+            kept_items = [item for item in node.children if not self._take_rating(item, note)]
+            note.insights += [plain_text(item) for item in kept_items]
+            kept.append(_with_children(node, kept_items))
+        tokens = [token for node in kept for token in node.to_tokens()]
+        note.html = sanitize(_MD.renderer.render(tokens, _MD.options, {}))
+        for paper in group:
+            paper.note = note
+            paper.group = group
+
+    def _take_rating(self, item: SyntaxTreeNode, note: Note) -> bool:
+        """If the item is only a rating, record it on the note and return True."""
+        inline = _head_inline(item)
+        if inline is None or len(item.children) > 1:
+            return False
+        value = fields.parse_rating(plain_text(inline))
+        if value is None:
+            return False
+        line = _first_line(item)
+        if note.rating is not None:
+            self.diagnose(line, "warning", f"a second rating ({value:g}); keeping {note.rating}")
+        elif value != int(value) or not 1 <= value <= 5:
+            self.diagnose(line, "error", f"rating {value:g} is outside the 1-5 scale")
+        else:
+            note.rating = int(value)
+        return True
+
+
+def _with_children(node: SyntaxTreeNode, children: list[SyntaxTreeNode]) -> SyntaxTreeNode:
+    """A copy of a list node that holds only the given items."""
+    copy = SyntaxTreeNode(create_root=True)
+    copy.nester_tokens = node.nester_tokens
+    copy.children = children
+    return copy
+
+
+def read_notes_dir(notes_dir: Path) -> tuple[list[tuple[str, str | None]], list[Diagnostic]]:
+    """Every *.md under notes_dir in path order, as (relative name, text or None)."""
+    files: list[tuple[str, str | None]] = []
+    diagnostics: list[Diagnostic] = []
+    for path in sorted(notes_dir.rglob("*.md")):
+        name = path.relative_to(notes_dir).as_posix()
+        try:
+            files.append((name, path.read_text(encoding="utf-8-sig")))
+        except (OSError, UnicodeDecodeError) as exc:
+            diagnostics.append(Diagnostic(name, 1, "error", f"cannot read file: {exc}"))
+    return files, diagnostics
+
+
+def parse_texts(files: Iterable[tuple[str, str]]) -> Catalog:
+    """Parse (name, text) pairs, in order, into one catalog."""
+    result = ParseResult()
+    for name, text in files:
+        FileParser(text, name, result).parse()
+    scale = RatingScale(tuple(level for level, _ in result.legend))
+    return build_catalog(result.papers, result.categories, scale, result.diagnostics)
+
+
+def parse_notes_dir(notes_dir: Path) -> Catalog:
+    files, diagnostics = read_notes_dir(notes_dir)
+    catalog = parse_texts((name, text) for name, text in files if text is not None)
+    return catalog.with_extra_diagnostics(diagnostics)

@@ -1,0 +1,140 @@
+"""Filter, sort, search and facet the catalog. One call feeds both the HTML page
+and its JSON twin, so the two can never disagree."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from app.catalog.catalog import Catalog
+from app.catalog.models import Paper
+
+SortKey = Literal["file", "rating", "year", "title"]
+
+
+class PaperQuery(BaseModel):
+    """Everything a view of the catalog depends on; lives in the query string."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    q: str = Field("", max_length=200, description="Substring of title, venue or notes")
+    rating: int | None = Field(None, ge=1, le=5, description="Exactly this rating")
+    min_rating: int | None = Field(None, ge=1, le=5, description="At least this rating")
+    category: str | None = Field(None, max_length=200, description="Category slug")
+    venue: str | None = Field(None, max_length=100)
+    year: int | None = Field(None, ge=1900, le=2100)
+    sort: SortKey = "file"
+    page: int = Field(1, ge=1, le=10_000)
+    per_page: int = Field(50, ge=1, le=1000)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _blank_is_unset(cls, data: object) -> object:
+        """A form submitted without JavaScript sends `rating=` for "any"."""
+        if isinstance(data, dict):
+            return {k: v for k, v in data.items() if not (isinstance(v, str) and not v.strip())}
+        return data
+
+    def is_filtered(self) -> bool:
+        return any(
+            (self.q.strip(), self.rating, self.min_rating, self.category, self.venue, self.year)
+        )
+
+
+@dataclass(frozen=True)
+class Facet:
+    value: str
+    label: str
+    count: int
+
+
+@dataclass(frozen=True)
+class QueryResult:
+    papers: list[Paper]  # this page of the matches
+    matched: int  # papers that match the filters
+    total: int  # papers in the catalog
+    pages: int
+    facets: dict[str, list[Facet]]
+
+
+Predicate = Callable[[Paper], bool]
+
+
+def _predicates(catalog: Catalog, query: PaperQuery) -> dict[str, Predicate]:
+    """One predicate per active filter, keyed by facet name."""
+    preds: dict[str, Predicate] = {}
+    needle = query.q.strip().lower()
+    if needle:
+        preds["q"] = lambda p: needle in catalog.search_text[p.slug]
+    if query.rating is not None:
+        preds["rating"] = lambda p: p.rating == query.rating
+    if query.min_rating is not None:
+        preds["min_rating"] = lambda p: p.rating is not None and p.rating >= query.min_rating
+    if query.category:
+        known = query.category in catalog.categories
+        inside = catalog.subcategory_slugs(query.category) if known else set()
+        preds["category"] = lambda p: p.category in inside
+    if query.venue:
+        venue = query.venue.lower()
+        preds["venue"] = lambda p: (p.venue or "").lower() == venue
+    if query.year is not None:
+        preds["year"] = lambda p: p.year == query.year
+    return preds
+
+
+def _sorted(papers: list[Paper], key: SortKey) -> list[Paper]:
+    if key == "rating":  # best first; unrated last; ties keep file order
+        return sorted(papers, key=lambda p: (-(p.rating or 0), p.order))
+    if key == "year":  # newest first; undated last
+        return sorted(papers, key=lambda p: (-(p.year or 0), p.order))
+    if key == "title":
+        return sorted(papers, key=lambda p: (p.title.casefold(), p.order))
+    return sorted(papers, key=lambda p: p.order)
+
+
+def _facets(catalog: Catalog, preds: dict[str, Predicate]) -> dict[str, list[Facet]]:
+    """Counts per facet value, each under every filter except the facet's own, so a
+    reader sees what choosing another value of that facet would give."""
+
+    def matching(*own: str) -> list[Paper]:
+        others = [f for name, f in preds.items() if name not in own]
+        return [p for p in catalog.papers.values() if all(f(p) for f in others)]
+
+    ratings = Counter(p.rating for p in matching("rating", "min_rating") if p.rating)
+    categories = Counter(p.category for p in matching("category"))
+    venues = Counter(p.venue for p in matching("venue") if p.venue)
+    years = Counter(p.year for p in matching("year") if p.year)
+    scale = catalog.rating_scale
+    return {
+        "rating": [Facet(str(v), scale.label(v) or "", ratings[v]) for v in scale.values],
+        "min_rating": [
+            Facet(str(v), f"≥ {v}", sum(n for r, n in ratings.items() if r >= v))
+            for v in scale.values
+        ],
+        "category": [
+            Facet(c.slug, " / ".join(c.path), categories[c.slug])
+            for c in catalog.categories.values()
+            if categories[c.slug]
+        ],
+        "venue": [Facet(v, v, n) for v, n in sorted(venues.items(), key=lambda kv: kv[0].lower())],
+        "year": [Facet(str(y), str(y), n) for y, n in sorted(years.items(), reverse=True)],
+    }
+
+
+def run_query(catalog: Catalog, query: PaperQuery) -> QueryResult:
+    preds = _predicates(catalog, query)
+    papers = _sorted(
+        [p for p in catalog.papers.values() if all(f(p) for f in preds.values())], query.sort
+    )
+    start = (query.page - 1) * query.per_page
+    return QueryResult(
+        papers=papers[start : start + query.per_page],
+        matched=len(papers),
+        total=len(catalog.papers),
+        pages=max(1, -(-len(papers) // query.per_page)),
+        facets=_facets(catalog, preds),
+    )

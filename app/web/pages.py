@@ -1,0 +1,108 @@
+"""Server-rendered pages. They work without JavaScript; scripts only enhance."""
+
+from __future__ import annotations
+
+import datetime as dt
+from itertools import groupby
+from pathlib import Path
+
+import plotly
+import swagger_ui_bundle
+from fastapi import APIRouter, HTTPException, Request
+from fastapi.responses import FileResponse, HTMLResponse, PlainTextResponse, Response
+
+from app.catalog.catalog import Catalog
+from app.catalog.query import PaperQuery, run_query
+from app.web.deps import CatalogDep, PaperDep, QueryDep, SettingsDep
+from app.web.templating import templates
+from app.web.views import category_chain, paper_detail
+
+router = APIRouter(include_in_schema=False)
+
+PLOTLY_JS = Path(plotly.__file__).parent / "package_data" / "plotly.min.js"
+SWAGGER_DIR = Path(swagger_ui_bundle.swagger_ui_path)
+
+
+def _listing(request: Request, catalog: Catalog, query: PaperQuery, **extra) -> HTMLResponse:
+    result = run_query(catalog, query)
+    # Group by category only in file order; other sorts read best as one list.
+    grouped = query.sort == "file"
+    keyed = groupby(result.papers, key=lambda p: p.category) if grouped else [(None, result.papers)]
+    groups = [{"category": key, "papers": list(papers)} for key, papers in keyed]
+    return templates.TemplateResponse(
+        request,
+        "index.html",
+        {
+            "catalog": catalog,
+            "query": query,
+            "result": result,
+            "grouped": grouped,
+            "groups": [g for g in groups if g["papers"]],
+            "scale": catalog.rating_scale,
+            **extra,
+        },
+    )
+
+
+@router.get("/", response_class=HTMLResponse)
+def index(request: Request, catalog: CatalogDep, query: QueryDep) -> HTMLResponse:
+    return _listing(request, catalog, query)
+
+
+@router.get("/categories/{slug}", response_class=HTMLResponse)
+def category_page(request: Request, slug: str, catalog: CatalogDep, query: QueryDep):
+    category = catalog.category(slug)
+    if category is None:
+        raise HTTPException(404, f"no category with slug {slug!r}")
+    query = query.model_copy(update={"category": slug})
+    return _listing(request, catalog, query, category=category, chain=category_chain(catalog, slug))
+
+
+@router.get("/papers/{slug}", response_class=HTMLResponse)
+def paper_page(request: Request, catalog: CatalogDep, paper: PaperDep) -> HTMLResponse:
+    detail = paper_detail(catalog, paper)
+    return templates.TemplateResponse(
+        request, "paper.html", {"detail": detail, "paper": paper, "scale": catalog.rating_scale}
+    )
+
+
+@router.get("/papers/{slug}/bibtex", response_class=PlainTextResponse)
+def paper_bibtex(catalog: CatalogDep, paper: PaperDep) -> str:
+    return paper_detail(catalog, paper).bibtex
+
+
+@router.get("/feed.xml")
+def feed(request: Request, catalog: CatalogDep, settings: SettingsDep) -> Response:
+    updated = max((p.stat().st_mtime for p in settings.notes_dir.rglob("*.md")), default=0.0)
+    body = templates.get_template("feed.xml").render(
+        papers=list(catalog.papers.values()),
+        base=str(request.base_url).rstrip("/"),
+        updated=dt.datetime.fromtimestamp(updated, dt.UTC).isoformat(timespec="seconds"),
+    )
+    return Response(body, media_type="application/atom+xml; charset=utf-8")
+
+
+@router.get("/healthz")
+def healthz(catalog: CatalogDep) -> dict:
+    return {"status": "ok", "papers": len(catalog.papers)}
+
+
+@router.get("/docs", response_class=HTMLResponse)
+def api_docs(request: Request) -> HTMLResponse:
+    return templates.TemplateResponse(request, "docs.html", {})
+
+
+@router.get("/vendor/plotly.min.js")
+def plotly_js() -> FileResponse:
+    return FileResponse(PLOTLY_JS, media_type="text/javascript", headers=_LONG_CACHE)
+
+
+@router.get("/vendor/swagger/{name}")
+def swagger_asset(name: str) -> FileResponse:
+    if name not in _SWAGGER_FILES:
+        raise HTTPException(404, "no such asset")
+    return FileResponse(SWAGGER_DIR / name, headers=_LONG_CACHE)
+
+
+_SWAGGER_FILES = {"swagger-ui-bundle.js", "swagger-ui.css"}
+_LONG_CACHE = {"Cache-Control": "public, max-age=86400"}

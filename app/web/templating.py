@@ -1,0 +1,36 @@
+"""Jinja2 environment shared by every HTML route."""
+
+from __future__ import annotations
+
+from urllib.parse import urlencode
+
+from fastapi.templating import Jinja2Templates
+
+from app import PROJECT_ROOT
+from app.catalog.query import PaperQuery
+
+templates = Jinja2Templates(directory=PROJECT_ROOT / "templates")
+_QUERY_DEFAULTS = PaperQuery().model_dump()
+
+
+def query_url(query: PaperQuery, path: str = "/", **changes: object) -> str:
+    """The link to this view with some parameters changed; None removes one.
+    Any change other than the page itself goes back to page 1."""
+    values = query.model_dump() | changes
+    if "page" not in changes:
+        values["page"] = 1
+    params = {
+        key: value
+        for key, value in values.items()
+        if value is not None and value != "" and value != _QUERY_DEFAULTS.get(key)
+    }
+    return f"{path}?{urlencode(params)}" if params else path
+
+
+def stars(rating: int | None, out_of: int = 5) -> str:
+    if rating is None:
+        return "☆" * out_of
+    return "★" * rating + "☆" * (out_of - rating)
+
+
+templates.env.globals.update(query_url=query_url, stars=stars, query_defaults=PaperQuery())
