@@ -29,7 +29,9 @@ class Settings(BaseSettings):
     device: Literal["auto", "cpu", "cuda"] = Field(
         "auto", description="Where demos train: auto takes CUDA when present."
     )
-    torch_threads: int = Field(0, ge=0, le=64, description="Threads per worker (0: torch's default).")
+    torch_threads: int = Field(
+        0, ge=0, le=64, description="Threads per worker (0: torch's default)."
+    )
     run_concurrency: int = Field(1, ge=1, le=16, description="Runs that train at the same time.")
     run_queue_size: int = Field(16, ge=0, le=1000, description="Runs that may wait in the queue.")
     run_queue_per_client: int = Field(
