@@ -1,0 +1,34 @@
+"""Fixtures shared across the suite: an app over a given notes folder, with its own
+data folder, driven in-process."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+
+from app import PROJECT_ROOT
+from app.main import create_app
+from app.settings import Settings
+
+
+def make_settings(notes_dir: Path, data_dir: Path, **overrides) -> Settings:
+    return Settings(notes_dir=notes_dir, data_dir=data_dir, notes_poll_interval=0, **overrides)
+
+
+@pytest.fixture(scope="module")
+def seed_notes(tmp_path_factory) -> Path:
+    """A private copy of the bundled notes, so a test may edit it."""
+    notes = tmp_path_factory.mktemp("notes")
+    shutil.copy(PROJECT_ROOT / "notes" / "knowledge-distillation.md", notes)
+    return notes
+
+
+@pytest.fixture(scope="module")
+def client(seed_notes, tmp_path_factory) -> Iterator[TestClient]:
+    settings = make_settings(seed_notes, tmp_path_factory.mktemp("data"))
+    with TestClient(create_app(settings)) as test_client:
+        yield test_client
