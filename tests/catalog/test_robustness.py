@@ -28,9 +28,7 @@ def test_tabs_and_deep_nesting_keep_inline_markdown():
     (paper,) = catalog.papers.values()
     assert paper.rating == 4
     assert paper.venue == "ICML" and paper.year == 2021
-    assert paper.insights == (
-        "uses bold and a link deeper point deepest point",
-    )
+    assert paper.insights == ("uses bold and a link deeper point deepest point",)
     assert "<strong>bold</strong>" in paper.notes_html
     assert 'href="https://example.org"' in paper.notes_html
     assert paper.notes_html.count("<ul>") == 3
@@ -139,12 +137,10 @@ def test_same_paper_twice_is_one_paper_and_a_diagnostic():
 
 
 def test_several_files_in_order_and_one_legend():
-    catalog = parse_texts(
-        [
-            ("a.md", "- 5分：最好\n- 1分：最差\n\n# Logits\n- [A](https://arxiv.org/abs/2001.00001)\n    - 5分\n"),
-            ("b.md", "# Logits\n- [B](https://arxiv.org/abs/2001.00002)\n    - 1分\n"),
-        ]
-    )  # fmt: skip
+    legend = "- 5分：最好\n- 1分：最差\n\n"
+    first = legend + "# Logits\n- [A](https://arxiv.org/abs/2001.00001)\n    - 5分\n"
+    second = "# Logits\n- [B](https://arxiv.org/abs/2001.00002)\n    - 1分\n"
+    catalog = parse_texts([("a.md", first), ("b.md", second)])
     assert [(p.slug, p.file, p.line, p.category) for p in catalog.papers.values()] == [
         ("2001.00001", "a.md", 5, "logits"),
         ("2001.00002", "b.md", 2, "logits"),
