@@ -1,0 +1,58 @@
+"""Stand-in trainers for fast lifecycle tests: the same ``train(config, emit)``
+signature as ``app.distill.trainer.train``, no torch. Imported by spawned workers
+through the target spec ``runs_fakes:<name>`` (this folder is on sys.path)."""
+
+from __future__ import annotations
+
+import os
+import time
+
+
+def _steps(emit, n: int, pause: float, phase: str = "train") -> None:
+    emit({"type": "phase", "phase": phase, "state": "start", "epochs": 1, "steps": n})
+    for step in range(1, n + 1):
+        if pause:
+            time.sleep(pause)
+        emit({"type": "metric", "kind": "step", "phase": phase, "epoch": 1, "step": step,
+              "steps": n, "losses": {"student": {"total": 1.0 / step, "ce": 0.5 / step}}})
+    emit({"type": "metric", "kind": "epoch", "phase": phase, "epoch": 1, "epochs": 1,
+          "models": {"student": {"acc": 0.9, "loss": 0.3}, "baseline": {"acc": 0.8}}})
+    emit({"type": "phase", "phase": phase, "state": "end"})
+
+
+def quick(config, emit):
+    """Ten steps, a few milliseconds each; reports its pid so tests see reuse."""
+    _steps(emit, 10, 0.002)
+    return {"method": config.method, "final_acc": 0.9, "pid": os.getpid()}
+
+
+def slow(config, emit):
+    """A step every 50 ms for up to a minute: something to queue behind or cancel."""
+    _steps(emit, 1200, 0.05)
+    return {"method": config.method}
+
+
+def burst(config, emit):
+    """2,000 events as fast as the pipe takes them: batching and slow viewers."""
+    _steps(emit, 2000, 0.0)
+    return {"method": config.method}
+
+
+def boom(config, emit):
+    _steps(emit, 2, 0.0)
+    raise RuntimeError("the loss exploded")
+
+
+def odd_numbers(config, emit):
+    """NaN and infinity in a loss: must reach the store as null, not break JSON."""
+    emit({"type": "metric", "kind": "step", "phase": "train", "epoch": 1, "step": 1,
+          "steps": 1, "losses": {"student": {"total": float("nan"), "kd": float("inf")}}})
+    return {"final_acc": float("nan")}
+
+
+def emits_done(config, emit):
+    """A trainer that emits `done` itself, as the real one does."""
+    _steps(emit, 3, 0.0)
+    summary = {"method": config.method, "final_acc": 0.5}
+    emit({"type": "done", "summary": summary})
+    return summary

@@ -1,0 +1,110 @@
+"""The SQLite store on its own: records, events, ordering, recovery."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+
+from app.runs.store import INTERRUPTED_ERROR, RunStore, encode_event
+
+
+def _store(tmp_path):
+    return RunStore(tmp_path / "sub" / "runs.sqlite3")
+
+
+def test_creates_the_folder_and_uses_wal(tmp_path):
+    store = _store(tmp_path)
+    store.close()
+    db = sqlite3.connect(tmp_path / "sub" / "runs.sqlite3")
+    assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+
+
+def test_run_record_round_trip(tmp_path):
+    store = _store(tmp_path)
+    store.create_run("r1", "kd", {"epochs": 2, "alpha": 0.5}, "1.2.3.4", 100.0)
+    run = store.get_run("r1")
+    assert run["status"] == "queued"
+    assert run["params"] == {"epochs": 2, "alpha": 0.5}
+    assert run["client"] == "1.2.3.4" and run["created_at"] == 100.0
+    assert run["started_at"] is None and run["summary"] is None and run["progress"] == {}
+    store.mark_running("r1", 101.0)
+    assert store.get_run("r1")["status"] == "running"
+    assert store.get_run("nope") is None
+
+
+def test_events_are_numbered_and_replayed_after_a_seq(tmp_path):
+    store = _store(tmp_path)
+    store.create_run("r1", "kd", {}, "", 1.0)
+    events = [encode_event(i, {"type": "log", "message": f"m{i}"}) for i in range(1, 6)]
+    store.append_events("r1", events[:3], {"phase": "train"})
+    store.append_events("r1", events[3:])
+    assert [e.seq for e in store.events_after("r1", 0)] == [1, 2, 3, 4, 5]
+    assert [e.seq for e in store.events_after("r1", 3)] == [4, 5]
+    assert [e.seq for e in store.events_after("r1", 1, limit=2)] == [2, 3]
+    first = store.events_after("r1", 0)[0]
+    assert first.type == "log" and first.as_dict()["message"] == "m1"
+    assert first.as_dict()["seq"] == 1 and "t" in first.as_dict()
+    run = store.get_run("r1")
+    assert run["last_seq"] == 5 and run["progress"] == {"phase": "train"}
+
+
+def test_finish_appends_the_final_event_with_the_status(tmp_path):
+    store = _store(tmp_path)
+    store.create_run("r1", "kd", {}, "", 1.0)
+    store.append_events("r1", [encode_event(1, {"type": "log", "message": "x"})])
+    final = store.finish("r1", "succeeded", {"type": "done", "summary": {"acc": 1}},
+                         summary={"acc": 1})
+    assert final.seq == 2 and final.terminal
+    run = store.get_run("r1")
+    assert run["status"] == "succeeded" and run["summary"] == {"acc": 1}
+    assert run["finished_at"] is not None and run["last_seq"] == 2
+    status, events = store.status_and_events("r1", 0)
+    assert status == "succeeded" and [e.type for e in events] == ["log", "done"]
+
+
+def test_list_is_newest_first_and_filters(tmp_path):
+    store = _store(tmp_path)
+    for i, method in enumerate(["kd", "lsr", "kd"]):
+        store.create_run(f"r{i}", method, {}, "", float(i))
+    store.finish("r1", "failed", {"type": "failed", "error": "e"}, error="e")
+    assert [r["id"] for r in store.list_runs()] == ["r2", "r1", "r0"]
+    assert [r["id"] for r in store.list_runs(methods=["kd"])] == ["r2", "r0"]
+    assert [r["id"] for r in store.list_runs(status="failed")] == ["r1"]
+    assert [r["id"] for r in store.list_runs(limit=1)] == ["r2"]
+    assert store.list_runs(methods=[]) == []
+
+
+def test_unfinished_runs_become_interrupted_with_their_events_kept(tmp_path):
+    store = _store(tmp_path)
+    store.create_run("running", "kd", {}, "", 1.0)
+    store.mark_running("running", 2.0)
+    store.append_events("running", [encode_event(i, {"type": "log"}) for i in (1, 2)])
+    store.create_run("queued", "kd", {}, "", 3.0)
+    store.create_run("done", "kd", {}, "", 4.0)
+    store.finish("done", "succeeded", {"type": "done", "summary": {}}, summary={})
+    store.close()
+
+    store = _store(tmp_path)  # as a new process would
+    assert sorted(store.interrupt_unfinished()) == ["queued", "running"]
+    run = store.get_run("running")
+    assert run["status"] == "interrupted" and run["error"] == INTERRUPTED_ERROR
+    events = store.events_after("running", 0)
+    assert [e.seq for e in events] == [1, 2, 3]
+    assert events[-1].type == "failed" and events[-1].as_dict()["status"] == "interrupted"
+    assert store.get_run("done")["status"] == "succeeded"
+    assert store.interrupt_unfinished() == []
+
+
+def test_event_json_is_compact_and_one_line(tmp_path):
+    event = encode_event(7, {"type": "log", "message": "two\nlines", "t": 5.0})
+    assert "\n" not in event.data  # SSE data must be a single line
+    assert json.loads(event.data) == {"seq": 7, "type": "log", "message": "two\nlines", "t": 5.0}
+
+
+def test_mean_duration_of_recent_successes(tmp_path):
+    store = _store(tmp_path)
+    assert store.mean_duration() is None
+    store.create_run("a", "kd", {}, "", 1.0)
+    store.mark_running("a", 10.0)
+    store.finish("a", "succeeded", {"type": "done", "summary": {}})
+    assert store.mean_duration() is not None
