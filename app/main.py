@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -11,8 +12,9 @@ from fastapi.staticfiles import StaticFiles
 
 from app import PROJECT_ROOT
 from app.catalog.store import CatalogStore
+from app.runs import RunManager
 from app.settings import Settings, get_settings
-from app.web import api, errors, pages, security
+from app.web import api, errors, pages, runs_api, security
 
 log = logging.getLogger(__name__)
 
@@ -26,7 +28,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         for diagnostic in store.get().diagnostics:
             log.warning("%s", diagnostic)
         app.state.catalog = store
-        yield
+        # Runs train in spawned worker processes; this process never imports torch.
+        runs = RunManager.from_settings(settings)
+        runs.start()
+        app.state.runs = runs
+        try:
+            yield
+        finally:
+            # Interrupts what is still running: it blocks while workers are reaped.
+            await asyncio.to_thread(runs.stop)
 
     app = FastAPI(
         docs_url=None,  # served by app.web.pages from the installed swagger-ui bundle
@@ -40,5 +50,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     errors.install(app)
     app.mount("/static", StaticFiles(directory=PROJECT_ROOT / "static"), name="static")
     app.include_router(api.router)
+    app.include_router(runs_api.router)
     app.include_router(pages.router)
     return app

@@ -1,0 +1,381 @@
+"""JSON and SSE API of the run service: launch, list, inspect, cancel, follow."""
+
+from __future__ import annotations
+
+import json
+import secrets
+from typing import Annotated, Any, Literal
+from urllib.parse import parse_qsl
+
+from fastapi import APIRouter, Depends, Header, HTTPException, Path, Query, Request
+from fastapi.concurrency import run_in_threadpool
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, RedirectResponse, Response, StreamingResponse
+from pydantic import BaseModel, Field
+from sse_starlette import EventSourceResponse, ServerSentEvent
+
+from app.runs import RunError, RunManager, follow
+from app.runs.errors import Busy, InvalidParams
+from app.runs.metrics import COLUMNS, metric_rows, to_csv
+from app.web.deps import SettingsDep
+
+router = APIRouter(prefix="/api/runs", tags=["runs"])
+
+#: Keep-alive comment interval: well under the idle timeouts of common proxies.
+PING_SECONDS = 15
+#: Tell browsers to reconnect quickly after a dropped stream (milliseconds).
+RETRY_MS = 1000
+MAX_BODY = 64 * 1024
+Status = Literal["queued", "running", "succeeded", "failed", "cancelled", "interrupted"]
+
+
+# -- shapes (for the OpenAPI document and response checking) --------------------
+
+
+class RunRequest(BaseModel):
+    method: str = Field(description="A method id, e.g. `kd` (see the methods registry).")
+    params: dict[str, Any] = Field(
+        default_factory=dict, description="The method's parameters; omitted ones take defaults."
+    )
+    token: str | None = Field(None, description="The run token, when the server sets one.")
+
+
+class RunCreated(BaseModel):
+    id: str
+    url: str = Field(description="The run's page: `/runs/{id}`.")
+    status: Status
+    position: int | None = Field(description="Place in the queue (1: next), when queued.")
+
+
+class RunOut(BaseModel):
+    id: str
+    url: str
+    events_url: str
+    method: str
+    params: dict[str, Any]
+    status: Status
+    position: int | None
+    progress: dict[str, Any] = Field(
+        description="phase, phase_state, epoch, epochs, step, steps: as far as known."
+    )
+    summary: dict[str, Any] | None
+    error: str | None
+    created_at: float = Field(description="Unix seconds, like every timestamp here.")
+    started_at: float | None
+    finished_at: float | None
+    last_seq: int = Field(description="seq of the latest stored event (0: none yet).")
+
+
+class RunList(BaseModel):
+    runs: list[RunOut]
+
+
+class Metrics(BaseModel):
+    id: str
+    method: str
+    status: Status
+    columns: list[str]
+    points: list[dict[str, Any]]
+
+
+class Message(BaseModel):
+    detail: str
+
+
+def _errors(*codes: int) -> dict[int | str, dict[str, Any]]:
+    return {code: {"model": Message} for code in codes}
+
+
+# -- dependencies -----------------------------------------------------------------
+
+
+def _runs(request: Request) -> RunManager:
+    runs = getattr(request.app.state, "runs", None)
+    if runs is None:
+        raise HTTPException(503, "the run service is not running")
+    return runs
+
+
+def _client(request: Request) -> str:
+    return request.client.host if request.client else "unknown"
+
+
+RunsDep = Annotated[RunManager, Depends(_runs)]
+ClientDep = Annotated[str, Depends(_client)]
+RunId = Annotated[str, Path(min_length=1, max_length=64)]
+
+
+def _record(runs: RunManager, run_id: str) -> dict[str, Any]:
+    record = runs.get(run_id)
+    if record is None:
+        raise HTTPException(404, f"no run {run_id!r}")
+    return record
+
+
+def _out(record: dict[str, Any]) -> dict[str, Any]:
+    run_id = record["id"]
+    return {
+        **{k: record[k] for k in RunOut.model_fields if k in record},
+        "url": f"/runs/{run_id}",
+        "events_url": f"/api/runs/{run_id}/events",
+    }
+
+
+def _http(exc: RunError) -> Exception:
+    """A run service refusal as the HTTP error that says the same thing."""
+    if isinstance(exc, InvalidParams):
+        return RequestValidationError(
+            [
+                {
+                    "loc": ("body", "params", *e["field"].split(".")),
+                    "msg": e["message"],
+                    "type": "value_error",
+                }
+                for e in exc.errors
+            ]
+        )
+    headers = {"Retry-After": str(exc.retry_after)} if isinstance(exc, Busy) else None
+    return HTTPException(exc.status_code, exc.message, headers=headers)
+
+
+# -- launching and cancelling ---------------------------------------------------------
+
+
+async def _read_fields(request: Request) -> tuple[dict[str, Any], bool]:
+    """The request's fields, from JSON or an HTML form; True when it was a form."""
+    kind = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    raw = await request.body()
+    if len(raw) > MAX_BODY:
+        raise HTTPException(413, f"the body is larger than {MAX_BODY} bytes")
+    if kind == "application/x-www-form-urlencoded":
+        # Blank fields are dropped so that an empty input keeps the default.
+        fields: dict[str, Any] = dict(parse_qsl(raw.decode("utf-8", "replace")))
+        if "params" in fields:
+            fields["params"] = _json(fields["params"], "the params field is not valid JSON")
+        else:
+            params = {k: v for k, v in fields.items() if k not in ("method", "token")}
+            fields = {k: fields[k] for k in ("method", "token") if k in fields}
+            fields["params"] = params
+        return fields, True
+    if kind in ("", "application/json") or kind.endswith("+json"):
+        body = _json(raw, "the body is not valid JSON") if raw.strip() else {}
+        if not isinstance(body, dict):
+            raise HTTPException(400, "the body must be a JSON object")
+        return body, False
+    raise HTTPException(415, "send JSON or an application/x-www-form-urlencoded form")
+
+
+def _json(raw: str | bytes, message: str) -> Any:
+    try:
+        return json.loads(raw)
+    except (ValueError, UnicodeDecodeError):
+        raise HTTPException(400, message) from None
+
+
+def _check_token(settings: Any, request: Request, fields: dict[str, Any]) -> None:
+    expected = settings.run_token
+    if not expected:
+        return
+    given = request.headers.get("x-run-token") or fields.get("token")
+    if not given:
+        raise HTTPException(
+            401, "this server needs a run token: send the X-Run-Token header or a token field"
+        )
+    if not isinstance(given, str) or not secrets.compare_digest(given.encode(), expected.encode()):
+        raise HTTPException(403, "wrong run token")
+
+
+def _wants_page(request: Request, is_form: bool) -> bool:
+    """A browser that posted a plain form gets redirected to the run's page."""
+    return is_form and "text/html" in request.headers.get("accept", "")
+
+
+@router.post(
+    "",
+    status_code=202,
+    response_model=RunCreated,
+    summary="Launch a run; it starts at once or waits in the queue",
+    responses=_errors(400, 401, 403, 404, 413, 415, 429, 503),
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {"application/json": {"schema": RunRequest.model_json_schema()}},
+        }
+    },
+)
+async def create_run(
+    request: Request, runs: RunsDep, settings: SettingsDep, client: ClientDep
+) -> Response:
+    fields, is_form = await _read_fields(request)
+    _check_token(settings, request, fields)
+    unknown = sorted(set(fields) - set(RunRequest.model_fields))
+    method = fields.get("method")
+    problems = [
+        {"loc": ("body", key), "msg": "unexpected field", "type": "extra_forbidden"}
+        for key in unknown
+    ]
+    if not isinstance(method, str) or not method:
+        problems.append(
+            {"loc": ("body", "method"), "msg": "a method id is required", "type": "missing"}
+        )
+    if problems:
+        raise RequestValidationError(problems)
+    try:
+        record = await run_in_threadpool(runs.submit, method, fields.get("params", {}), client)
+    except RunError as exc:
+        raise _http(exc) from None
+    url = f"/runs/{record['id']}"
+    if _wants_page(request, is_form):
+        return RedirectResponse(url, status_code=303)
+    body = {
+        "id": record["id"],
+        "url": url,
+        "status": record["status"],
+        "position": record["position"],
+    }
+    return JSONResponse(body, status_code=202, headers={"Location": url})
+
+
+@router.post(
+    "/{run_id}/cancel",
+    response_model=RunOut,
+    summary="Cancel a queued or running run (its events so far are kept)",
+    responses=_errors(400, 401, 403, 404, 409, 415),
+)
+async def cancel_run(
+    run_id: RunId, request: Request, runs: RunsDep, settings: SettingsDep
+) -> Response:
+    fields, is_form = await _read_fields(request)
+    _check_token(settings, request, fields)
+    try:
+        record = await run_in_threadpool(runs.cancel, run_id)
+    except RunError as exc:
+        raise _http(exc) from None
+    if _wants_page(request, is_form):
+        return RedirectResponse(f"/runs/{run_id}", status_code=303)
+    return JSONResponse(_out(record))
+
+
+# -- reading -------------------------------------------------------------------------
+
+
+def _paper_methods(request: Request, paper: str) -> list[str]:
+    """Methods of a paper given by catalog slug, arXiv id or exact title."""
+    from app.distill.methods import methods_for_paper  # torch-free by contract
+
+    store = getattr(request.app.state, "catalog", None)
+    found = store.get().paper(paper) if store is not None else None
+    if found is not None:
+        return [m.id for m in methods_for_paper(found.arxiv_id, found.title)]
+    methods = methods_for_paper(paper, paper)
+    if not methods:
+        raise HTTPException(404, f"no paper {paper!r}")
+    return [m.id for m in methods]
+
+
+@router.get("", response_model=RunList, summary="Runs, newest first", responses=_errors(404))
+def list_runs(
+    request: Request,
+    runs: RunsDep,
+    method: Annotated[str | None, Query(max_length=64, description="A method id.")] = None,
+    paper: Annotated[
+        str | None, Query(max_length=300, description="A paper's slug or arXiv id.")
+    ] = None,
+    status: Annotated[Status | None, Query()] = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+) -> dict[str, Any]:
+    methods: set[str] | None = None
+    if method is not None:
+        if method not in runs.methods:
+            raise RequestValidationError(
+                [
+                    {
+                        "loc": ("query", "method"),
+                        "msg": f"unknown method {method!r}",
+                        "type": "value_error",
+                    }
+                ]
+            )
+        methods = {method}
+    if paper is not None:
+        of_paper = set(_paper_methods(request, paper))
+        methods = of_paper if methods is None else methods & of_paper
+    records = runs.list_runs(methods=methods, status=status, limit=limit)
+    return {"runs": [_out(r) for r in records]}
+
+
+@router.get(
+    "/{run_id}",
+    response_model=RunOut,
+    summary="One run: status, progress, summary",
+    responses=_errors(404),
+)
+def get_run(run_id: RunId, runs: RunsDep) -> dict[str, Any]:
+    return _out(_record(runs, run_id))
+
+
+@router.get(
+    "/{run_id}/metrics.json",
+    response_model=Metrics,
+    responses=_errors(404),
+    summary="Every stored metric point, one row per number",
+)
+def metrics_json(run_id: RunId, runs: RunsDep) -> dict[str, Any]:
+    record = _record(runs, run_id)
+    return {
+        "id": run_id,
+        "method": record["method"],
+        "status": record["status"],
+        "columns": list(COLUMNS),
+        "points": list(metric_rows(runs.store, run_id)),
+    }
+
+
+@router.get(
+    "/{run_id}/metrics.csv",
+    response_class=StreamingResponse,
+    responses={200: {"content": {"text/csv": {}}}, **_errors(404)},
+    summary="Every stored metric point as CSV",
+)
+def metrics_csv(run_id: RunId, runs: RunsDep) -> StreamingResponse:
+    _record(runs, run_id)
+    return StreamingResponse(
+        to_csv(metric_rows(runs.store, run_id)),
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="run-{run_id}-metrics.csv"'},
+    )
+
+
+@router.get(
+    "/{run_id}/events",
+    response_class=EventSourceResponse,
+    summary="Server-Sent Events: stored events after Last-Event-ID (or ?after=N), then live",
+    responses={200: {"content": {"text/event-stream": {}}}, **_errors(400, 404)},
+)
+async def run_events(
+    run_id: RunId,
+    runs: RunsDep,
+    after: Annotated[int | None, Query(ge=0, description="Resume after this seq.")] = None,
+    last_event_id: Annotated[str | None, Header(max_length=32)] = None,
+) -> EventSourceResponse:
+    await run_in_threadpool(_record, runs, run_id)
+    start = after or 0
+    if last_event_id:  # a reconnecting browser: newer than the ?after it first used
+        if not last_event_id.strip().isdigit():
+            raise HTTPException(400, "Last-Event-ID must be an event's seq (an integer)")
+        start = int(last_event_id)
+
+    async def stream():
+        first = True
+        async for event in follow(runs, run_id, start):
+            yield ServerSentEvent(
+                data=event.data,
+                event=event.type,
+                id=str(event.seq),
+                retry=RETRY_MS if first else None,
+            )
+            first = False
+
+    return EventSourceResponse(
+        stream(), ping=PING_SECONDS, headers={"X-Accel-Buffering": "no"}, send_timeout=30
+    )
