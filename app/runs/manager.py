@@ -75,6 +75,7 @@ class RunManager:
         queue_size: int = 16,
         per_client: int = 4,
         warm_workers: int = 1,
+        warm_delay: float = 0.5,
         subscriber_queue: int = 1024,
         batch_limit: int = 256,
     ):
@@ -83,6 +84,8 @@ class RunManager:
         self.device, self.threads = device, threads
         self.concurrency, self.queue_size, self.per_client = concurrency, queue_size, per_client
         self.warm_workers, self.subscriber_queue = warm_workers, subscriber_queue
+        self.warm_delay = warm_delay
+        self._warm_timer: threading.Timer | None = None
         self.batch_limit = batch_limit
         self.store: RunStore | None = None  # opened by start()
         self._lock = threading.Lock()
@@ -125,11 +128,20 @@ class RunManager:
         self.store = RunStore(self.db_path)
         for run_id in self.store.interrupt_unfinished():
             log.warning("run %s was left unfinished by a previous process: interrupted", run_id)
+        # The warm worker's torch import takes a core for a second or two: let the
+        # server finish starting first. A run that comes sooner spawns its own.
+        self._warm_timer = threading.Timer(self.warm_delay, self._warm_up)
+        self._warm_timer.daemon = True
+        self._warm_timer.start()
+
+    def _warm_up(self) -> None:
         with self._lock:
             self._ensure_warm()
 
     def stop(self, timeout: float = 5.0) -> None:
         """Interrupt what is queued or running, retire the workers, close the store."""
+        if self._warm_timer is not None:
+            self._warm_timer.cancel()
         with self._lock:
             self._stopping = True
             queued, self._queue = list(self._queue), deque()

@@ -7,6 +7,9 @@ keep up overflows: it is marked, its queue dropped, and it catches up from the
 store, which already holds every event it missed (events are stored before they
 are offered). Sequence numbers make the seam exact: nothing is skipped, nothing
 sent twice.
+
+A viewer takes whatever has piled up in its queue at once, so a server under
+load sends fewer, larger writes instead of falling further behind.
 """
 
 from __future__ import annotations
@@ -20,6 +23,9 @@ from app.runs.store import FINISHED, StoredEvent
 
 if TYPE_CHECKING:
     from app.runs.manager import RunManager
+
+#: Events per chunk when replaying from the store.
+REPLAY_CHUNK = 500
 
 
 class Subscriber:
@@ -46,26 +52,31 @@ class Subscriber:
         self.queue = asyncio.Queue(self.queue.maxsize)
         self.overflowed = False
 
-    async def next(self, timeout: float | None) -> StoredEvent | None:
-        """The next queued event; None on overflow or after `timeout` seconds."""
-        while not self.overflowed:
+    async def take(self, timeout: float | None) -> list[StoredEvent]:
+        """Everything queued, waiting for at least one event; [] on overflow or
+        after `timeout` seconds without any."""
+        if self.queue.empty() and not self.overflowed:
+            self._wake.clear()
             try:
-                return self.queue.get_nowait()
-            except asyncio.QueueEmpty:
-                self._wake.clear()
-                try:
-                    await asyncio.wait_for(self._wake.wait(), timeout)
-                except TimeoutError:
-                    return None
-        return None
+                async with asyncio.timeout(timeout):
+                    await self._wake.wait()
+            except TimeoutError:
+                return []
+        if self.overflowed:
+            return []
+        events = []
+        while not self.queue.empty():
+            events.append(self.queue.get_nowait())
+        return events
 
 
 async def follow(
     manager: RunManager, run_id: str, after: int = 0, *, idle_check: float = 5.0
-) -> AsyncIterator[StoredEvent]:
-    """Every event of the run with seq > `after`, in order, ending after the
-    terminal one. `idle_check`: how often a quiet stream re-reads the store, a
-    safety net should a run ever end without its final event reaching us."""
+) -> AsyncIterator[list[StoredEvent]]:
+    """Every event of the run with seq > `after`, in order, in non-empty chunks of
+    consecutive events; ends after the terminal one. `idle_check`: how often a
+    quiet stream re-reads the store, a safety net should a run ever end without
+    its final event reaching us."""
     subscriber = manager.subscribe(run_id)  # before reading the store: no event falls between
     try:
         last = after
@@ -76,33 +87,53 @@ async def follow(
             status, stored = await asyncio.to_thread(manager.store.status_and_events, run_id, last)
             if status is None:
                 raise RunNotFound(f"no run {run_id}")
-            for event in stored:
-                yield event
-                last = event.seq
-                if event.terminal:
+            for start in range(0, len(stored), REPLAY_CHUNK):
+                chunk = _until_terminal(stored[start : start + REPLAY_CHUNK])
+                yield chunk
+                last = chunk[-1].seq
+                if chunk[-1].terminal:
                     return
             if status in FINISHED:
                 return
             # Queued events that we just sent from the store are skipped by seq.
-            async for event in _live(subscriber, last, idle_check):
-                yield event
-                last = event.seq
-                if event.terminal:
+            async for chunk in _live(subscriber, last, idle_check):
+                yield chunk
+                last = chunk[-1].seq
+                if chunk[-1].terminal:
                     return
     finally:
         manager.unsubscribe(run_id, subscriber)
 
 
-async def _live(subscriber: Subscriber, last: int, idle_check: float) -> AsyncIterator[StoredEvent]:
-    """Events from the queue while they follow on from `last`; returns (so that
+async def _live(
+    subscriber: Subscriber, last: int, idle_check: float
+) -> AsyncIterator[list[StoredEvent]]:
+    """Chunks from the queue while they follow on from `last`; returns (so that
     the caller replays from the store) on overflow, on a gap, or when idle."""
     while True:
-        event = await subscriber.next(idle_check)
-        if event is None:
+        events = await subscriber.take(idle_check)
+        if not events:
             return
-        if event.seq <= last:
-            continue  # already sent from the store
-        if event.seq != last + 1:
-            return  # a gap can only mean a missed offer: the store has it
-        yield event
-        last = event.seq
+        fresh: list[StoredEvent] = []
+        gap = False
+        for event in events:
+            if event.seq <= last:
+                continue  # already sent from the store
+            if event.seq != last + 1:
+                gap = True  # can only mean a missed offer: the store has it
+                break
+            fresh.append(event)
+            last = event.seq
+            if event.terminal:
+                break
+        if fresh:
+            yield fresh
+        if gap:
+            return
+
+
+def _until_terminal(events: list[StoredEvent]) -> list[StoredEvent]:
+    for i, event in enumerate(events):
+        if event.terminal:
+            return events[: i + 1]
+    return events
