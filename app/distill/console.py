@@ -1,0 +1,245 @@
+"""``python -m app demo list | demo run METHOD [--param value ...] [--json]``.
+
+``main(argv)`` gets what follows ``demo``. ``run`` shows a progress bar with ETA on
+stderr and then a table of the method against its baseline on stdout; ``--json``
+prints every event as one JSON line instead. Bad input: a message and exit code 2.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from pathlib import Path
+from typing import TextIO
+
+from pydantic import ValidationError
+
+from app.distill.methods import METHODS, Method
+
+USAGE = """usage: python -m app demo list
+       python -m app demo run METHOD [--PARAM VALUE ...] [--json]
+                                     [--device auto|cpu|cuda] [--threads N] [--data-dir DIR]
+       python -m app demo run METHOD --help      (the method's parameters)
+
+Parameter names take dashes or underscores (--train-fraction 0.1, --train_fraction=0.1);
+booleans take true/false (--baseline false)."""
+
+RUN_OPTIONS = {"device", "threads", "data_dir"}
+
+
+class UsageError(Exception):
+    pass
+
+
+def main(argv: list[str]) -> int:
+    try:
+        if not argv or argv[0] in ("-h", "--help", "help"):
+            print(USAGE)
+            return 0 if argv else 2
+        if argv[0] == "list":
+            return _list(sys.stdout)
+        if argv[0] == "run":
+            return _run(argv[1:])
+        raise UsageError(f"unknown demo command {argv[0]!r}")
+    except UsageError as exc:
+        print(f"error: {exc}\n\n{USAGE}", file=sys.stderr)
+        return 2
+
+
+def _list(out: TextIO) -> int:
+    width = max(len(m) for m in METHODS)
+    for method in METHODS.values():
+        papers = ", ".join(method.papers) or "-"
+        print(f"{method.id:<{width}}  {method.title}  [{papers}]", file=out)
+    print("\n`python -m app demo run METHOD --help` lists a method's parameters.", file=out)
+    return 0
+
+
+def _describe(method: Method, out: TextIO) -> None:
+    print(f"{method.id}: {method.title}\n\n{method.summary_en}\n\nparameters:", file=out)
+    for name, field in method.params.model_fields.items():
+        bounds = [f"{type(m).__name__.lower()} {next(iter(vars(m).values()))}"
+                  for m in field.metadata if type(m).__name__ in ("Ge", "Le")]
+        extra = f" ({', '.join(bounds)})" if bounds else ""
+        print(f"  --{name.replace('_', '-'):<16} default {field.default}{extra}: "
+              f"{field.description}", file=out)
+
+
+def parse_run_args(args: list[str]) -> tuple[Method, dict, dict, bool]:
+    """(method, raw params, run options, json?) from ``METHOD --name value ...``."""
+    if not args or args[0].startswith("-"):
+        raise UsageError("demo run needs a METHOD; see `python -m app demo list`")
+    if args[0] not in METHODS:
+        raise UsageError(f"unknown method {args[0]!r}; known: {', '.join(METHODS)}")
+    method, params, options, as_json = METHODS[args[0]], {}, {}, False
+    rest = list(args[1:])
+    while rest:
+        token = rest.pop(0)
+        if not token.startswith("--") or token == "--":
+            raise UsageError(f"expected --PARAM VALUE, got {token!r}")
+        name, eq, value = token[2:].partition("=")
+        name = name.replace("-", "_")
+        if name == "json" and not eq:
+            as_json = True
+            continue
+        if name == "help" and not eq:
+            raise _Help(method)
+        if not eq:
+            if not rest:
+                raise UsageError(f"--{name.replace('_', '-')} needs a value")
+            value = rest.pop(0)
+        if name in RUN_OPTIONS:
+            options[name] = value
+        elif name in method.params.model_fields:
+            params[name] = value
+        else:
+            known = ", ".join(n.replace("_", "-") for n in method.params.model_fields)
+            raise UsageError(f"{method.id} has no parameter --{name.replace('_', '-')} "
+                             f"(it has: {known})")
+    return method, params, options, as_json
+
+
+class _Help(Exception):
+    def __init__(self, method: Method) -> None:
+        self.method = method
+
+
+def _validation_message(exc: ValidationError) -> str:
+    lines = []
+    for err in exc.errors():
+        where = ".".join(str(x) for x in err["loc"]) or "value"
+        lines.append(f"--{where.replace('_', '-')}: {err['msg']} (got {err.get('input')!r})")
+    return "\n".join(lines)
+
+
+def _run(args: list[str]) -> int:
+    try:
+        method, raw, options, as_json = parse_run_args(args)
+    except _Help as h:
+        _describe(h.method, sys.stdout)
+        return 0
+    try:
+        method.params.model_validate(raw)
+    except ValidationError as exc:
+        print(f"error: bad parameters for {method.id}:\n{_validation_message(exc)}",
+              file=sys.stderr)
+        return 2
+    from app.distill.methods import RunConfig
+    from app.settings import get_settings
+
+    settings = get_settings()
+    try:
+        config = RunConfig(
+            method=method.id, params=raw,
+            data_dir=Path(options.get("data_dir", settings.data_dir)),
+            device=options.get("device", settings.device),
+            threads=options.get("threads", settings.torch_threads),
+        )
+    except ValidationError as exc:
+        print(f"error: {_validation_message(exc)}", file=sys.stderr)
+        return 2
+    return _train(method, config, as_json)
+
+
+def _train(method: Method, config, as_json: bool) -> int:
+    from app.distill.trainer import resolve_device, train  # torch loads here
+
+    try:
+        resolve_device(config.device)
+    except ValueError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    view = JsonLines(sys.stdout) if as_json else Progress(sys.stderr)
+    try:
+        summary = train(config, view)
+    except KeyboardInterrupt:
+        print("\ninterrupted", file=sys.stderr)
+        return 130
+    if not as_json:
+        view.close()
+        print(render_table(method, summary, view.best), file=sys.stdout)
+    return 0
+
+
+class JsonLines:
+    def __init__(self, out: TextIO) -> None:
+        self.out = out
+
+    def __call__(self, event: dict) -> None:
+        self.out.write(json.dumps(event, ensure_ascii=False) + "\n")
+        self.out.flush()
+
+
+class Progress:
+    """A one-line bar per phase with ETA (redrawn at most 10× a second on a terminal;
+    one line per epoch otherwise). Also keeps the best test accuracy of each model."""
+
+    def __init__(self, out: TextIO) -> None:
+        self.out, self.tty = out, out.isatty()
+        self.best: dict[str, float] = {}
+        self.phase, self.start, self.drawn, self.steps = "", 0.0, 0.0, 1
+        self.line = ""
+
+    def __call__(self, event: dict) -> None:
+        kind = event["type"]
+        if kind == "phase" and event["state"] == "start":
+            self.phase, self.steps = event["phase"], max(1, event["steps"])
+            self.start = time.perf_counter()
+        elif kind == "phase":
+            self._finish()
+        elif kind == "log":
+            self._finish()
+            print(f"[{event['level']}] {event['message']}", file=self.out)
+        elif kind == "metric" and event["kind"] == "step":
+            self._step(event)
+        elif kind == "metric":
+            self._epoch(event)
+
+    def _step(self, event: dict) -> None:
+        now = time.perf_counter()
+        if not self.tty or (now - self.drawn < 0.1 and event["step"] < event["steps"]):
+            return
+        self.drawn = now
+        done = event["step"] / self.steps
+        elapsed = now - self.start
+        eta = elapsed / done - elapsed if done > 0 else 0.0
+        bar = "#" * int(24 * done) + "-" * (24 - int(24 * done))
+        loss = event["losses"].get("student") or next(iter(event["losses"].values()))
+        self.line = (f"{self.phase:<7} [{bar}] {event['step']}/{event['steps']} "
+                     f"ETA {eta:4.1f}s  epoch {event['epoch']}  loss {loss['total']:.3f}")
+        self.out.write("\r" + self.line)
+        self.out.flush()
+
+    def _epoch(self, event: dict) -> None:
+        if event["phase"] == "train":
+            for name, s in event["models"].items():
+                self.best[name] = max(self.best.get(name, 0.0), s["acc"])
+        if not self.tty:
+            accs = "  ".join(f"{n} {100 * s['acc']:.1f}%" for n, s in event["models"].items())
+            print(f"{event['phase']} epoch {event['epoch']}/{event['epochs']}  {accs}",
+                  file=self.out)
+
+    def _finish(self) -> None:
+        if self.line:
+            self.out.write("\n")
+            self.line = ""
+
+    def close(self) -> None:
+        self._finish()
+        self.out.flush()
+
+
+def render_table(method: Method, summary: dict, best: dict[str, float]) -> str:
+    rows = [f"{method.id}: {method.title}", "",
+            f"{'model':<10} {'final acc':>10} {'best acc':>10}"]
+    for name, acc in summary["models"].items():
+        b = f"{100 * best[name]:9.1f}%" if name in best else ""
+        rows.append(f"{name:<10} {100 * acc:9.1f}% {b:>10}")
+    if summary["delta_acc"] is not None:
+        rows.append("")
+        rows.append(f"method vs baseline: {100 * summary['final_acc']:.1f}% vs "
+                    f"{100 * summary['baseline_final_acc']:.1f}% "
+                    f"(Δ {100 * summary['delta_acc']:+.1f} points)")
+    rows.append(f"wall time {summary['wall_s']:.1f} s")
+    return "\n".join(rows)

@@ -1,0 +1,244 @@
+"""The loss of every method, each a pure function of tensors.
+
+Notation used in the docstrings: ``KL(p ‖ q) = Σ_k p_k (log p_k − log q_k)``, **summed
+over classes and averaged over the batch** (``reduction="batchmean"``, never PyTorch's
+``"mean"``, which also divides by the number of classes); ``softmax_T(z) =
+softmax(z / T)``; ``CE`` is cross-entropy averaged over the batch; "detached" means
+that no gradient flows into that tensor. Targets built from another network (teacher,
+pair, peer, deepest exit) are always detached here, so callers cannot forget it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor
+
+
+def _kl_from_logits(target_logits: Tensor, logits: Tensor, temperature: float) -> Tensor:
+    """KL(softmax_T(target) ‖ softmax_T(logits)), batch mean; target detached."""
+    log_p = F.log_softmax(target_logits.detach() / temperature, dim=1)
+    log_q = F.log_softmax(logits / temperature, dim=1)
+    return (log_p.exp() * (log_p - log_q)).sum(dim=1).mean()
+
+
+def kd_loss(student_logits: Tensor, teacher_logits: Tensor, temperature: float) -> Tensor:
+    """Hinton et al. (arXiv 1503.02531)::
+
+        kd = T² · KL(softmax_T(teacher) ‖ softmax_T(student)),   teacher detached.
+
+    T² keeps the soft-target gradients on the scale of the hard-target ones when T
+    changes (section 2 of the paper). The KD method's total is (1−α)·CE + α·kd.
+    """
+    t = float(temperature)
+    return t * t * _kl_from_logits(teacher_logits, student_logits, t)
+
+
+def label_smoothing_loss(logits: Tensor, targets: Tensor, epsilon: float) -> Tensor:
+    """Label smoothing regularisation, as the LSR of arXiv 1909.11723::
+
+        q_k = 1 − ε if k is the true class, else ε / (K − 1)
+        lsr = −(1/B) Σ_b Σ_k q_k log softmax(logits_b)_k
+
+    This is the Tf-KD authors' ``loss_label_smoothing`` (my_loss_function.py). The
+    paper writes q' = (1 − a)·onehot + a/K; the two agree with ε = a·(K − 1)/K.
+    PyTorch's ``cross_entropy(label_smoothing=ε)`` is the a-form, so it differs.
+    """
+    k = logits.size(1)
+    log_q = F.log_softmax(logits, dim=1)
+    soft = torch.full_like(log_q, float(epsilon) / (k - 1))
+    soft.scatter_(1, targets.view(-1, 1), 1.0 - float(epsilon))
+    return -(soft * log_q).sum(dim=1).mean()
+
+
+def tfkd_virtual_teacher_probs(
+    targets: Tensor, num_classes: int, temperature: float, correct_prob: float = 0.99
+) -> Tensor:
+    """The Tf-KD_reg virtual teacher for each sample: softmax_T of the hand-made p."""
+    p = torch.full(
+        (targets.size(0), num_classes), (1.0 - correct_prob) / (num_classes - 1),
+        dtype=torch.float32, device=targets.device,
+    )
+    p.scatter_(1, targets.view(-1, 1), float(correct_prob))
+    return F.softmax(p / temperature, dim=1)
+
+
+def tfkd_reg_loss(
+    logits: Tensor, targets: Tensor, temperature: float, correct_prob: float = 0.99
+) -> Tensor:
+    """Teacher-free KD with a manually designed teacher (Tf-KD_reg, arXiv 1909.11723)::
+
+        p_k = correct_prob on the true class, (1 − correct_prob)/(K − 1) elsewhere
+        t   = softmax_T(p)                       (the "virtual teacher")
+        reg = KL(t ‖ softmax(logits))            (no temperature on the student side)
+
+    As in the authors' ``loss_kd_regularization`` (my_loss_function.py), which the
+    paper's numbers come from; the paper's equation writes the student at temperature
+    T too. Their ``nn.KLDivLoss()`` averages over batch × classes and multiplies by
+    ``multiplier`` = 100 for K = 100 classes, i.e. exactly this batch-mean KL.
+    """
+    t = tfkd_virtual_teacher_probs(targets, logits.size(1), temperature, correct_prob)
+    log_q = F.log_softmax(logits, dim=1)
+    return (t * (t.log() - log_q)).sum(dim=1).mean()
+
+
+def sp_loss(student_features: Tensor, teacher_features: Tensor) -> Tensor:
+    """Similarity-preserving KD (Tung & Mori, arXiv 1907.09682)::
+
+        F ∈ R^{B×D} (each map flattened), G = F·Fᵀ, Ĝ = G with every row L2-normalised
+        sp = ‖Ĝ_t − Ĝ_s‖²_F / B²,                 teacher detached.
+
+    Rows normalised as in the paper's eq. 2 and RepDistiller's distiller_zoo/SP.py
+    (``F.normalize`` on dim 1, then the squared sum divided by bsz²).
+    """
+    b = student_features.size(0)
+    g_s = F.normalize(student_features.reshape(b, -1) @ student_features.reshape(b, -1).t())
+    f_t = teacher_features.detach().reshape(b, -1)
+    g_t = F.normalize(f_t @ f_t.t())
+    return (g_t - g_s).pow(2).sum() / (b * b)
+
+
+def fsp_matrix(first: Tensor, second: Tensor) -> Tensor:
+    """Flow of solution procedure matrix (Yim et al., CVPR 2017), shape (B, C1, C2)::
+
+        G[b, i, j] = (1 / (h·w)) Σ_{s,t} first[b, i, s, t] · second[b, j, s, t]
+
+    The map with more spatial positions is first adaptive-average-pooled to the other's
+    size (as RepDistiller's distiller_zoo/FSP.py does between ResNet stages).
+    """
+    (h1, w1), (h2, w2) = first.shape[2:], second.shape[2:]
+    if h1 * w1 > h2 * w2:
+        first = F.adaptive_avg_pool2d(first, (h2, w2))
+    elif h2 * w2 > h1 * w1:
+        second = F.adaptive_avg_pool2d(second, (h1, w1))
+    hw = first.shape[2] * first.shape[3]
+    return torch.einsum("bihw,bjhw->bij", first, second) / hw
+
+
+def fsp_loss(student_maps: Sequence[Tensor], teacher_maps: Sequence[Tensor]) -> Tensor:
+    """FSP distillation loss over consecutive pairs of maps (Yim et al., CVPR 2017)::
+
+        fsp = Σ_{i} mean_{b,c1,c2} (G_s(i, i+1) − G_t(i, i+1))²,     teacher detached.
+
+    The paper's loss is (1/N) Σ_x Σ_i λ_i ‖G_t − G_s‖²₂ with the same λ_i for every
+    pair and no value given; the mean over matrix entries is λ_i = 1/(C1·C2), as in
+    RepDistiller. Student and teacher need equal channel counts at every map.
+    """
+    if len(student_maps) != len(teacher_maps) or len(student_maps) < 2:
+        raise ValueError("fsp_loss needs two equal-length lists of at least two maps")
+    total = student_maps[0].new_zeros(())
+    for i in range(len(student_maps) - 1):
+        g_s = fsp_matrix(student_maps[i], student_maps[i + 1])
+        g_t = fsp_matrix(teacher_maps[i].detach(), teacher_maps[i + 1].detach())
+        if g_s.shape != g_t.shape:
+            raise ValueError(f"FSP shapes differ at pair {i}: {g_s.shape} vs {g_t.shape}")
+        total = total + (g_s - g_t).pow(2).mean()
+    return total
+
+
+def cskd_loss(logits: Tensor, pair_logits: Tensor, temperature: float) -> Tensor:
+    """Class-wise self-knowledge distillation (Yun et al., arXiv 2003.13964)::
+
+        cls = T² · KL(softmax_T(z(x′)) ‖ softmax_T(z(x))),   x′ another sample of x's class,
+                                                             pair detached.
+
+    As the authors' ``KDLoss`` in alinlab/cs-kd train.py (KL summed, divided by the
+    batch size, times T²; pair logits computed under ``no_grad``).
+    """
+    t = float(temperature)
+    return t * t * _kl_from_logits(pair_logits, logits, t)
+
+
+def _ce_sum(exit_logits: Sequence[Tensor], targets: Tensor) -> Tensor:
+    total = exit_logits[0].new_zeros(())
+    for z in exit_logits:
+        total = total + F.cross_entropy(z, targets)
+    return total
+
+
+def _feature_sum(exit_features: Sequence[Tensor]) -> Tensor:
+    deep = exit_features[-1].detach()
+    total = deep.new_zeros(())
+    for f in exit_features[:-1]:
+        total = total + (f - deep).pow(2).reshape(f.size(0), -1).sum(dim=1).mean()
+    return total
+
+
+def _self_distill_dict(ce: Tensor, kd: Tensor, feature: Tensor) -> dict[str, Tensor]:
+    return {"total": ce + kd + feature, "ce": ce, "kd": kd, "feature": feature}
+
+
+def byot_loss(
+    exit_logits: Sequence[Tensor],
+    exit_features: Sequence[Tensor],
+    targets: Tensor,
+    temperature: float,
+    alpha: float,
+    feature_weight: float,
+) -> dict[str, Tensor]:
+    """Be Your Own Teacher (Zhang et al., arXiv 1905.08094). Lists go shallow → deep;
+    the deepest exit C is the teacher, its logits and feature detached as targets::
+
+        ce      = (1 − α) · Σ_{all exits i} CE(z_i, y)
+        kd      = α · T² · Σ_{i < C} KL(softmax_T(z_C) ‖ softmax_T(z_i))
+        feature = λ · Σ_{i < C} mean_b ‖F_i − F_C‖²        (F_i: exit i's bottleneck output)
+        total   = ce + kd + feature
+
+    The paper's eq. 1 sums (1−α)·CE + α·KL + λ·‖F_i − F_C‖² over every classifier.
+    The T² factor is the usual Hinton scaling, as in the widely used re-implementation
+    (luanyunteng/pytorch-be-your-own-teacher, ``kd_loss * T**2``).
+    """
+    t = float(temperature)
+    deep = exit_logits[-1]
+    ce = (1.0 - alpha) * _ce_sum(exit_logits, targets)
+    kd = deep.new_zeros(())
+    for z in exit_logits[:-1]:
+        kd = kd + _kl_from_logits(deep, z, t)
+    kd = alpha * t * t * kd
+    return _self_distill_dict(ce, kd, feature_weight * _feature_sum(exit_features))
+
+
+def msd_loss(
+    exit_logits: Sequence[Tensor],
+    exit_features: Sequence[Tensor],
+    targets: Tensor,
+    temperature: float,
+    alpha: float,
+    feature_weight: float,
+) -> dict[str, Tensor]:
+    """Multi-self-distillation (Luan et al., arXiv 1911.09418), our reading of the paper
+    (no author code is public): every classifier is a teacher of every other one::
+
+        ce      = (1 − α) · Σ_{all exits i} CE(z_i, y)
+        kd      = α · T² · Σ_{all exits i} mean_{j ≠ i} KL(softmax_T(z_j) ‖ softmax_T(z_i)),
+                  every z_j detached where it is a target
+        feature = λ · Σ_{i < C} mean_b ‖F_i − F_C‖²        (as BYOT: hints from the deepest)
+        total   = ce + kd + feature
+
+    The only difference from ``byot_loss`` is ``kd``: the deepest exit now also
+    learns from the shallow ones, and shallow exits learn from each other.
+    """
+    t = float(temperature)
+    n = len(exit_logits)
+    ce = (1.0 - alpha) * _ce_sum(exit_logits, targets)
+    kd = exit_logits[0].new_zeros(())
+    for i, z_i in enumerate(exit_logits):
+        pair = sum(_kl_from_logits(z_j, z_i, t) for j, z_j in enumerate(exit_logits) if j != i)
+        kd = kd + pair / (n - 1)
+    kd = alpha * t * t * kd
+    return _self_distill_dict(ce, kd, feature_weight * _feature_sum(exit_features))
+
+
+def dml_loss(logits: Tensor, peer_logits: Sequence[Tensor] | Tensor, targets: Tensor) -> Tensor:
+    """Deep mutual learning (Zhang et al., arXiv 1706.00384), the loss of one peer::
+
+        dml = CE(z, y) + mean_{peers p} KL(softmax(z_p) ‖ softmax(z)),   peers detached.
+
+    Eq. 10 of the paper for K peers (1/(K−1) Σ over the others). The trainer computes
+    every peer's loss from one shared forward pass before any optimiser steps.
+    """
+    peers = [peer_logits] if isinstance(peer_logits, Tensor) else list(peer_logits)
+    mimic = sum(_kl_from_logits(p, logits, 1.0) for p in peers) / len(peers)
+    return F.cross_entropy(logits, targets) + mimic
