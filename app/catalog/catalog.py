@@ -63,9 +63,6 @@ class Catalog:
             )
         return self._mentions[paper.slug]
 
-    def with_extra_diagnostics(self, extra: list[Diagnostic]) -> Catalog:
-        return replace(self, diagnostics=[*extra, *self.diagnostics], _mentions={})
-
 
 def _category_slugs(drafts: list[DraftCategory]) -> dict[tuple[str, ...], str]:
     """One slug per category path; the title alone when it is unique."""

@@ -73,12 +73,15 @@ class DraftPaper:
 
 
 @dataclass
-class ParseResult:
+class FileResult:
+    """What one file holds. Cached per file, so an edit re-parses only that file."""
+
+    file: str
     papers: list[DraftPaper] = field(default_factory=list)
     categories: list[DraftCategory] = field(default_factory=list)
     diagnostics: list[Diagnostic] = field(default_factory=list)
-    legend: list[tuple[RatingLevel, int]] = field(default_factory=list)  # (level, line)
-    legend_file: str | None = None
+    legend: list[RatingLevel] = field(default_factory=list)
+    legend_line: int = 0
 
 
 def plain_text(node: SyntaxTreeNode) -> str:
@@ -139,16 +142,16 @@ def _venue_text(rest: str) -> str | None:
 class FileParser:
     """Parses one notes file into drafts; cross-file work happens in build_catalog."""
 
-    def __init__(self, text: str, file: str, result: ParseResult):
+    def __init__(self, text: str, file: str):
         self.file = file
-        self.result = result
+        self.result = FileResult(file)
         self.stack: list[DraftCategory] = []
         self.tree = SyntaxTreeNode(_MD.parse(text))
 
     def diagnose(self, line: int, level: str, message: str) -> None:
         self.result.diagnostics.append(Diagnostic(self.file, line, level, message))  # type: ignore[arg-type]
 
-    def parse(self) -> None:
+    def parse(self) -> FileResult:
         previous: SyntaxTreeNode | None = None
         for node in self.tree.children:
             if node.type == "heading":
@@ -158,6 +161,7 @@ class FileParser:
             elif node.type in _LISTS and not self._read_legend(node):
                 self._scan_list(node)
             previous = node
+        return self.result
 
     # -- categories -------------------------------------------------------------------
 
@@ -189,13 +193,8 @@ class FileParser:
         if len(entries) < 2:
             return False
         if not self.result.legend:
-            self.result.legend, self.result.legend_file = entries, self.file
-        elif [lv for lv, _ in entries] != [lv for lv, _ in self.result.legend]:
-            self.diagnose(
-                entries[0][1],
-                "warning",
-                f"a second, different rating legend; the one in {self.result.legend_file} is used",
-            )
+            self.result.legend = [level for level, _ in entries]
+            self.result.legend_line = entries[0][1]
         return True
 
     # -- papers -----------------------------------------------------------------------
@@ -277,29 +276,56 @@ def _with_children(node: SyntaxTreeNode, children: list[SyntaxTreeNode]) -> Synt
     return copy
 
 
-def read_notes_dir(notes_dir: Path) -> tuple[list[tuple[str, str | None]], list[Diagnostic]]:
-    """Every *.md under notes_dir in path order, as (relative name, text or None)."""
-    files: list[tuple[str, str | None]] = []
-    diagnostics: list[Diagnostic] = []
-    for path in sorted(notes_dir.rglob("*.md")):
-        name = path.relative_to(notes_dir).as_posix()
-        try:
-            files.append((name, path.read_text(encoding="utf-8-sig")))
-        except (OSError, UnicodeDecodeError) as exc:
-            diagnostics.append(Diagnostic(name, 1, "error", f"cannot read file: {exc}"))
-    return files, diagnostics
+def parse_file(name: str, text: str) -> FileResult:
+    return FileParser(text, name).parse()
+
+
+def combine(results: list[FileResult]) -> Catalog:
+    """Join per-file results, in file order, into one catalog."""
+    diagnostics = [d for r in results for d in r.diagnostics]
+    with_legend = [r for r in results if r.legend]
+    scale = RatingScale(tuple(with_legend[0].legend)) if with_legend else RatingScale()
+    for other in with_legend[1:]:
+        if other.legend != with_legend[0].legend:
+            message = f"a different rating legend; the one in {with_legend[0].file} is used"
+            diagnostics.append(Diagnostic(other.file, other.legend_line, "warning", message))
+    return build_catalog(
+        [p for r in results for p in r.papers],
+        [c for r in results for c in r.categories],
+        scale,
+        diagnostics,
+    )
 
 
 def parse_texts(files: Iterable[tuple[str, str]]) -> Catalog:
     """Parse (name, text) pairs, in order, into one catalog."""
-    result = ParseResult()
-    for name, text in files:
-        FileParser(text, name, result).parse()
-    scale = RatingScale(tuple(level for level, _ in result.legend))
-    return build_catalog(result.papers, result.categories, scale, result.diagnostics)
+    return combine([parse_file(name, text) for name, text in files])
 
 
-def parse_notes_dir(notes_dir: Path) -> Catalog:
-    files, diagnostics = read_notes_dir(notes_dir)
-    catalog = parse_texts((name, text) for name, text in files if text is not None)
-    return catalog.with_extra_diagnostics(diagnostics)
+FileKey = tuple[str, int, int]  # name, mtime_ns, size
+
+
+def parse_notes_dir(notes_dir: Path, cache: dict[FileKey, FileResult] | None = None) -> Catalog:
+    """Every *.md under notes_dir in path order. With a cache, files whose name, mtime
+    and size are unchanged are not read or parsed again; the cache is pruned to the
+    files seen this time."""
+    cache = {} if cache is None else cache
+    results: list[FileResult] = []
+    seen: set[FileKey] = set()
+    for path in sorted(notes_dir.rglob("*.md")):
+        name = path.relative_to(notes_dir).as_posix()
+        try:
+            stat = path.stat()
+            key = (name, stat.st_mtime_ns, stat.st_size)
+            if key not in cache:
+                cache[key] = parse_file(name, path.read_text(encoding="utf-8-sig"))
+        except (OSError, UnicodeDecodeError) as exc:
+            unreadable = FileResult(name)
+            unreadable.diagnostics.append(Diagnostic(name, 1, "error", f"cannot read file: {exc}"))
+            results.append(unreadable)
+            continue
+        seen.add(key)
+        results.append(cache[key])
+    for stale in set(cache) - seen:
+        del cache[stale]
+    return combine(results)

@@ -93,21 +93,33 @@ def _sorted(papers: list[Paper], key: SortKey) -> list[Paper]:
         return sorted(papers, key=lambda p: (-(p.year or 0), p.order))
     if key == "title":
         return sorted(papers, key=lambda p: (p.title.casefold(), p.order))
-    return sorted(papers, key=lambda p: p.order)
+    return papers  # already in file order
 
 
-def _facets(catalog: Catalog, preds: dict[str, Predicate]) -> dict[str, list[Facet]]:
+class _Subsets:
+    """Papers passing all active filters but some, memoised by which filters apply:
+    with no filters, the listing and all five facets share a single pass."""
+
+    def __init__(self, catalog: Catalog, preds: dict[str, Predicate]):
+        self.papers = list(catalog.papers.values())
+        self.preds = preds
+        self.cache: dict[tuple[str, ...], list[Paper]] = {}
+
+    def without(self, *own: str) -> list[Paper]:
+        key = tuple(name for name in self.preds if name not in own)
+        if key not in self.cache:
+            tests = [self.preds[name] for name in key]
+            self.cache[key] = [p for p in self.papers if all(t(p) for t in tests)]
+        return self.cache[key]
+
+
+def _facets(catalog: Catalog, subsets: _Subsets) -> dict[str, list[Facet]]:
     """Counts per facet value, each under every filter except the facet's own, so a
     reader sees what choosing another value of that facet would give."""
-
-    def matching(*own: str) -> list[Paper]:
-        others = [f for name, f in preds.items() if name not in own]
-        return [p for p in catalog.papers.values() if all(f(p) for f in others)]
-
-    ratings = Counter(p.rating for p in matching("rating", "min_rating") if p.rating)
-    categories = Counter(p.category for p in matching("category"))
-    venues = Counter(p.venue for p in matching("venue") if p.venue)
-    years = Counter(p.year for p in matching("year") if p.year)
+    ratings = Counter(p.rating for p in subsets.without("rating", "min_rating") if p.rating)
+    categories = Counter(p.category for p in subsets.without("category"))
+    venues = Counter(p.venue for p in subsets.without("venue") if p.venue)
+    years = Counter(p.year for p in subsets.without("year") if p.year)
     scale = catalog.rating_scale
     return {
         "rating": [Facet(str(v), scale.label(v) or "", ratings[v]) for v in scale.values],
@@ -126,15 +138,13 @@ def _facets(catalog: Catalog, preds: dict[str, Predicate]) -> dict[str, list[Fac
 
 
 def run_query(catalog: Catalog, query: PaperQuery) -> QueryResult:
-    preds = _predicates(catalog, query)
-    papers = _sorted(
-        [p for p in catalog.papers.values() if all(f(p) for f in preds.values())], query.sort
-    )
+    subsets = _Subsets(catalog, _predicates(catalog, query))
+    papers = _sorted(subsets.without(), query.sort)
     start = (query.page - 1) * query.per_page
     return QueryResult(
         papers=papers[start : start + query.per_page],
         matched=len(papers),
         total=len(catalog.papers),
         pages=max(1, -(-len(papers) // query.per_page)),
-        facets=_facets(catalog, preds),
+        facets=_facets(catalog, subsets),
     )

@@ -38,6 +38,7 @@ class CatalogStore:
         self._signature: Signature | None = None
         self._checked_at = float("-inf")
         self._catalog: Catalog | None = None
+        self._files: dict = {}  # per-file parse results, so an edit re-parses one file
         self.version = 0  # bumps on every re-parse; callers may key caches on it
 
     def get(self) -> Catalog:
@@ -54,7 +55,7 @@ class CatalogStore:
 
     def _reload(self, signature: Signature) -> None:
         started = time.perf_counter()
-        catalog = parse_notes_dir(self.notes_dir)
+        catalog = parse_notes_dir(self.notes_dir, self._files)
         self._catalog, self._signature = catalog, signature
         self.version += 1
         log.info(

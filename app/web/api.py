@@ -14,7 +14,7 @@ router = APIRouter(prefix="/api", tags=["catalog"])
 
 
 @router.get("/papers", summary="Papers matching the filters, with facet counts")
-def list_papers(catalog: CatalogDep, query: QueryDep) -> dict:
+async def list_papers(catalog: CatalogDep, query: QueryDep) -> dict:
     result = run_query(catalog, query)
     return {
         "query": query.model_dump(),
@@ -28,15 +28,15 @@ def list_papers(catalog: CatalogDep, query: QueryDep) -> dict:
 
 
 @router.get("/papers/{slug}", summary="One paper with its rendered note")
-def get_paper(catalog: CatalogDep, paper: PaperDep) -> dict:
+async def get_paper(catalog: CatalogDep, paper: PaperDep) -> dict:
     return paper_detail_json(paper_detail(catalog, paper))
 
 
 @router.get("/categories", summary="Categories in file order with paper counts")
-def list_categories(catalog: CatalogDep) -> list[dict]:
+async def list_categories(catalog: CatalogDep) -> list[dict]:
     return category_counts(catalog)
 
 
 @router.get("/rating-scale", summary="The notes' own rating legend")
-def rating_scale(catalog: CatalogDep) -> list[dict]:
+async def rating_scale(catalog: CatalogDep) -> list[dict]:
     return [asdict(level) for level in catalog.rating_scale.levels]

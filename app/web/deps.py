@@ -12,11 +12,11 @@ from app.catalog.query import PaperQuery
 from app.settings import Settings
 
 
-def _settings(request: Request) -> Settings:
+async def _settings(request: Request) -> Settings:
     return request.app.state.settings
 
 
-def _catalog(request: Request) -> Catalog:
+async def _catalog(request: Request) -> Catalog:
     return request.app.state.catalog.get()
 
 
@@ -25,7 +25,7 @@ CatalogDep = Annotated[Catalog, Depends(_catalog)]
 QueryDep = Annotated[PaperQuery, Query()]
 
 
-def _paper(slug: str, catalog: CatalogDep) -> Paper:
+async def _paper(slug: str, catalog: CatalogDep) -> Paper:
     paper = catalog.paper(slug)
     if paper is None:
         raise HTTPException(404, f"no paper with slug {slug!r}")

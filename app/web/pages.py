@@ -1,4 +1,6 @@
 """Server-rendered pages. They work without JavaScript; scripts only enhance."""
+# Handlers here are async on purpose: each is a few ms of pure CPU, and a thread-pool
+# hop per dependency cost more than the work itself.
 
 from __future__ import annotations
 
@@ -45,12 +47,12 @@ def _listing(request: Request, catalog: Catalog, query: PaperQuery, **extra) -> 
 
 
 @router.get("/", response_class=HTMLResponse)
-def index(request: Request, catalog: CatalogDep, query: QueryDep) -> HTMLResponse:
+async def index(request: Request, catalog: CatalogDep, query: QueryDep) -> HTMLResponse:
     return _listing(request, catalog, query)
 
 
 @router.get("/categories/{slug}", response_class=HTMLResponse)
-def category_page(request: Request, slug: str, catalog: CatalogDep, query: QueryDep):
+async def category_page(request: Request, slug: str, catalog: CatalogDep, query: QueryDep):
     category = catalog.category(slug)
     if category is None:
         raise HTTPException(404, f"no category with slug {slug!r}")
@@ -59,7 +61,7 @@ def category_page(request: Request, slug: str, catalog: CatalogDep, query: Query
 
 
 @router.get("/papers/{slug}", response_class=HTMLResponse)
-def paper_page(request: Request, catalog: CatalogDep, paper: PaperDep) -> HTMLResponse:
+async def paper_page(request: Request, catalog: CatalogDep, paper: PaperDep) -> HTMLResponse:
     detail = paper_detail(catalog, paper)
     return templates.TemplateResponse(
         request, "paper.html", {"detail": detail, "paper": paper, "scale": catalog.rating_scale}
@@ -67,12 +69,12 @@ def paper_page(request: Request, catalog: CatalogDep, paper: PaperDep) -> HTMLRe
 
 
 @router.get("/papers/{slug}/bibtex", response_class=PlainTextResponse)
-def paper_bibtex(catalog: CatalogDep, paper: PaperDep) -> str:
+async def paper_bibtex(catalog: CatalogDep, paper: PaperDep) -> str:
     return paper_detail(catalog, paper).bibtex
 
 
 @router.get("/feed.xml")
-def feed(request: Request, catalog: CatalogDep, settings: SettingsDep) -> Response:
+async def feed(request: Request, catalog: CatalogDep, settings: SettingsDep) -> Response:
     updated = max((p.stat().st_mtime for p in settings.notes_dir.rglob("*.md")), default=0.0)
     body = templates.get_template("feed.xml").render(
         papers=list(catalog.papers.values()),
@@ -83,22 +85,22 @@ def feed(request: Request, catalog: CatalogDep, settings: SettingsDep) -> Respon
 
 
 @router.get("/healthz")
-def healthz(catalog: CatalogDep) -> dict:
+async def healthz(catalog: CatalogDep) -> dict:
     return {"status": "ok", "papers": len(catalog.papers)}
 
 
 @router.get("/docs", response_class=HTMLResponse)
-def api_docs(request: Request) -> HTMLResponse:
+async def api_docs(request: Request) -> HTMLResponse:
     return templates.TemplateResponse(request, "docs.html", {})
 
 
 @router.get("/vendor/plotly.min.js")
-def plotly_js() -> FileResponse:
+async def plotly_js() -> FileResponse:
     return FileResponse(PLOTLY_JS, media_type="text/javascript", headers=_LONG_CACHE)
 
 
 @router.get("/vendor/swagger/{name}")
-def swagger_asset(name: str) -> FileResponse:
+async def swagger_asset(name: str) -> FileResponse:
     if name not in _SWAGGER_FILES:
         raise HTTPException(404, "no such asset")
     return FileResponse(SWAGGER_DIR / name, headers=_LONG_CACHE)
