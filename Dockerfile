@@ -1,0 +1,40 @@
+# syntax=docker/dockerfile:1
+# Reading notes with live distillation demos: CPU-only image, non-root, notes and data
+# as volumes, settings by environment variables (see README).
+ARG PYTHON_IMAGE=python:3.11-slim
+
+FROM ${PYTHON_IMAGE} AS build
+# PyPI's default torch wheel for Linux is a multi-GB CUDA build; the CPU index keeps
+# the image small. Override both to build from a local mirror.
+ARG TORCH_INDEX_URL=https://download.pytorch.org/whl/cpu
+ARG PIP_EXTRA_ARGS=""
+ENV PIP_DISABLE_PIP_VERSION_CHECK=1 PIP_NO_CACHE_DIR=1 PIP_ROOT_USER_ACTION=ignore
+RUN python -m venv /opt/venv
+ENV PATH=/opt/venv/bin:$PATH
+RUN pip install $PIP_EXTRA_ARGS --index-url "$TORCH_INDEX_URL" "torch==2.13.0"
+WORKDIR /srv
+COPY pyproject.toml README.md ./
+COPY app ./app
+# Editable, so templates/, static/ and notes/ beside app/ are found at run time.
+RUN pip install $PIP_EXTRA_ARGS -e .
+
+FROM ${PYTHON_IMAGE}
+RUN useradd --create-home --uid 10001 kd && mkdir -p /data && chown kd:kd /data
+COPY --from=build /opt/venv /opt/venv
+WORKDIR /srv
+COPY --from=build /srv ./
+COPY templates ./templates
+COPY static ./static
+COPY notes ./notes
+ENV PATH=/opt/venv/bin:$PATH \
+    PYTHONUNBUFFERED=1 \
+    NOTES_DIR=/srv/notes \
+    DATA_DIR=/data \
+    HOST=0.0.0.0 \
+    PORT=8000
+VOLUME ["/srv/notes", "/data"]
+USER kd
+EXPOSE 8000
+HEALTHCHECK --interval=30s --timeout=5s --start-period=20s --retries=3 \
+    CMD python -c "import os, urllib.request; urllib.request.urlopen('http://127.0.0.1:%s/healthz' % os.environ.get('PORT', '8000'), timeout=4)"
+CMD ["python", "-m", "app", "serve"]
