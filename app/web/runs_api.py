@@ -83,8 +83,20 @@ class Message(BaseModel):
     detail: str
 
 
+class FieldError(BaseModel):
+    loc: list[str | int]
+    msg: str
+    type: str
+
+
+class FieldErrors(BaseModel):
+    """FastAPI's own 422 shape: one entry per bad field."""
+
+    detail: list[FieldError]
+
+
 def _errors(*codes: int) -> dict[int | str, dict[str, Any]]:
-    return {code: {"model": Message} for code in codes}
+    return {code: {"model": FieldErrors if code == 422 else Message} for code in (*codes, 503)}
 
 
 # -- dependencies -----------------------------------------------------------------
@@ -145,9 +157,7 @@ def _http(exc: RunError) -> Exception:
 async def _read_fields(request: Request) -> tuple[dict[str, Any], bool]:
     """The request's fields, from JSON or an HTML form; True when it was a form."""
     kind = request.headers.get("content-type", "").split(";")[0].strip().lower()
-    raw = await request.body()
-    if len(raw) > MAX_BODY:
-        raise HTTPException(413, f"the body is larger than {MAX_BODY} bytes")
+    raw = await _body(request)
     if kind == "application/x-www-form-urlencoded":
         # Blank fields are dropped so that an empty input keeps the default.
         fields: dict[str, Any] = dict(parse_qsl(raw.decode("utf-8", "replace")))
@@ -164,6 +174,20 @@ async def _read_fields(request: Request) -> tuple[dict[str, Any], bool]:
             raise HTTPException(400, "the body must be a JSON object")
         return body, False
     raise HTTPException(415, "send JSON or an application/x-www-form-urlencoded form")
+
+
+async def _body(request: Request) -> bytes:
+    """The body, refused with 413 past MAX_BODY before it is all read."""
+    too_big = HTTPException(413, f"the body is larger than {MAX_BODY} bytes")
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > MAX_BODY:
+        raise too_big
+    body = bytearray()
+    async for piece in request.stream():
+        body += piece
+        if len(body) > MAX_BODY:
+            raise too_big
+    return bytes(body)
 
 
 def _json(raw: str | bytes, message: str) -> Any:
@@ -196,7 +220,7 @@ def _wants_page(request: Request, is_form: bool) -> bool:
     status_code=202,
     response_model=RunCreated,
     summary="Launch a run; it starts at once or waits in the queue",
-    responses=_errors(400, 401, 403, 404, 413, 415, 429, 503),
+    responses=_errors(400, 401, 403, 404, 413, 415, 422, 429),
     openapi_extra={
         "requestBody": {
             "required": True,

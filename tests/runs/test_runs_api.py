@@ -132,6 +132,13 @@ async def test_bad_input_is_a_4xx_with_a_message(tmp_path):
         r = await http.post("/api/runs", content=b"{}" + b" " * 70000,
                             headers={"content-type": "application/json"})
         assert r.status_code == 413
+        async def pieces():
+            for piece in (b"{", b" " * 70000, b"}"):
+                yield piece
+
+        r = await http.post("/api/runs", content=pieces(),
+                            headers={"content-type": "application/json"})  # chunked, no length
+        assert r.status_code == 413
 
         for path in ("/api/runs/nope", "/api/runs/nope/metrics.json",
                      "/api/runs/nope/metrics.csv", "/api/runs/nope/events"):

@@ -87,6 +87,9 @@ def test_a_kd_stream_resumes_after_a_dropped_connection(server, http):
     # The store holds exactly what the two connections delivered.
     replay = read_sse(http, f"/api/runs/{run_id}/events?after=0")
     assert [e["data"] for e in replay] == [e["data"] for e in together]
+    # Hinton et al.'s paper, by the catalog's slug (its arXiv id), lists this run.
+    of_paper = http.get("/api/runs", params={"paper": "1503.02531"}).json()["runs"]
+    assert [r["id"] for r in of_paper] == [run_id]
 
 
 def test_cancel_stops_the_worker_and_keeps_the_events(server, http):
