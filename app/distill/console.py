@@ -59,8 +59,8 @@ def _list(out: TextIO) -> int:
 def _describe(method: Method, out: TextIO) -> None:
     print(f"{method.id}: {method.title}\n\n{method.summary_en}\n\nparameters:", file=out)
     for name, field in method.params.model_fields.items():
-        bounds = [f"{type(m).__name__.lower()} {next(iter(vars(m).values()))}"
-                  for m in field.metadata if type(m).__name__ in ("Ge", "Le")]
+        bounds = [f"{op} {getattr(m, op)}" for m in field.metadata for op in ("ge", "le")
+                  if hasattr(m, op)]
         extra = f" ({', '.join(bounds)})" if bounds else ""
         print(f"  --{name.replace('_', '-'):<16} default {field.default}{extra}: "
               f"{field.description}", file=out)

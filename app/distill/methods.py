@@ -106,20 +106,26 @@ METHODS: dict[str, Method] = {
            p.TfKDRegParams, _SB),
         _m("sp", "Similarity-preserving KD", ["1907.09682"],
            "对最后一个卷积阶段的特征，计算 batch 内样本两两相似度矩阵 G=F·Fᵀ（逐行 L2 归一化），"
-           "让学生的矩阵逼近教师的：CE + γ·‖Ĝ_t − Ĝ_s‖²_F / B²。学生和教师的特征维度可以不同。",
+           "让学生的矩阵逼近教师的：CE + γ·‖Ĝ_t − Ĝ_s‖²_F / B²。学生和教师的特征维度可以不同。"
+           "教师（15 层卷积）用全部训练数据训练一次并缓存。",
            "On the last conv stage, the B×B matrix of pairwise similarities within the batch, "
            "G = F·Fᵀ with rows L2-normalised; the student's matches the teacher's: "
-           "CE + γ·‖Ĝ_t − Ĝ_s‖²_F / B². Feature sizes may differ between the two.",
+           "CE + γ·‖Ĝ_t − Ĝ_s‖²_F / B². Feature sizes may differ between the two. The "
+           "teacher (15 convs) trains once on all training digits and is cached.",
            p.SPParams, _TS),
         _m("fsp", "FSP matrices (A Gift from Knowledge Distillation)", [FSP_TITLE],
            "相邻两个阶段特征图的内积矩阵 G（C1×C2，空间上取平均）描述“解题流程”。两阶段："
            "stage1 只训练学生主干去拟合教师的 FSP 矩阵，然后 train 阶段正常用 CE 训练。"
-           "学生与教师在各阶段通道数相同（无需适配层）。基线只参加 train 阶段。",
+           "学生与教师在各阶段通道数相同（无需适配层）。基线只参加 train 阶段，从学生 stage1 之前的"
+           "权重出发。论文的主张是“优化更快”，所以默认 train 阶段只有 5 个 epoch；"
+           "训练更久时基线会追上。",
            "The Gram matrix G (C1×C2, averaged over positions) between consecutive stages' "
            "maps, the 'flow of solution procedure'. Two phases: stage1 trains only the "
            "student's body to match the teacher's FSP matrices, then train fits everything "
            "with CE. Student and teacher have equal widths at every stage (no adapter). The "
-           "baseline trains only during the train phase, from the same initial weights.",
+           "baseline trains only during the train phase, from the student's weights before "
+           "stage1. The paper claims faster optimisation, so the train phase defaults to 5 "
+           "epochs; trained longer, the baseline catches up.",
            p.FSPParams, _TS),
         _m("cskd", "Class-wise self-KD (CS-KD)", ["2003.13964"],
            "每个样本配一个同类的另一个样本；CE 只算在前一半，外加 λ·T²·KL(softmax_T(配对样本) ‖ "

@@ -15,17 +15,18 @@ class CommonParams(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    epochs: int = Field(15, ge=1, le=30, description="Passes over the training subset.")
-    batch_size: int = Field(64, ge=8, le=256, description="Samples per optimiser step.")
+    epochs: int = Field(20, ge=1, le=30, description="Passes over the training subset.")
+    batch_size: int = Field(16, ge=8, le=256, description="Samples per optimiser step.")
     lr: float = Field(
         0.05, ge=1e-4, le=0.5,
         description="SGD learning rate (momentum 0.9, cosine decay to 0 over the phase).",
     )
     weight_decay: float = Field(5e-4, ge=0.0, le=0.01, description="SGD weight decay.")
     train_fraction: float = Field(
-        1.0, ge=0.02, le=1.0,
+        0.1, ge=0.02, le=1.0,
         description="Share of the 1,438 training digits used (stratified; the test set "
-        "of 359 digits never changes for a seed).",
+        "of 359 digits never changes for a seed). With all of them every method is "
+        "within a digit or two of 98%; with 10% (143 digits) there is room to differ.",
     )
     seed: int = Field(
         0, ge=0, le=1_000_000,
@@ -90,19 +91,26 @@ class TfKDRegParams(LockstepParams):
 
 class SPParams(TeacherParams):
     gamma: float = Field(
-        3000.0, ge=0.0, le=20000.0,
-        description="Weight γ of the similarity-preserving loss (3000 in the paper).",
+        300.0, ge=0.0, le=20000.0,
+        description="Weight γ of the similarity-preserving loss. The loss shrinks like "
+        "1/B; the paper's 3000 at batch 128 is about 375 at this demo's batch of 16.",
     )
 
 
 class FSPParams(TeacherParams):
+    epochs: int = Field(
+        5, ge=1, le=30,
+        description="Epochs of the train phase (stage 2). The paper's claim is fast "
+        "optimisation: the FSP-initialised student gets ahead in few epochs; with 20 "
+        "the baseline catches up.",
+    )
     stage1_epochs: int = Field(
         10, ge=1, le=30,
         description="Epochs of stage 1, where only the student's body learns to match "
         "the teacher's FSP matrices.",
     )
     fsp_weight: float = Field(
-        1.0, ge=0.01, le=1000.0,
+        10.0, ge=0.01, le=1000.0,
         description="Weight λ of every FSP pair in stage 1 (equal for all pairs, as in "
         "the paper).",
     )
