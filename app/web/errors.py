@@ -15,14 +15,30 @@ from app.web.templating import templates
 
 log = logging.getLogger(__name__)
 
-_TITLES = {400: "请求有误", 404: "找不到页面", 405: "不支持的请求方法", 500: "服务器出错了"}
+_TITLES = {
+    400: "请求有误",
+    401: "需要运行令牌",
+    403: "运行令牌不对",
+    404: "找不到页面",
+    405: "不支持的请求方法",
+    409: "操作冲突",
+    422: "参数有误",
+    429: "请求太多",
+    500: "服务器出错了",
+}
 
 
 def wants_html(request: Request) -> bool:
-    path = request.url.path
-    if path.startswith("/api/") or path.endswith((".json", ".csv", ".xml", ".js", ".css")):
+    """Browsers get pages: page URLs, and plain HTML forms posted to the API."""
+    if "text/html" not in request.headers.get("accept", ""):
         return False
-    return "text/html" in request.headers.get("accept", "")
+    path = request.url.path
+    if path.startswith("/api/"):
+        form = request.headers.get("content-type", "").startswith(
+            "application/x-www-form-urlencoded"
+        )
+        return request.method == "POST" and form
+    return not path.endswith((".json", ".csv", ".xml", ".js", ".css"))
 
 
 def _page(request: Request, status: int, message: str) -> Response:
@@ -45,7 +61,8 @@ async def _validation_error(request: Request, exc: RequestValidationError) -> Re
         problems = "; ".join(
             f"{'.'.join(str(p) for p in e['loc'][1:])}: {e['msg']}" for e in exc.errors()
         )
-        return _page(request, 400, problems)
+        status = 422 if request.url.path.startswith("/api/") else 400
+        return _page(request, status, problems)
     return await request_validation_exception_handler(request, exc)
 
 

@@ -1,6 +1,7 @@
-"""Server-rendered pages. They work without JavaScript; scripts only enhance."""
-# Handlers here are async on purpose: each is a few ms of pure CPU, and a thread-pool
-# hop per dependency cost more than the work itself.
+"""Server-rendered pages. They work without JavaScript; scripts only enhance.
+
+Handlers here are async on purpose: each is a few ms of pure CPU, and a thread-pool
+hop per dependency cost more than the work itself."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from fastapi.responses import FileResponse, HTMLResponse, PlainTextResponse, Res
 
 from app.catalog.catalog import Catalog
 from app.catalog.query import PaperQuery, run_query
+from app.web.demos import demo_panel
 from app.web.deps import CatalogDep, PaperDep, QueryDep, SettingsDep
 from app.web.templating import templates
 from app.web.views import category_chain, paper_detail
@@ -61,11 +63,17 @@ async def category_page(request: Request, slug: str, catalog: CatalogDep, query:
 
 
 @router.get("/papers/{slug}", response_class=HTMLResponse)
-async def paper_page(request: Request, catalog: CatalogDep, paper: PaperDep) -> HTMLResponse:
-    detail = paper_detail(catalog, paper)
-    return templates.TemplateResponse(
-        request, "paper.html", {"detail": detail, "paper": paper, "scale": catalog.rating_scale}
-    )
+async def paper_page(
+    request: Request, catalog: CatalogDep, paper: PaperDep, settings: SettingsDep
+) -> HTMLResponse:
+    context = {
+        "detail": paper_detail(catalog, paper),
+        "paper": paper,
+        "scale": catalog.rating_scale,
+        "demo": demo_panel(paper),
+        "run_token_required": bool(settings.run_token),
+    }
+    return templates.TemplateResponse(request, "paper.html", context)
 
 
 @router.get("/papers/{slug}/bibtex", response_class=PlainTextResponse)

@@ -1,0 +1,176 @@
+// Live Plotly charts shared by the run page and the run history.
+// A LiveChart keeps every raw point, shows them smoothed (EMA) and, past MAX_POINTS
+// per trace, downsampled to min/max per bucket so spikes stay visible. New points are
+// batched and drawn once per animation frame with Plotly.extendTraces.
+(function () {
+  "use strict";
+
+  const MAX_POINTS = 2000;
+  const PALETTE = {
+    student: "#d1495b", baseline: "#6c757d", teacher: "#8e5ccf", peer: "#2a9d8f",
+    exit1: "#5fa8d3", exit2: "#1b6ca8", exit3: "#0b3c6d",
+  };
+  const EXTRA = ["#e9a03b", "#3a86ff", "#8ac926", "#ff595e", "#6a4c93", "#1982c4"];
+
+  function colorFor(model, index) {
+    return PALETTE[model] || EXTRA[index % EXTRA.length];
+  }
+
+  // TensorBoard-style exponential moving average with bias correction, so the first
+  // points are not pulled towards zero.
+  function smooth(values, weight) {
+    if (!weight) return values.slice();
+    const out = new Array(values.length);
+    let last = 0;
+    for (let i = 0; i < values.length; i++) {
+      last = last * weight + (1 - weight) * values[i];
+      out[i] = last / (1 - Math.pow(weight, i + 1));
+    }
+    return out;
+  }
+
+  // Keep the first and last point and, per bucket, the min and the max in x order.
+  function downsample(xs, ys, target) {
+    if (xs.length <= target) return { x: xs.slice(), y: ys.slice() };
+    const buckets = Math.max(1, Math.floor(target / 2));
+    const size = xs.length / buckets;
+    const x = [], y = [];
+    for (let b = 0; b < buckets; b++) {
+      const start = Math.floor(b * size), end = Math.min(xs.length, Math.floor((b + 1) * size));
+      if (end <= start) continue;
+      let lo = start, hi = start;
+      for (let i = start; i < end; i++) {
+        if (ys[i] < ys[lo]) lo = i;
+        if (ys[i] > ys[hi]) hi = i;
+      }
+      for (const i of lo <= hi ? [lo, hi] : [hi, lo]) {
+        if (x.length && x[x.length - 1] === xs[i]) continue;
+        x.push(xs[i]); y.push(ys[i]);
+      }
+    }
+    return { x, y };
+  }
+
+  function themeLayout(extra) {
+    const dark = window.matchMedia && window.matchMedia("(prefers-color-scheme: dark)").matches;
+    const fg = dark ? "#e6e4df" : "#1d1f23", grid = dark ? "#30343c" : "#e3e0d8";
+    return Object.assign({
+      paper_bgcolor: "rgba(0,0,0,0)", plot_bgcolor: "rgba(0,0,0,0)",
+      font: { color: fg, size: 12 }, margin: { l: 50, r: 10, t: 10, b: 40 },
+      legend: { orientation: "h", y: -0.2 }, hovermode: "x unified",
+      xaxis: { gridcolor: grid, zeroline: false }, yaxis: { gridcolor: grid, zeroline: false },
+      shapes: [], annotations: [],
+    }, extra || {});
+  }
+
+  class LiveChart {
+    constructor(element, options) {
+      this.el = element;
+      this.options = Object.assign({ smoothing: 0, xTitle: "", yTitle: "" }, options);
+      this.traces = [];          // {key, name, raw: {x, y}, shown: number, visible}
+      this.index = new Map();    // key -> trace position
+      this.pending = new Map();  // key -> {x: [], y: []} not yet drawn
+      this.frame = null;
+      this.needsRedraw = true;
+      this.layout = themeLayout({
+        xaxis: Object.assign(themeLayout().xaxis, { title: { text: this.options.xTitle } }),
+        yaxis: Object.assign(themeLayout().yaxis, { title: { text: this.options.yTitle } },
+          this.options.yRange ? { range: this.options.yRange } : {}),
+      });
+    }
+
+    addTrace(key, name, style) {
+      if (this.index.has(key)) return;
+      this.index.set(key, this.traces.length);
+      this.traces.push({
+        key, name, raw: { x: [], y: [] }, shown: 0, style: style || {}, ema: 0, n: 0,
+      });
+      this.needsRedraw = true;
+    }
+
+    push(key, x, y) {
+      const trace = this.traces[this.index.get(key)];
+      trace.raw.x.push(x);
+      trace.raw.y.push(y);
+      // The EMA of the next point needs only the previous one, so smoothed points can
+      // be appended too; changing the weight recomputes everything (redraw).
+      const w = this.options.smoothing;
+      trace.ema = trace.ema * w + (1 - w) * y;
+      trace.n += 1;
+      if (!this.pending.has(key)) this.pending.set(key, { x: [], y: [] });
+      const batch = this.pending.get(key);
+      batch.x.push(x);
+      batch.y.push(w ? trace.ema / (1 - Math.pow(w, trace.n)) : y);
+      this.schedule();
+    }
+
+    mark(x, label) {
+      this.layout.shapes.push({
+        type: "line", xref: "x", yref: "paper", x0: x, x1: x, y0: 0, y1: 1,
+        line: { width: 1, dash: "dot", color: "#999" },
+      });
+      this.layout.annotations.push({
+        x, y: 1, xref: "x", yref: "paper", text: label, showarrow: false,
+        xanchor: "left", yanchor: "top", font: { size: 11, color: "#888" },
+      });
+      this.needsRedraw = true;
+      this.schedule();
+    }
+
+    setSmoothing(weight) {
+      this.options.smoothing = weight;
+      this.needsRedraw = true;
+      this.schedule();
+    }
+
+    schedule() {
+      if (this.frame === null) this.frame = window.requestAnimationFrame(() => this.flush());
+    }
+
+    display(trace) {
+      const y = smooth(trace.raw.y, this.options.smoothing);
+      return downsample(trace.raw.x, y, MAX_POINTS);
+    }
+
+    pointCount() {
+      return this.traces.reduce((n, t) => n + t.raw.x.length, 0);
+    }
+
+    flush() {
+      this.frame = null;
+      if (!window.Plotly) return this.schedule();
+      const tooMany = this.traces.some((t) => t.shown + (this.pending.get(t.key)?.x.length || 0) > MAX_POINTS);
+      if (this.needsRedraw || tooMany) return this.redraw();
+      const keys = [...this.pending.keys()];
+      if (!keys.length) return;
+      const update = { x: [], y: [] }, indices = [];
+      for (const key of keys) {
+        const batch = this.pending.get(key);
+        update.x.push(batch.x); update.y.push(batch.y); indices.push(this.index.get(key));
+        this.traces[this.index.get(key)].shown += batch.x.length;
+      }
+      this.pending.clear();
+      window.Plotly.extendTraces(this.el, update, indices);
+    }
+
+    redraw() {
+      this.pending.clear();
+      this.needsRedraw = false;
+      const w = this.options.smoothing;
+      const data = this.traces.map((t, i) => {
+        const shown = this.display(t);
+        t.shown = shown.x.length;
+        t.ema = 0;
+        t.n = 0;
+        for (const y of t.raw.y) { t.ema = t.ema * w + (1 - w) * y; t.n += 1; }
+        return Object.assign({
+          type: "scatter", mode: "lines", name: t.name, x: shown.x, y: shown.y,
+          line: { width: 1.6, color: colorFor(t.style.model || t.key, i) },
+        }, t.style.plotly || {});
+      });
+      window.Plotly.react(this.el, data, this.layout, { responsive: true, displaylogo: false });
+    }
+  }
+
+  window.KDCharts = { LiveChart, colorFor, smooth, downsample, themeLayout, MAX_POINTS };
+})();
