@@ -54,12 +54,16 @@ def label_smoothing_loss(logits: Tensor, targets: Tensor, epsilon: float) -> Ten
 
 
 def tfkd_virtual_teacher_probs(
-    targets: Tensor, num_classes: int, temperature: float, correct_prob: float = 0.99
+    targets: Tensor,
+    num_classes: int,
+    temperature: float,
+    correct_prob: float = 0.99,
+    dtype: torch.dtype = torch.float32,
 ) -> Tensor:
     """The Tf-KD_reg virtual teacher for each sample: softmax_T of the hand-made p."""
     p = torch.full(
         (targets.size(0), num_classes), (1.0 - correct_prob) / (num_classes - 1),
-        dtype=torch.float32, device=targets.device,
+        dtype=dtype, device=targets.device,
     )
     p.scatter_(1, targets.view(-1, 1), float(correct_prob))
     return F.softmax(p / temperature, dim=1)
@@ -79,7 +83,9 @@ def tfkd_reg_loss(
     T too. Their ``nn.KLDivLoss()`` averages over batch × classes and multiplies by
     ``multiplier`` = 100 for K = 100 classes, i.e. exactly this batch-mean KL.
     """
-    t = tfkd_virtual_teacher_probs(targets, logits.size(1), temperature, correct_prob)
+    t = tfkd_virtual_teacher_probs(
+        targets, logits.size(1), temperature, correct_prob, dtype=logits.dtype
+    )
     log_q = F.log_softmax(logits, dim=1)
     return (t * (t.log() - log_q)).sum(dim=1).mean()
 

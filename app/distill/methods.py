@@ -138,11 +138,15 @@ METHODS: dict[str, Method] = {
         _m("byot", "Be Your Own Teacher (BYOT)", ["1905.08094"],
            "网络每个阶段后接一个分类出口（浅层出口通过 bottleneck 分支对齐特征）。最深出口当教师："
            "所有出口 (1−α)·CE，浅层出口 α·T²·KL(最深 ‖ 浅层) + λ·‖F_浅 − F_深‖²。"
-           "基线是同一网络只用最深出口的 CE 训练。",
+           "基线是同一网络只用最深出口的 CE 训练。"
+           "KL 项按 Hinton 的做法乘 T²（与常用的复现代码一致）；"
+           "作者公开的代码不乘 T²，也没有特征项。",
            "An exit after every stage (shallow exits align their features through bottleneck "
            "branches). The deepest exit teaches: (1−α)·CE on every exit, α·T²·KL(deepest ‖ "
            "shallow) and λ·‖F_shallow − F_deepest‖² on the shallow ones. The baseline is the "
-           "same network trained with CE on the deepest exit only.",
+           "same network trained with CE on the deepest exit only. The KL terms carry "
+           "Hinton's T², as the widely used re-implementation does; the authors' released "
+           "code has no T² and no feature term.",
            p.SelfDistillParams, _EXITS),
         _m("msd", "Multi-self-distillation (MSD)", ["1911.09418"],
            "与 BYOT 同一网络、同样的 CE 和特征项，唯一区别：每个出口都向其他所有出口学习"

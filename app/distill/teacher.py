@@ -1,6 +1,7 @@
 """Pretrained teachers, trained once per key and cached under ``data_dir/teachers``.
 
-The key holds everything that determines the weights: data set, architecture, seed
+The key holds everything that determines the weights: data set (and a digest of the
+shipped file), architecture, seed
 (hence the split and the initial weights), epochs, training fraction, the optimiser
 settings (a ``Recipe``) and ``TEACHER_CODE_VERSION`` (bump it whenever the models, data
 pipeline or training loop change what a teacher comes out as).
@@ -18,7 +19,7 @@ from pathlib import Path
 import torch
 from torch import Tensor, nn
 
-from app.distill.data import load_split
+from app.distill.data import data_fingerprint, load_split
 from app.distill.engine import (
     Batches,
     Context,
@@ -57,9 +58,8 @@ class Recipe:
 
 
 def teacher_key(recipe: Recipe, seed: int) -> dict:
-    return {"dataset": "digits8x8", "seed": seed, "version": TEACHER_CODE_VERSION} | asdict(
-        recipe
-    )
+    return {"dataset": "digits8x8", "data": data_fingerprint(), "seed": seed,
+            "version": TEACHER_CODE_VERSION} | asdict(recipe)
 
 
 def cache_path(data_dir: Path, key: dict) -> Path:
