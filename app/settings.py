@@ -37,6 +37,9 @@ class Settings(BaseSettings):
     run_queue_per_client: int = Field(
         4, ge=1, le=1000, description="Queued or running runs one client may hold."
     )
+    run_warm_workers: int = Field(
+        1, ge=0, le=4, description="Idle workers kept with torch imported, so runs start at once."
+    )
     run_token: str | None = Field(
         None, description="When set, launching and cancelling runs needs this token."
     )

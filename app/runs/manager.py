@@ -104,6 +104,7 @@ class RunManager:
             "concurrency": settings.run_concurrency,
             "queue_size": settings.run_queue_size,
             "per_client": settings.run_queue_per_client,
+            "warm_workers": settings.run_warm_workers,
         }
         return cls(settings.db_path, settings.data_dir, **(kwargs | overrides))
 
