@@ -1,11 +1,14 @@
-"""Command line: ``python -m app serve | notes check [DIR] | demo list | demo run METHOD``."""
+"""Command line: ``python -m app serve | notes check [DIR] | demo list | demo run METHOD |
+bench NAME``."""
 
 from __future__ import annotations
 
 import argparse
+import runpy
 import sys
 from pathlib import Path
 
+from app import PROJECT_ROOT
 from app.settings import get_settings
 
 
@@ -49,6 +52,23 @@ def _demo(args: argparse.Namespace) -> int:
     return console.main(args.demo_args)
 
 
+BENCH_DIR = PROJECT_ROOT / "bench"
+
+
+def _bench(args: argparse.Namespace) -> int:
+    """Run one of bench/*.py as its own script, with the remaining arguments."""
+    available = sorted(p.stem for p in BENCH_DIR.glob("*.py"))
+    if args.name not in available:
+        print(
+            f"error: no benchmark {args.name!r}; choose from {', '.join(available)}",
+            file=sys.stderr,
+        )
+        return 2
+    sys.argv = [str(BENCH_DIR / f"{args.name}.py"), *args.bench_args]
+    runpy.run_path(sys.argv[0], run_name="__main__")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m app")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -67,6 +87,11 @@ def build_parser() -> argparse.ArgumentParser:
     demo = sub.add_parser("demo", help="list or run distillation demos", add_help=False)
     demo.add_argument("demo_args", nargs=argparse.REMAINDER)
     demo.set_defaults(func=_demo)
+
+    bench = sub.add_parser("bench", help="run a benchmark from bench/")
+    bench.add_argument("name", help="catalog, stream, trainer_overhead or reproduce")
+    bench.add_argument("bench_args", nargs=argparse.REMAINDER)
+    bench.set_defaults(func=_bench)
     return parser
 
 
