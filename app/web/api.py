@@ -5,12 +5,17 @@ from __future__ import annotations
 from dataclasses import asdict
 
 from fastapi import APIRouter
+from pydantic import BaseModel
 
 from app.catalog.query import run_query
 from app.web.deps import CatalogDep, PaperDep, QueryDep
 from app.web.views import category_counts, paper_detail, paper_detail_json, paper_summary_json
 
 router = APIRouter(prefix="/api", tags=["catalog"])
+
+
+class Message(BaseModel):
+    detail: str
 
 
 @router.get("/papers", summary="Papers matching the filters, with facet counts")
@@ -27,7 +32,11 @@ async def list_papers(catalog: CatalogDep, query: QueryDep) -> dict:
     }
 
 
-@router.get("/papers/{slug}", summary="One paper with its rendered note")
+@router.get(
+    "/papers/{slug}",
+    summary="One paper with its rendered note",
+    responses={404: {"model": Message, "description": "No paper has this slug"}},
+)
 async def get_paper(catalog: CatalogDep, paper: PaperDep) -> dict:
     return paper_detail_json(paper_detail(catalog, paper))
 
