@@ -7,7 +7,16 @@ from __future__ import annotations
 
 def instant(config, emit):
     emit({"type": "phase", "phase": "train", "state": "start", "epochs": 1, "steps": 1})
-    emit({"type": "metric", "kind": "step", "phase": "train", "epoch": 1, "step": 1,
-          "steps": 1, "losses": {"student": {"total": 0.5}}})
+    emit(
+        {
+            "type": "metric",
+            "kind": "step",
+            "phase": "train",
+            "epoch": 1,
+            "step": 1,
+            "steps": 1,
+            "losses": {"student": {"total": 0.5}},
+        }
+    )
     emit({"type": "phase", "phase": "train", "state": "end"})
     return {"method": config.method, "final_acc": 0.5}
