@@ -15,6 +15,7 @@ from fastapi.responses import JSONResponse, RedirectResponse, Response, Streamin
 from pydantic import BaseModel, Field
 from sse_starlette import EventSourceResponse, ServerSentEvent
 
+from app.distill.methods import METHODS  # torch-free by contract
 from app.runs import RunError, RunManager, StoredEvent, follow
 from app.runs.errors import Busy, InvalidParams
 from app.runs.metrics import COLUMNS, metric_rows, to_csv
@@ -302,7 +303,10 @@ def _paper_methods(request: Request, paper: str) -> list[str]:
 def list_runs(
     request: Request,
     runs: RunsDep,
-    method: Annotated[str | None, Query(max_length=64, description="A method id.")] = None,
+    method: Annotated[
+        str | None,
+        Query(max_length=64, description="A method id.", json_schema_extra={"enum": [*METHODS]}),
+    ] = None,
     paper: Annotated[
         str | None, Query(max_length=300, description="A paper's slug or arXiv id.")
     ] = None,

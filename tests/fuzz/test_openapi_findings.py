@@ -3,6 +3,8 @@ Every response here is also checked against the OpenAPI document by schemathesis
 
 from __future__ import annotations
 
+from app.distill.methods import METHODS
+
 
 def call_and_check(api_schema, operation_method: str, path: str, **case):
     operation = api_schema[path][operation_method]
@@ -28,3 +30,15 @@ def test_a_405_names_every_method_of_the_path(api_schema):
     one = api_schema["/api/runs/{run_id}"]["GET"]
     response = one.Case(method="DELETE", path_parameters={"run_id": "abc"}).call()
     assert response.status_code == 405 and response.headers["allow"] == ["GET"]
+
+
+def test_the_method_filter_documents_the_known_methods(api_schema):
+    # It said "any string up to 64 characters" and answered 422 to all but eleven.
+    operation = api_schema["/api/runs"]["GET"]
+    response = operation.Case(query={"method": "kd"}).call()
+    assert response.status_code == 200
+    operation.Case(query={"method": "kd"}).validate_response(response)
+    method = next(p for p in operation.definition.raw["parameters"] if p["name"] == "method")
+    assert method["schema"]["enum"] == list(METHODS)
+    response = operation.Case(query={"method": "0" * 64}).call()
+    assert response.status_code == 422
