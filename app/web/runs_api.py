@@ -12,7 +12,7 @@ from fastapi import APIRouter, Depends, Header, HTTPException, Path, Query, Requ
 from fastapi.concurrency import run_in_threadpool
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response, StreamingResponse
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 from sse_starlette import EventSourceResponse, ServerSentEvent
 
 from app.distill.methods import METHODS  # torch-free by contract
@@ -35,7 +35,12 @@ Status = Literal["queued", "running", "succeeded", "failed", "cancelled", "inter
 
 
 class RunRequest(BaseModel):
-    method: str = Field(description="A method id, e.g. `kd` (see the methods registry).")
+    # What create_run enforces by hand: a method id, and no other fields.
+    model_config = ConfigDict(extra="forbid")
+
+    method: str = Field(
+        min_length=1, description="A method id, e.g. `kd` (see the methods registry)."
+    )
     params: dict[str, Any] = Field(
         default_factory=dict, description="The method's parameters; omitted ones take defaults."
     )

@@ -42,3 +42,14 @@ def test_the_method_filter_documents_the_known_methods(api_schema):
     assert method["schema"]["enum"] == list(METHODS)
     response = operation.Case(query={"method": "0" * 64}).call()
     assert response.status_code == 422
+
+
+def test_the_launch_body_schema_says_what_the_handler_refuses(api_schema):
+    # An empty method id and unknown fields are 422s; the schema allowed both.
+    operation = api_schema["/api/runs"]["POST"]
+    body = operation.definition.raw["requestBody"]["content"]["application/json"]["schema"]
+    assert body["properties"]["method"]["minLength"] == 1
+    assert body["additionalProperties"] is False
+    for sent in ({"method": ""}, {"method": "kd", "epochs": 1}):
+        response = operation.Case(body=sent).call()
+        assert response.status_code == 422, sent
