@@ -78,12 +78,17 @@ def mean_std(values: list[float]) -> dict:
             "std": statistics.stdev(values) if len(values) > 1 else 0.0, "runs": values}
 
 
+def points(delta: float) -> str:
+    """A fraction as signed percentage points, without a "-0.0"."""
+    return f"{round(100 * delta, 1) + 0.0:+.1f}"
+
+
 def verdict(method: str, deltas: list[float]) -> str:
     if method == "baseline":
         return "the reference: plain cross-entropy"
     n, d = len(deltas), statistics.mean(deltas)
     wins, losses = sum(x > 0 for x in deltas), sum(x < 0 for x in deltas)
-    record = f"{100 * d:+.1f} points on average; won {wins}, lost {losses}, tied " \
+    record = f"{points(d)} points on average; won {wins}, lost {losses}, tied " \
              f"{n - wins - losses} of {n} seeds"
     need = max(1, n - 1)
     if d > 0 and wins >= need:
@@ -144,7 +149,7 @@ def markdown(results: list[dict], meta: dict) -> str:
         "| --- | --- | --- | --- | --- | --- | --- |",
     ]
     for r in results:
-        delta = "–" if r["delta"] is None else f"{100 * r['delta']:+.1f}"
+        delta = "–" if r["delta"] is None else points(r["delta"])
         won = "–" if not r["delta_runs"] else \
             f"{sum(x > 0 for x in r['delta_runs'])}/{len(r['delta_runs'])}"
         wall = f"{r['wall_s']['mean']:.1f} (max {max(r['wall_s']['runs']):.1f})"
@@ -190,7 +195,7 @@ def main() -> int:
         for method, over in jobs:
             r = measure(method, seeds, data_dir, args.threads, **over)
             results.append(r)
-            delta = "" if r["delta"] is None else f"{100 * r['delta']:+.1f}"
+            delta = "" if r["delta"] is None else points(r["delta"])
             print(f"{r['label']:<10} {pct(r['student']):>12} {pct(r['baseline']):>13} "
                   f"{delta:>6} {r['wall_s']['mean']:7.1f}  {r['verdict']}", flush=True)
     args.out.mkdir(parents=True, exist_ok=True)
