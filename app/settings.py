@@ -29,8 +29,10 @@ class Settings(BaseSettings):
     device: Literal["auto", "cpu", "cuda"] = Field(
         "auto", description="Where demos train: auto takes CUDA when present."
     )
+    # One thread by default: these models are tiny, and on a busy machine torch's
+    # default (one per core) ran them 40-50x slower than a single thread did.
     torch_threads: int = Field(
-        0, ge=0, le=64, description="Threads per worker (0: torch's default)."
+        1, ge=0, le=64, description="Threads per worker (0: torch's default)."
     )
     run_concurrency: int = Field(1, ge=1, le=16, description="Runs that train at the same time.")
     run_queue_size: int = Field(16, ge=0, le=1000, description="Runs that may wait in the queue.")

@@ -112,3 +112,15 @@ def test_bad_form_post_from_a_browser_gets_a_readable_page(demo_client):
 def test_unknown_run_and_bad_history_filter(demo_client):
     assert "找不到页面" in soup_of(demo_client, "/runs/nope", status=404).h1.get_text()
     soup_of(demo_client, "/runs?method=nope", status=400)
+
+
+def test_paper_page_shows_the_reproduction_row(demo_client):
+    from app import PROJECT_ROOT
+
+    kd = json.loads((PROJECT_ROOT / "docs" / "reproduction.json").read_text())["methods"]["kd"]
+    soup = soup_of(demo_client, "/papers/1503.02531")
+    cells = [td.get_text() for td in soup.select("#method-kd table.repro td")]
+    mean, std = kd["student"]["mean"] * 100, kd["student"]["std"] * 100
+    assert cells[0] == f"{mean:.1f} ± {std:.1f}"
+    assert cells[2] == f"{kd['delta'] * 100:+.1f}"
+    assert cells[4] == kd["verdict"]
