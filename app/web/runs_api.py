@@ -395,9 +395,10 @@ async def run_events(
     await run_in_threadpool(_record, runs, run_id)
     start = after or 0
     if last_event_id:  # a reconnecting browser: newer than the ?after it first used
-        if not last_event_id.strip().isdigit():
+        seq = last_event_id.strip()
+        if not (seq.isascii() and seq.isdigit()):  # isdigit() alone takes "²"; int() doesn't
             raise HTTPException(400, "Last-Event-ID must be an event's seq (an integer)")
-        start = int(last_event_id)
+        start = int(seq)
 
     async def stream():
         yield ServerSentEvent(retry=RETRY_MS)  # no data: sets the reconnect delay only

@@ -53,3 +53,25 @@ def test_the_launch_body_schema_says_what_the_handler_refuses(api_schema):
     for sent in ({"method": ""}, {"method": "kd", "epochs": 1}):
         response = operation.Case(body=sent).call()
         assert response.status_code == 422, sent
+
+
+def _finished_run(api_schema, run_id: str) -> str:
+    """A run that exists and is over, written straight into the run store."""
+    # schemathesis ends the app's lifespan after each test; a request starts it again.
+    api_schema["/api/categories"]["GET"].Case().call()
+    store = api_schema.app.state.runs.store
+    if store.get_run(run_id) is None:
+        store.create_run(run_id, "kd", {}, "test", 0.0)
+        store.finish(run_id, "cancelled", {"type": "cancelled"})
+    return run_id
+
+
+def test_last_event_id_takes_ascii_digits_only(api_schema):
+    # "²" and "¹" (latin-1 bytes B2, B9) pass str.isdigit() but not int(): a 500.
+    run_id = _finished_run(api_schema, "lei-digits")
+    events = api_schema["/api/runs/{run_id}/events"]["GET"]
+    for value in ("\xb2", "1\xb9"):
+        case = events.Case(path_parameters={"run_id": run_id}, headers={"Last-Event-ID": value})
+        response = case.call()
+        assert response.status_code == 400, value
+        case.validate_response(response)
