@@ -24,6 +24,7 @@ FINISHED = frozenset({"succeeded", "failed", "cancelled", "interrupted"})
 TERMINAL_EVENTS = frozenset({"done", "failed", "cancelled"})
 
 INTERRUPTED_ERROR = "interrupted: the server stopped before the run finished"
+SQLITE_MAX_INT = 2**63 - 1
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS runs (
@@ -218,6 +219,9 @@ class RunStore:
         return [_run_dict(r) for r in rows]
 
     def events_after(self, run_id: str, after: int = 0, limit: int = -1) -> list[StoredEvent]:
+        # A client's resume point may be any integer; SQLite's stop at 2**63 - 1
+        # (past that, sqlite3 raises OverflowError), and no seq comes near it.
+        after = min(after, SQLITE_MAX_INT)
         with self._lock:
             rows = self._db.execute(
                 "SELECT seq, type, payload FROM events WHERE run_id = ? AND seq > ?"
