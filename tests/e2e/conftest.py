@@ -12,6 +12,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+from playwright.sync_api import sync_playwright
 
 HERE = Path(__file__).resolve().parent
 if str(HERE) not in sys.path:  # the shared helpers, whatever pytest's import mode
@@ -38,8 +39,7 @@ def api(server) -> Iterator[httpx.Client]:
 
 @pytest.fixture(scope="session")
 def browser():
-    sync_api = pytest.importorskip("playwright.sync_api")
-    with sync_api.sync_playwright() as playwright:
+    with sync_playwright() as playwright:
         chromium = launch_chromium(playwright)
         yield chromium
         chromium.close()

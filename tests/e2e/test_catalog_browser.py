@@ -111,3 +111,26 @@ def test_paper_page_note_legend_and_shared_notes_links(page):
         back.click()
     assert urlsplit(page.url).path == "/papers/1905.08094"
     assert "Be Your Own Teacher" in page.locator("h1").inner_text()
+
+
+def test_every_page_renders_without_errors(page, api, guard):
+    """Each category, each paper, the run history and the API docs: a heading, no
+    console error, nothing fetched from elsewhere (checked after the test)."""
+    categories = [c["slug"] for c in api.get("/api/categories").json()]
+    papers = [p["slug"] for p in api.get("/api/papers", params={"per_page": 1000}).json()["papers"]]
+    assert categories and len(papers) == TOTAL
+    paths = ["/", *(f"/categories/{c}" for c in categories), *(f"/papers/{p}" for p in papers)]
+    for path in [*paths, "/runs"]:
+        response = page.goto(path)
+        assert response.status == 200, path
+        assert page.locator("main h1, main #result-count").first.is_visible(), path
+    page.goto("/docs")
+    page.locator(".swagger-ui .info .title").wait_for(timeout=30_000)
+    assert "/api/runs" in page.locator(".swagger-ui").inner_text()
+    # A missing page is a page too; Chromium logs its 404 status, and only that.
+    response = page.goto("/papers/no-such-paper")
+    assert response.status == 404
+    assert "404" in page.locator("main h1").inner_text()
+    logged = [e for e in guard.console_errors if "/papers/no-such-paper" in e and "404" in e]
+    assert len(logged) == 1
+    guard.console_errors.remove(logged[0])

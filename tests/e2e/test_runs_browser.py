@@ -15,7 +15,8 @@ pytestmark = pytest.mark.e2e
 
 #: Small enough to finish in seconds, long enough to be watched while it runs.
 WATCHABLE_KD = {"epochs": "8", "teacher_epochs": "2", "train_fraction": "0.2", "batch_size": "8"}
-#: Minutes of training: something to cancel or reload; always cancelled by the test.
+#: Half a minute or more of training (30 epochs of all 1,438 digits, 8 a batch):
+#: something to cancel or reload; the test always cancels it.
 LONG = {"epochs": 30, "train_fraction": 1.0, "batch_size": 8}
 TINY = {"epochs": 2, "train_fraction": 0.05, "batch_size": 16}
 
