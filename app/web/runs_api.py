@@ -390,7 +390,15 @@ async def run_events(
     run_id: RunId,
     runs: RunsDep,
     after: Annotated[int | None, Query(ge=0, description="Resume after this seq.")] = None,
-    last_event_id: Annotated[str | None, Header(max_length=32)] = None,
+    # A plain str: a header is never null, and `str | None` documents that it may be.
+    last_event_id: Annotated[
+        str,
+        Header(
+            max_length=32,
+            description="Set by a reconnecting browser: the seq of the last event it got.",
+            json_schema_extra={"pattern": "^[0-9]*$"},  # anything else: 400, said below
+        ),
+    ] = "",
 ) -> EventSourceResponse:
     await run_in_threadpool(_record, runs, run_id)
     start = after or 0

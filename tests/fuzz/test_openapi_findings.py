@@ -92,3 +92,18 @@ def test_a_resume_point_past_any_seq_is_an_empty_replay(api_schema):
     # An ordinary resume point still replays what follows it.
     response = events.Case(path_parameters={"run_id": run_id}, query={"after": 0}).call()
     assert "event: cancelled" in response.text
+
+
+def test_last_event_id_documents_its_format(api_schema):
+    # It was "any string of up to 32 characters, or null": "x" was a 400, and
+    # schemathesis sent null as the text "null".
+    events = api_schema["/api/runs/{run_id}/events"]["GET"]
+    header = next(p for p in events.definition.raw["parameters"] if p["in"] == "header")
+    assert header["schema"]["type"] == "string" and "anyOf" not in header["schema"]
+    assert header["schema"]["pattern"] == "^[0-9]*$"
+    run_id = _finished_run(api_schema, "lei-format")
+    for value, status in (("", 200), ("0", 200), ("x", 400), ("null", 400)):
+        case = events.Case(path_parameters={"run_id": run_id}, headers={"Last-Event-ID": value})
+        response = case.call()
+        assert response.status_code == status, value
+        case.validate_response(response)
