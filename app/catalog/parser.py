@@ -8,6 +8,7 @@ of their own share the next note block.
 
 from __future__ import annotations
 
+import html
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -87,15 +88,25 @@ class FileResult:
 def plain_text(node: SyntaxTreeNode) -> str:
     """The visible text of an inline node or a subtree, markup dropped."""
     parts: list[str] = []
+    has_html = False
     for token in node.to_tokens():
         for leaf in token.children or (token,):
             if leaf.type in ("text", "code_inline"):
+                # Escaped, so that only the author's real tags count as HTML below.
+                parts.append(html.escape(leaf.content) if has_html else leaf.content)
+            elif leaf.type == "html_inline":
+                if not has_html:  # escape what came before, now that it matters
+                    parts = [html.escape(p) for p in parts]
+                    has_html = True
                 parts.append(leaf.content)
             elif leaf.type in ("softbreak", "hardbreak"):
                 parts.append(" ")
         if token.type == "paragraph_close":
             parts.append(" ")
-    return " ".join("".join(parts).split())
+    text = "".join(parts)
+    if has_html:  # drop tags, and the bodies of <script> and <style>, as a reader sees it
+        text = html.unescape(nh3.clean(text, tags=set()))
+    return " ".join(text.split())
 
 
 def _first_line(node: SyntaxTreeNode) -> int:

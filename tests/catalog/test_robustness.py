@@ -224,3 +224,16 @@ def test_notes_check_exits_non_zero_on_errors(tmp_path, capsys):
     assert main(["notes", "check", str(tmp_path)]) == 1
     err = capsys.readouterr().err
     assert "n.md:2: error:" in err
+
+
+def test_raw_html_in_titles_and_insights_reads_as_plain_text():
+    catalog = parse(
+        """
+        - [Hostile <script>x = 1</script> Paper <b>bold</b> a<b](https://example.org/h) (X2024)
+            - 正常<script>y = 2</script> & <em>em</em> 1 < 2
+            - 3分
+        """
+    )
+    (paper,) = catalog.papers.values()
+    assert paper.title == "Hostile Paper bold a<b"
+    assert paper.insights == ("正常 & em 1 < 2",)
