@@ -5,13 +5,14 @@ ARG PYTHON_IMAGE=python:3.11-slim
 
 FROM ${PYTHON_IMAGE} AS build
 # PyPI's default torch wheel for Linux is a multi-GB CUDA build; the CPU index keeps
-# the image small. Override both to build from a local mirror.
+# the image small. To build from a local mirror, set TORCH_INDEX_URL="" (torch then
+# comes from wherever PIP_EXTRA_ARGS points pip: --find-links, --index-url...).
 ARG TORCH_INDEX_URL=https://download.pytorch.org/whl/cpu
 ARG PIP_EXTRA_ARGS=""
 ENV PIP_DISABLE_PIP_VERSION_CHECK=1 PIP_NO_CACHE_DIR=1 PIP_ROOT_USER_ACTION=ignore
 RUN python -m venv /opt/venv
 ENV PATH=/opt/venv/bin:$PATH
-RUN pip install $PIP_EXTRA_ARGS --index-url "$TORCH_INDEX_URL" "torch==2.13.0"
+RUN pip install $PIP_EXTRA_ARGS ${TORCH_INDEX_URL:+--index-url "$TORCH_INDEX_URL"} "torch==2.13.0"
 WORKDIR /srv
 COPY pyproject.toml README.md ./
 COPY app ./app
