@@ -37,7 +37,9 @@ def api(server) -> Iterator[httpx.Client]:
         yield client
 
 
-@pytest.fixture(scope="session")
+# Module scope, not session: while it is open, Playwright's sync API keeps an event
+# loop running in this thread, which breaks the asyncio tests collected after tests/e2e.
+@pytest.fixture(scope="module")
 def browser():
     with sync_playwright() as playwright:
         chromium = launch_chromium(playwright)
