@@ -53,4 +53,11 @@ class SecurityHeaders:
 
 
 def install(app: FastAPI) -> None:
-    app.add_middleware(SecurityHeaders)
+    """Wrap the whole middleware stack. A middleware added the usual way sits inside
+    Starlette's ServerErrorMiddleware, so the 500 that one sends went out bare."""
+    build = app.build_middleware_stack
+
+    def build_with_headers() -> ASGIApp:
+        return SecurityHeaders(build())
+
+    app.build_middleware_stack = build_with_headers  # type: ignore[method-assign]
