@@ -42,12 +42,15 @@ def wants_html(request: Request) -> bool:
     return not path.endswith((".json", ".csv", ".xml", ".js", ".css"))
 
 
-def _page(request: Request, status: int, message: str) -> Response:
+def _page(
+    request: Request, status: int, message: str, headers: dict[str, str] | None = None
+) -> Response:
     return templates.TemplateResponse(
         request,
         "error.html",
         {"status": status, "title": _TITLES.get(status, "出错了"), "message": message},
         status_code=status,
+        headers=headers,
     )
 
 
@@ -71,8 +74,8 @@ async def _http_error(request: Request, exc: HTTPException) -> Response:
     headers = dict(exc.headers or {})
     if exc.status_code == 405 and (allowed := _allowed_methods(request)):
         headers["Allow"] = allowed
-    if wants_html(request):
-        return _page(request, exc.status_code, str(exc.detail))
+    if wants_html(request):  # the page keeps the headers too: Retry-After, Allow
+        return _page(request, exc.status_code, str(exc.detail), headers)
     return JSONResponse({"detail": exc.detail}, exc.status_code, headers=headers)
 
 
