@@ -65,6 +65,7 @@ def fuzz_settings(notes_dir: Path, data_dir: Path) -> Settings:
         run_queue_size=0,
         run_queue_per_client=1,
         run_warm_workers=0,
+        run_token=None,  # whatever the environment or a .env file says
     )
 
 

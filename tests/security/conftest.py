@@ -137,6 +137,7 @@ def live_server(tmp_path_factory) -> Iterator[LiveServer]:
         "DATA_DIR": str(data_dir),
         "RUN_WARM_WORKERS": "0",
         "LOG_LEVEL": "warning",
+        "RUN_TOKEN": "",  # open, whatever the environment or a .env file says
     }
     log_path = root / "server.log"
     with open(log_path, "wb") as log:
@@ -193,7 +194,8 @@ def make_app(seed_notes, tmp_path, monkeypatch):
                 return super().from_settings(s, target=f"security_fakes:{target}", **overrides)
 
         monkeypatch.setattr(main, "RunManager", FakeRuns)
-        settings = {"notes_poll_interval": 0, "run_warm_workers": 0, **settings}
+        defaults = {"notes_poll_interval": 0, "run_warm_workers": 0, "run_token": None}
+        settings = defaults | settings  # nothing left to the environment or a .env file
         return main.create_app(
             Settings(notes_dir=seed_notes, data_dir=tmp_path / "data", **settings)
         )

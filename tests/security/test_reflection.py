@@ -33,6 +33,7 @@ def client(seed_notes, tmp_path_factory):
         data_dir=tmp_path_factory.mktemp("reflect"),
         notes_poll_interval=0,
         run_warm_workers=0,
+        run_token=None,  # whatever the environment or a .env file says
     )
     with TestClient(create_app(settings)) as test_client:
         yield test_client
