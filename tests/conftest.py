@@ -3,6 +3,7 @@ data folder, driven in-process."""
 
 from __future__ import annotations
 
+import os
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
@@ -11,6 +12,10 @@ import pytest
 from fastapi.testclient import TestClient
 
 from app import PROJECT_ROOT
+
+# A developer's RUN_TOKEN (environment or .env) must not leak into tests that expect
+# the default; tests of the token pass it to Settings explicitly, which wins.
+os.environ["RUN_TOKEN"] = ""
 from app.main import create_app
 from app.settings import Settings
 
