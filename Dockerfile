@@ -1,4 +1,3 @@
-# syntax=docker/dockerfile:1
 # Reading notes with live distillation demos: CPU-only image, non-root, notes and data
 # as volumes, settings by environment variables (see README).
 ARG PYTHON_IMAGE=python:3.11-slim
