@@ -14,6 +14,7 @@ from fastapi.responses import HTMLResponse
 from app import PROJECT_ROOT
 from app.catalog.models import Paper
 from app.distill.methods import METHODS, Method, methods_for_paper, tfkd_virtual_teacher
+from app.web.deps import RunsDep
 from app.web.templating import templates
 
 router = APIRouter(include_in_schema=False)
@@ -121,16 +122,8 @@ def virtual_teacher(method: Method, params: dict[str, Any]) -> list[float] | Non
     )
 
 
-def _runs(request: Request):
-    runs = getattr(request.app.state, "runs", None)
-    if runs is None:
-        raise HTTPException(503, "the run service is not running")
-    return runs
-
-
 @router.get("/runs/{run_id}", response_class=HTMLResponse)
-def run_page(request: Request, run_id: str) -> HTMLResponse:
-    runs = _runs(request)
+def run_page(request: Request, run_id: str, runs: RunsDep) -> HTMLResponse:
     record = runs.get(run_id)
     if record is None:
         raise HTTPException(404, f"no run {run_id!r}")
@@ -160,11 +153,11 @@ def run_page(request: Request, run_id: str) -> HTMLResponse:
 @router.get("/runs", response_class=HTMLResponse)
 def runs_page(
     request: Request,
+    runs: RunsDep,
     method: Annotated[str | None, Query(max_length=64)] = None,
     status: Annotated[str | None, Query(max_length=16)] = None,
     compare: Annotated[list[str] | None, Query(max_length=20)] = None,
 ) -> HTMLResponse:
-    runs = _runs(request)
     method = method or None
     status = status if status in STATUS_LABELS else None
     if method is not None and method not in METHODS:

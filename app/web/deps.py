@@ -9,6 +9,7 @@ from fastapi import Depends, HTTPException, Query, Request
 from app.catalog.catalog import Catalog
 from app.catalog.models import Paper
 from app.catalog.query import PaperQuery
+from app.runs import RunManager
 from app.settings import Settings
 
 
@@ -33,3 +34,13 @@ async def _paper(slug: str, catalog: CatalogDep) -> Paper:
 
 
 PaperDep = Annotated[Paper, Depends(_paper)]
+
+
+async def _runs(request: Request) -> RunManager:
+    runs = getattr(request.app.state, "runs", None)
+    if runs is None:
+        raise HTTPException(503, "the run service is not running")
+    return runs
+
+
+RunsDep = Annotated[RunManager, Depends(_runs)]

@@ -19,7 +19,7 @@ from app.distill.methods import METHODS  # torch-free by contract
 from app.runs import RunError, RunManager, StoredEvent, follow
 from app.runs.errors import Busy, InvalidParams
 from app.runs.metrics import COLUMNS, metric_rows, to_csv
-from app.web.deps import SettingsDep
+from app.web.deps import RunsDep, SettingsDep
 
 router = APIRouter(prefix="/api/runs", tags=["runs"])
 
@@ -108,18 +108,10 @@ def _errors(*codes: int) -> dict[int | str, dict[str, Any]]:
 # -- dependencies -----------------------------------------------------------------
 
 
-def _runs(request: Request) -> RunManager:
-    runs = getattr(request.app.state, "runs", None)
-    if runs is None:
-        raise HTTPException(503, "the run service is not running")
-    return runs
-
-
 def _client(request: Request) -> str:
     return request.client.host if request.client else "unknown"
 
 
-RunsDep = Annotated[RunManager, Depends(_runs)]
 ClientDep = Annotated[str, Depends(_client)]
 RunId = Annotated[str, Path(min_length=1, max_length=64)]
 
