@@ -25,6 +25,9 @@ class Catalog:
     diagnostics: list[Diagnostic]
     search_text: dict[str, str] = field(repr=False)  # slug -> lower-cased searchable text
     _mentions: dict[str, tuple[str, ...]] = field(default_factory=dict, repr=False)
+    # Values derived from the catalog alone (such as unfiltered facet counts), computed
+    # on first use; a new parse makes a new Catalog, so they never go stale.
+    derived: dict = field(default_factory=dict, repr=False)
 
     def paper(self, slug: str) -> Paper | None:
         return self.papers.get(slug)

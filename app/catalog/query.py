@@ -103,23 +103,38 @@ class _Subsets:
     def __init__(self, catalog: Catalog, preds: dict[str, Predicate]):
         self.papers = list(catalog.papers.values())
         self.preds = preds
-        self.cache: dict[tuple[str, ...], list[Paper]] = {}
+        self.cache: dict[tuple[str, ...], list[Paper]] = {(): self.papers}
+
+    def key(self, *own: str) -> tuple[str, ...]:
+        return tuple(name for name in self.preds if name not in own)
 
     def without(self, *own: str) -> list[Paper]:
-        key = tuple(name for name in self.preds if name not in own)
+        key = self.key(*own)
         if key not in self.cache:
             tests = [self.preds[name] for name in key]
             self.cache[key] = [p for p in self.papers if all(t(p) for t in tests)]
         return self.cache[key]
 
 
+def _count(catalog: Catalog, subsets: _Subsets, field: str, *own: str) -> Counter:
+    """How many papers have each value of `field`, under every filter but `own`.
+    Under no filter at all the counts belong to the catalog: counted once per parse."""
+    if subsets.key(*own):
+        return Counter(v for p in subsets.without(*own) if (v := getattr(p, field)))
+    memo = catalog.derived.get(("count", field))
+    if memo is None:
+        memo = Counter(v for p in subsets.papers if (v := getattr(p, field)))
+        catalog.derived[("count", field)] = memo
+    return memo
+
+
 def _facets(catalog: Catalog, subsets: _Subsets) -> dict[str, list[Facet]]:
     """Counts per facet value, each under every filter except the facet's own, so a
     reader sees what choosing another value of that facet would give."""
-    ratings = Counter(p.rating for p in subsets.without("rating", "min_rating") if p.rating)
-    categories = Counter(p.category for p in subsets.without("category"))
-    venues = Counter(p.venue for p in subsets.without("venue") if p.venue)
-    years = Counter(p.year for p in subsets.without("year") if p.year)
+    ratings = _count(catalog, subsets, "rating", "rating", "min_rating")
+    categories = _count(catalog, subsets, "category", "category")
+    venues = _count(catalog, subsets, "venue", "venue")
+    years = _count(catalog, subsets, "year", "year")
     scale = catalog.rating_scale
     return {
         "rating": [Facet(str(v), scale.label(v) or "", ratings[v]) for v in scale.values],
