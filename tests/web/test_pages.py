@@ -207,12 +207,19 @@ def test_every_page_script_is_external(client):
 
 def test_edits_show_up_without_restart(client, seed_notes):
     notes = seed_notes / "extra.md"
+
+    def year_facet() -> dict[str, str]:
+        return {o["value"]: o.get_text() for o in page(client, "/").select("#year option")}
+
+    assert "2024" not in year_facet()  # the unfiltered counts are computed, and kept...
     notes.write_text("# Extra\n- [Fresh](https://arxiv.org/abs/2401.00001) (ICML2024)\n    - 4分\n")
     try:
         assert "2401.00001" in listed_slugs(page(client, "/?year=2024"))
+        assert year_facet()["2024"] == "2024（1）"  # ...but only until the notes change
     finally:
         notes.unlink()
     assert listed_slugs(page(client, "/?year=2024")) == []
+    assert "2024" not in year_facet()
 
 
 def test_broken_file_never_hides_the_others(client, seed_notes):
