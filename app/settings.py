@@ -20,6 +20,12 @@ class Settings(BaseSettings):
     )
     host: str = Field("127.0.0.1", description="Address the server binds to.")
     port: int = Field(8000, ge=1, le=65535, description="Port the server listens on.")
+    public_url: str | None = Field(
+        None,
+        pattern=r"^https?://[^\s/]+(/[^\s]*)?$",
+        description="The site's address for absolute links (the Atom feed); "
+        "unset: taken from each request's Host header.",
+    )
     log_level: Literal["debug", "info", "warning", "error"] = "info"
     notes_poll_interval: float = Field(
         1.0, ge=0, description="Seconds between checks of notes/ for edits (0: every request)."

@@ -86,7 +86,9 @@ async def feed(request: Request, catalog: CatalogDep, settings: SettingsDep) -> 
     updated = max((p.stat().st_mtime for p in settings.notes_dir.rglob("*.md")), default=0.0)
     body = templates.get_template("feed.xml").render(
         papers=list(catalog.papers.values()),
-        base=str(request.base_url).rstrip("/"),
+        # A configured address wins: behind a shared cache, a forged Host header must
+        # not end up in everyone's feed.
+        base=(settings.public_url or str(request.base_url)).rstrip("/"),
         updated=dt.datetime.fromtimestamp(updated, dt.UTC).isoformat(timespec="seconds"),
     )
     return Response(body, media_type="application/atom+xml; charset=utf-8")

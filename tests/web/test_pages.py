@@ -247,3 +247,20 @@ def test_web_process_never_imports_torch(seed_notes, tmp_path):
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert out.returncode == 0, out.stderr[-2000:]
     assert out.stdout.strip().splitlines()[-1] == "False"
+
+
+def test_feed_links_use_public_url_when_set(seed_notes, tmp_path):
+    from fastapi.testclient import TestClient
+
+    from app.main import create_app
+    from app.settings import Settings
+
+    settings = Settings(
+        notes_dir=seed_notes, data_dir=tmp_path, public_url="https://notes.example.org/kd/"
+    )
+    with TestClient(create_app(settings)) as client:
+        feed = client.get("/feed.xml", headers={"host": "evil.example"})
+    atom = "{http://www.w3.org/2005/Atom}"
+    entry = ElementTree.fromstring(feed.content).find(f"{atom}entry")
+    assert entry.findtext(f"{atom}id") == "https://notes.example.org/kd/papers/1909.11723"
+    assert "evil.example" not in feed.text
