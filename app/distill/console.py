@@ -57,7 +57,8 @@ def _list(out: TextIO) -> int:
 
 
 def _describe(method: Method, out: TextIO) -> None:
-    print(f"{method.id}: {method.title}\n\n{method.summary_en}\n\nparameters:", file=out)
+    print(f"{method.id}: {method.title}\n\n{method.summary_en}\n{method.control_en}\n\n"
+          "parameters:", file=out)
     for name, field in method.params.model_fields.items():
         bounds = [f"{op} {getattr(m, op)}" for m in field.metadata for op in ("ge", "le")
                   if hasattr(m, op)]
@@ -158,7 +159,7 @@ def _train(method: Method, config, as_json: bool) -> int:
         return 130
     if not as_json:
         view.close()
-        print(render_table(method, summary, view.best), file=sys.stdout)
+        print(render_table(method, summary), file=sys.stdout)
     return 0
 
 
@@ -171,13 +172,17 @@ class JsonLines:
         self.out.flush()
 
 
+def mean(values: list[float] | float) -> float:
+    """The mean across seeds of a metric event's per-seed list."""
+    return sum(values) / len(values) if isinstance(values, list) else values
+
+
 class Progress:
     """A one-line bar per phase with ETA (redrawn at most 10× a second on a terminal;
-    one line per epoch otherwise). Also keeps the best test accuracy of each model."""
+    one line per epoch otherwise), showing means across seeds."""
 
     def __init__(self, out: TextIO) -> None:
         self.out, self.tty = out, out.isatty()
-        self.best: dict[str, float] = {}
         self.phase, self.start, self.drawn, self.steps = "", 0.0, 0.0, 1
         self.line = ""
 
@@ -207,16 +212,14 @@ class Progress:
         bar = "#" * int(24 * done) + "-" * (24 - int(24 * done))
         loss = event["losses"].get("student") or next(iter(event["losses"].values()))
         self.line = (f"{self.phase:<7} [{bar}] {event['step']}/{event['steps']} "
-                     f"ETA {eta:4.1f}s  epoch {event['epoch']}  loss {loss['total']:.3f}")
+                     f"ETA {eta:4.1f}s  epoch {event['epoch']}  loss {mean(loss['total']):.3f}")
         self.out.write("\r" + self.line)
         self.out.flush()
 
     def _epoch(self, event: dict) -> None:
-        if event["phase"] == "train":
-            for name, s in event["models"].items():
-                self.best[name] = max(self.best.get(name, 0.0), s["acc"])
         if not self.tty:
-            accs = "  ".join(f"{n} {100 * s['acc']:.1f}%" for n, s in event["models"].items())
+            accs = "  ".join(f"{n} {100 * mean(s['acc']):.1f}%"
+                             for n, s in event["models"].items())
             print(f"{event['phase']} epoch {event['epoch']}/{event['epochs']}  {accs}",
                   file=self.out)
 
@@ -230,16 +233,32 @@ class Progress:
         self.out.flush()
 
 
-def render_table(method: Method, summary: dict, best: dict[str, float]) -> str:
-    rows = [f"{method.id}: {method.title}", "",
-            f"{'model':<10} {'final acc':>10} {'best acc':>10}"]
-    for name, acc in summary["models"].items():
-        b = f"{100 * best[name]:9.1f}%" if name in best else ""
-        rows.append(f"{name:<10} {100 * acc:9.1f}% {b:>10}")
-    if summary["delta_acc"] is not None:
-        rows.append("")
-        rows.append(f"method vs baseline: {100 * summary['final_acc']:.1f}% vs "
-                    f"{100 * summary['baseline_final_acc']:.1f}% "
-                    f"(Δ {100 * summary['delta_acc']:+.1f} points)")
-    rows.append(f"wall time {summary['wall_s']:.1f} s")
+def render_table(method: Method, summary: dict) -> str:
+    """Every model's test accuracy (mean ± sd over seeds; final, and at the best
+    validation epoch), then the paired Δ with its 95% CI and the verdict."""
+    from app.distill.stats import arm_stats
+
+    seeds = summary["seeds"]
+    rows = [f"{method.id}: {method.title}",
+            f"seeds {seeds[0]}–{seeds[-1]} ({len(seeds)}); per seed {summary['split']['train']} "
+            f"training, {summary['split']['val']} validation, {summary['split']['test']} test "
+            "digits", "",
+            f"{'model':<10} {'test acc':>16} {'at best val epoch':>18}"]
+    for name, per_seed in summary["per_seed"].items():
+        final, best = arm_stats(per_seed["test_acc"]), arm_stats(per_seed["best_val_test_acc"])
+        rows.append(f"{name:<10} {_pct(final):>16} {_pct(best):>18}")
+    rows.append("")
+    for key, label in (("delta", "final models"), ("delta_best_val", "best val epoch")):
+        d = summary.get(key)
+        if d:
+            rows.append(f"method − baseline ({label}): Δ {100 * d['mean']:+.2f} points"
+                        + (f", 95% CI [{100 * d['ci_low']:+.2f}, {100 * d['ci_high']:+.2f}]"
+                           if d["ci_low"] is not None else "")
+                        + f"; {d['wins']}/{d['ties']}/{d['losses']} W/T/L: {d['label_en']}")
+    rows.append(f"\nwall time {summary['wall_s']:.1f} s")
     return "\n".join(rows)
+
+
+def _pct(stats: dict) -> str:
+    sd = f" ± {100 * stats['sd']:.1f}" if stats["sd"] is not None else ""
+    return f"{100 * stats['mean']:.1f}{sd}%"

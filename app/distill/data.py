@@ -1,7 +1,12 @@
-"""The 8x8 digits as tensors: a fixed stratified train/test split per seed.
+"""The 8x8 digits as tensors: fixed stratified train / validation / test splits per seed.
 
 The images ship in ``data/digits.npz`` (made once by ``scripts/make_digits.py``; UCI
 optical digits, CC BY 4.0). Nothing is downloaded.
+
+Per seed, per class: 20% of the digits are the test set (reported, never used to
+choose anything), 15% the validation set (curves, best-epoch choice), and the rest
+the training pool, of which a run takes the first ``train_fraction``. Class counts
+fix the sizes, so every seed's split has the same sizes and k seeds stack.
 """
 
 from __future__ import annotations
@@ -17,21 +22,33 @@ from torch import Tensor
 
 DIGITS_FILE = Path(__file__).resolve().parent / "data" / "digits.npz"
 NUM_CLASSES = 10
-TEST_FRACTION = 0.2
+TEST_FRACTION = 0.20
+VAL_FRACTION = 0.15
 
 
 @dataclass(frozen=True)
 class Split:
-    """Normalised train and test tensors, on the device the run uses."""
+    """Standardised tensors of k seeds' splits, seeds first: ``x_*`` (k, N, 1, 8, 8)
+    float32, ``y_*`` (k, N) int64, on the device the run uses."""
 
-    x_train: Tensor  # (N, 1, 8, 8) float32
-    y_train: Tensor  # (N,) int64
+    x_train: Tensor
+    y_train: Tensor
+    x_val: Tensor
+    y_val: Tensor
     x_test: Tensor
     y_test: Tensor
 
     @property
     def num_train(self) -> int:
-        return self.y_train.size(0)
+        return self.y_train.size(1)
+
+    def sizes(self) -> dict[str, int]:
+        return {"train": self.num_train, "val": self.y_val.size(1), "test": self.y_test.size(1)}
+
+    def batch(self, idx: Tensor) -> tuple[Tensor, Tensor]:
+        """Each seed's training samples at its own indices: idx (k, B) → x, y."""
+        rows = torch.arange(idx.size(0), device=idx.device).unsqueeze(1)
+        return self.x_train[rows, idx], self.y_train[rows, idx]
 
 
 @lru_cache(maxsize=1)
@@ -52,34 +69,55 @@ def load_digits_arrays() -> tuple[np.ndarray, np.ndarray]:
 
 def stratified_indices(
     labels: np.ndarray, seed: int, train_fraction: float
-) -> tuple[np.ndarray, np.ndarray]:
-    """Train and test indices: per class, TEST_FRACTION of the samples go to test; of
-    the rest, the first ``train_fraction`` (at least one per class) go to train.
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Train, validation and test indices, each sorted.
 
-    The split depends only on ``seed``; a smaller ``train_fraction`` takes a prefix of
-    the same shuffled order, so its train set is a subset of a larger fraction's.
+    Per class, in one shuffled order: the first TEST_FRACTION go to test, the next
+    VAL_FRACTION to validation, and of the rest the first ``train_fraction`` (at least
+    one) to train. The split depends only on ``seed``; a smaller ``train_fraction``
+    takes a prefix of the same order, so its train set is a subset of a larger one's,
+    and validation and test never change with the fraction.
     """
     rng = np.random.default_rng(seed)
-    train, test = [], []
+    train, val, test = [], [], []
     for c in np.unique(labels):
         idx = rng.permutation(np.flatnonzero(labels == c))
-        n_test = round(len(idx) * TEST_FRACTION)
+        n_test, n_val = round(len(idx) * TEST_FRACTION), round(len(idx) * VAL_FRACTION)
         test.append(idx[:n_test])
-        rest = idx[n_test:]
+        val.append(idx[n_test:n_test + n_val])
+        rest = idx[n_test + n_val:]
         train.append(rest[: max(1, round(len(rest) * train_fraction))])
-    return np.sort(np.concatenate(train)), np.sort(np.concatenate(test))
+    return tuple(np.sort(np.concatenate(part)) for part in (train, val, test))
 
 
-def load_split(seed: int, train_fraction: float, device: torch.device) -> Split:
-    """The digits split for ``seed``, standardised with the statistics of every
-    non-test image (so that every ``train_fraction``, and the teacher, see one scale)."""
+@lru_cache(maxsize=64)
+def _seed_split(seed: int, train_fraction: float) -> tuple[Tensor, ...]:
+    """One seed's split on the CPU, standardised with the mean and sd of its whole
+    training pool (so every ``train_fraction``, and the teacher, see one scale)."""
     images, labels = load_digits_arrays()
-    train_idx, test_idx = stratified_indices(labels, seed, train_fraction)
+    parts = stratified_indices(labels, seed, train_fraction)
     x = torch.from_numpy(images.astype(np.float32) / 16.0).unsqueeze(1)
     y = torch.from_numpy(labels.astype(np.int64))
+    held_out = np.concatenate(parts[1:])
     pool = torch.ones(len(labels), dtype=torch.bool)
-    pool[torch.from_numpy(test_idx)] = False
+    pool[torch.from_numpy(held_out)] = False
     mean, std = x[pool].mean(), x[pool].std().clamp_min(1e-6)
     x = (x - mean) / std
-    ti, vi = torch.from_numpy(train_idx), torch.from_numpy(test_idx)
-    return Split(x[ti].to(device), y[ti].to(device), x[vi].to(device), y[vi].to(device))
+    out = []
+    for part in parts:
+        idx = torch.from_numpy(part)
+        out += [x[idx], y[idx]]
+    return tuple(out)
+
+
+def load_split(seeds: list[int], train_fraction: float, device: torch.device) -> Split:
+    """The digits splits of ``seeds``, stacked seed-first."""
+    per_seed = [_seed_split(s, train_fraction) for s in seeds]
+    stacked = [torch.stack(parts).to(device) for parts in zip(*per_seed, strict=True)]
+    return Split(*stacked)
+
+
+def split_sizes(train_fraction: float) -> dict[str, int]:
+    """Train / validation / test sizes for a fraction (the same for every seed)."""
+    train, val, test = stratified_indices(load_digits_arrays()[1], 0, train_fraction)
+    return {"train": len(train), "val": len(val), "test": len(test)}

@@ -1,9 +1,11 @@
 """The machinery every method shares: learners, batches, phases, events, evaluation.
 
-A method (see ``recipes/``) builds its models and a ``step(idx)`` function that trains
-on the batch of training indices ``idx`` and returns its loss terms as tensors;
+A method (see ``methods/``) builds its models, stacked over the run's k seeds (see
+``models.py``), and a ``step(idx)`` function that trains on the (k, B) training
+indices ``idx`` and returns its loss terms, each a (k,) tensor of per-seed values;
 ``run_phase`` loops, emits a ``step`` event per optimiser step (one host sync for all
-terms) and an ``epoch`` event per epoch. Nothing here knows about the web.
+terms) and an ``epoch`` event per epoch with validation scores. Test scores are kept
+aside for the summary and never emitted per epoch. Nothing here knows about the web.
 """
 
 from __future__ import annotations
@@ -17,15 +19,17 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import torch
-import torch.nn.functional as F
 from pydantic import BaseModel
 from torch import Tensor, nn
 
 from app.distill.data import Split
+from app.distill.losses import cross_entropy
+from app.distill.models import stack_states
 
 Emit = Callable[[dict], None]
-Losses = dict[str, dict[str, Tensor]]
-Scores = dict[str, dict[str, float]]
+Terms = dict[str, Tensor]  # term name → (k,) per-seed values; "total" is minimised
+Losses = dict[str, Terms]  # model name → its terms
+Scores = dict[str, dict[str, list[float]]]  # model → {"acc": [k], "loss": [k]}
 
 MOMENTUM = 0.9
 
@@ -39,9 +43,23 @@ def seeded(seed: int) -> Iterator[None]:
         yield
 
 
+def build_stacked(factory: Callable[[int], nn.Module], seeds: list[int],
+                  device: torch.device) -> nn.Module:
+    """A k-seed stack whose copy i has the initial weights that ``factory(1)`` gets
+    under ``seeds[i]``: a seed's weights never depend on which other seeds run."""
+    parts = []
+    for seed in seeds:
+        with seeded(seed):
+            parts.append(factory(1).state_dict())
+    with seeded(seeds[0]):
+        model = factory(len(seeds))
+    model.load_state_dict(stack_states(parts))
+    return model.to(device)
+
+
 @dataclass
 class Learner:
-    """One trained model, its SGD optimiser and per-step cosine learning rate."""
+    """One trained stack, its SGD optimiser and per-step cosine learning rate."""
 
     model: nn.Module
     lr: float
@@ -58,9 +76,10 @@ class Learner:
         )
 
     def update(self, loss: Tensor) -> None:
-        """zero_grad, backward, step, then decay the learning rate (cosine to 0)."""
+        """zero_grad, backward of the seeds' summed losses, step, then decay the
+        learning rate (cosine to 0). Each seed's weights get its own loss's gradient."""
         self.opt.zero_grad(set_to_none=True)
-        loss.backward()
+        loss.sum().backward()
         self.opt.step()
         self.advance()
 
@@ -71,42 +90,24 @@ class Learner:
             group["lr"] = lr
 
 
-@dataclass
-class Context:
-    """What a recipe needs from the trainer."""
-
-    params: BaseModel
-    split: Split
-    device: torch.device
-    data_dir: Path
-    emitter: Emitter
-
-    def learner(
-        self, model: nn.Module, steps: int, parameters: list[nn.Parameter] | None = None
-    ) -> Learner:
-        """An SGD learner with the run's lr and weight decay over ``steps`` steps."""
-        p = self.params
-        return Learner(model, p.lr, p.weight_decay, steps, parameters)
-
-    def batches(self, seed: int) -> Batches:
-        return Batches(self.split.num_train, self.params.batch_size, seed, self.device)
-
-
 class Batches:
-    """Shuffled index batches of one size (the remainder is dropped each epoch, so
-    BatchNorm never sees a tiny batch); deterministic from ``seed``."""
+    """Each seed's shuffled index batches of one size (the remainder is dropped each
+    epoch, so BatchNorm never sees a tiny batch). Seed i's order comes from its own
+    generator, seeded ``seeds[i] + offset``, whatever the other seeds are."""
 
-    def __init__(self, n: int, batch_size: int, seed: int, device: torch.device) -> None:
+    def __init__(self, n: int, batch_size: int, seeds: list[int], offset: int,
+                 device: torch.device) -> None:
         self.n, self.size, self.device = n, min(batch_size, n), device
-        self.gen = torch.Generator().manual_seed(seed)
+        self.gens = [torch.Generator().manual_seed(s + offset) for s in seeds]
 
     def __len__(self) -> int:
         return max(1, self.n // self.size)
 
     def epoch(self) -> Iterator[Tensor]:
-        perm = torch.randperm(self.n, generator=self.gen).to(self.device)
+        perms = torch.stack([torch.randperm(self.n, generator=g) for g in self.gens])
+        perms = perms.to(self.device)
         for i in range(len(self)):
-            yield perm[i * self.size : (i + 1) * self.size]
+            yield perms[:, i * self.size : (i + 1) * self.size]
 
 
 class Emitter:
@@ -115,15 +116,15 @@ class Emitter:
     def __init__(self, emit: Emit) -> None:
         self.emit = emit
 
-    def phase(self, phase: str, state: str, epochs: int, steps: int) -> None:
+    def phase(self, phase: str, state: str, epochs: int, steps: int, seeds: list[int]) -> None:
         self.emit({"type": "phase", "phase": phase, "state": state, "epochs": epochs,
-                   "steps": steps})
+                   "steps": steps, "seeds": seeds})
 
     def log(self, message: str, level: str = "info") -> None:
         self.emit({"type": "log", "level": level, "message": message})
 
     def step(self, phase: str, epoch: int, step: int, steps: int, losses: Losses) -> None:
-        flat = [t.detach().reshape(()) for terms in losses.values() for t in terms.values()]
+        flat = [t.detach().reshape(-1) for terms in losses.values() for t in terms.values()]
         values = iter(torch.stack(flat).tolist()) if flat else iter(())
         out = {name: {k: next(values) for k in terms} for name, terms in losses.items()}
         self.emit({"type": "metric", "kind": "step", "phase": phase, "epoch": epoch,
@@ -134,24 +135,78 @@ class Emitter:
                    "epochs": epochs, "models": models})
 
 
-def score(logits: Tensor, targets: Tensor) -> dict[str, float]:
-    """Test accuracy (fraction) and mean cross-entropy of ``logits``."""
-    acc = (logits.argmax(dim=1) == targets).float().mean()
-    loss = F.cross_entropy(logits, targets)
-    acc_f, loss_f = torch.stack([acc, loss]).tolist()
-    return {"acc": acc_f, "loss": loss_f}
+@dataclass
+class Context:
+    """What a method's recipe needs from the trainer."""
+
+    params: BaseModel
+    seeds: list[int]
+    split: Split
+    device: torch.device
+    data_dir: Path
+    emitter: Emitter
+
+    @property
+    def k(self) -> int:
+        return len(self.seeds)
+
+    def learner(
+        self, model: nn.Module, steps: int, parameters: list[nn.Parameter] | None = None
+    ) -> Learner:
+        """An SGD learner with the run's lr and weight decay over ``steps`` steps."""
+        p = self.params
+        return Learner(model, p.lr, p.weight_decay, steps, parameters)
+
+    def batches(self, offset: int = 0) -> Batches:
+        return Batches(self.split.num_train, self.params.batch_size, self.seeds, offset,
+                       self.device)
+
+    def build(self, factory: Callable[[int], nn.Module], offset: int = 0) -> nn.Module:
+        """A stack of ``factory`` networks, copy i initialised under seed i + offset."""
+        return build_stacked(factory, [s + offset for s in self.seeds], self.device)
+
+
+def score(logits: Tensor, targets: Tensor) -> dict[str, list[float]]:
+    """Per-seed accuracy (fraction) and mean cross-entropy: logits (k, N, K)."""
+    acc = (logits.argmax(dim=-1) == targets).float().mean(dim=-1)
+    loss = cross_entropy(logits, targets)
+    acc_l, loss_l = torch.stack([acc, loss]).tolist()
+    return {"acc": acc_l, "loss": loss_l}
 
 
 @torch.no_grad()
-def evaluate(models: dict[str, nn.Module], split: Split) -> Scores:
-    """Score every model on the test set in eval mode (then back to train mode)."""
+def evaluate(models: dict[str, nn.Module], x: Tensor, y: Tensor) -> Scores:
+    """Score every model on (x, y) in eval mode (then back to its former mode)."""
     out = {}
     for name, model in models.items():
         was_training = model.training
         model.eval()
-        out[name] = score(model(split.x_test), split.y_test)
+        out[name] = score(model(x), y)
         model.train(was_training)
     return out
+
+
+@dataclass
+class Evaluation:
+    """One epoch's scores: validation (shown), test (kept for the summary)."""
+
+    val: Scores
+    test: Scores
+
+
+def evaluator(models: dict[str, nn.Module], split: Split,
+              fixed: Evaluation | None = None) -> Callable[[], Evaluation]:
+    """A function scoring ``models`` on validation and test, plus ``fixed`` scores
+    (a frozen teacher's) that join every epoch."""
+
+    def run() -> Evaluation:
+        val = evaluate(models, split.x_val, split.y_val)
+        test = evaluate(models, split.x_test, split.y_test)
+        if fixed is not None:
+            val, test = val | fixed.val, test | fixed.test
+        return Evaluation(val, test)
+
+    return run
 
 
 def run_phase(
@@ -160,11 +215,15 @@ def run_phase(
     epochs: int,
     batches: Batches,
     step_fn: Callable[[Tensor], Losses],
-    eval_fn: Callable[[], Scores],
-) -> list[Scores]:
-    """Train ``epochs`` epochs of ``step_fn`` and return the per-epoch test scores."""
+    eval_fn: Callable[[], Evaluation],
+    seeds: list[int] | None = None,
+) -> list[Evaluation]:
+    """Train ``epochs`` epochs of ``step_fn``; emit validation scores per epoch and
+    return every epoch's evaluation. Every list in the phase's events follows
+    ``seeds`` (the run's, unless a phase trains others, as missing teachers)."""
     total = epochs * len(batches)
-    ctx.emitter.phase(phase, "start", epochs, total)
+    seeds = ctx.seeds if seeds is None else seeds
+    ctx.emitter.phase(phase, "start", epochs, total, seeds)
     history, step = [], 0
     for epoch in range(1, epochs + 1):
         for idx in batches.epoch():
@@ -172,8 +231,8 @@ def run_phase(
             ctx.emitter.step(phase, epoch, step, total, step_fn(idx))
         scores = eval_fn()
         history.append(scores)
-        ctx.emitter.epoch(phase, epoch, epochs, scores)
-    ctx.emitter.phase(phase, "end", epochs, total)
+        ctx.emitter.epoch(phase, epoch, epochs, scores.val)
+    ctx.emitter.phase(phase, "end", epochs, total, seeds)
     return history
 
 
@@ -182,9 +241,9 @@ def twin(model: nn.Module) -> nn.Module:
     return copy.deepcopy(model)
 
 
-def ce_step(learner: Learner, x: Tensor, y: Tensor) -> dict[str, Tensor]:
+def ce_step(learner: Learner, x: Tensor, y: Tensor) -> Terms:
     """One plain cross-entropy step (the baseline's)."""
-    loss = F.cross_entropy(learner.model(x), y)
+    loss = cross_entropy(learner.model(x), y)
     learner.update(loss)
     return {"total": loss}
 

@@ -1,5 +1,10 @@
 """The loss of every method, each a pure function of tensors.
 
+Every loss takes tensors with any leading dimensions before the batch and returns
+one value per leading index: logits (B, K) give a scalar, logits (k, B, K) of k
+seeds trained together give (k,), seed by seed. Stage maps are (..., B, C, H, W),
+pooled features (..., B, D).
+
 Notation used in the docstrings: ``KL(p ‖ q) = Σ_k p_k (log p_k − log q_k)``, **summed
 over classes and averaged over the batch** (``reduction="batchmean"``, never PyTorch's
 ``"mean"``, which also divides by the number of classes); ``softmax_T(z) =
@@ -17,11 +22,19 @@ import torch.nn.functional as F
 from torch import Tensor
 
 
+def cross_entropy(logits: Tensor, targets: Tensor) -> Tensor:
+    """CE averaged over the batch: logits (..., B, K), integer targets (..., B)."""
+    per_sample = F.cross_entropy(
+        logits.reshape(-1, logits.size(-1)), targets.reshape(-1), reduction="none"
+    )
+    return per_sample.view(targets.shape).mean(dim=-1)
+
+
 def _kl_from_logits(target_logits: Tensor, logits: Tensor, temperature: float) -> Tensor:
     """KL(softmax_T(target) ‖ softmax_T(logits)), batch mean; target detached."""
-    log_p = F.log_softmax(target_logits.detach() / temperature, dim=1)
-    log_q = F.log_softmax(logits / temperature, dim=1)
-    return (log_p.exp() * (log_p - log_q)).sum(dim=1).mean()
+    log_p = F.log_softmax(target_logits.detach() / temperature, dim=-1)
+    log_q = F.log_softmax(logits / temperature, dim=-1)
+    return (log_p.exp() * (log_p - log_q)).sum(dim=-1).mean(dim=-1)
 
 
 def kd_loss(student_logits: Tensor, teacher_logits: Tensor, temperature: float) -> Tensor:
@@ -46,11 +59,11 @@ def label_smoothing_loss(logits: Tensor, targets: Tensor, epsilon: float) -> Ten
     paper writes q' = (1 − a)·onehot + a/K; the two agree with ε = a·(K − 1)/K.
     PyTorch's ``cross_entropy(label_smoothing=ε)`` is the a-form, so it differs.
     """
-    k = logits.size(1)
-    log_q = F.log_softmax(logits, dim=1)
+    k = logits.size(-1)
+    log_q = F.log_softmax(logits, dim=-1)
     soft = torch.full_like(log_q, float(epsilon) / (k - 1))
-    soft.scatter_(1, targets.view(-1, 1), 1.0 - float(epsilon))
-    return -(soft * log_q).sum(dim=1).mean()
+    soft.scatter_(-1, targets.unsqueeze(-1), 1.0 - float(epsilon))
+    return -(soft * log_q).sum(dim=-1).mean(dim=-1)
 
 
 def tfkd_virtual_teacher_probs(
@@ -62,11 +75,11 @@ def tfkd_virtual_teacher_probs(
 ) -> Tensor:
     """The Tf-KD_reg virtual teacher for each sample: softmax_T of the hand-made p."""
     p = torch.full(
-        (targets.size(0), num_classes), (1.0 - correct_prob) / (num_classes - 1),
+        (*targets.shape, num_classes), (1.0 - correct_prob) / (num_classes - 1),
         dtype=dtype, device=targets.device,
     )
-    p.scatter_(1, targets.view(-1, 1), float(correct_prob))
-    return F.softmax(p / temperature, dim=1)
+    p.scatter_(-1, targets.unsqueeze(-1), float(correct_prob))
+    return F.softmax(p / temperature, dim=-1)
 
 
 def tfkd_reg_loss(
@@ -84,10 +97,10 @@ def tfkd_reg_loss(
     ``multiplier`` = 100 for K = 100 classes, i.e. exactly this batch-mean KL.
     """
     t = tfkd_virtual_teacher_probs(
-        targets, logits.size(1), temperature, correct_prob, dtype=logits.dtype
+        targets, logits.size(-1), temperature, correct_prob, dtype=logits.dtype
     )
-    log_q = F.log_softmax(logits, dim=1)
-    return (t * (t.log() - log_q)).sum(dim=1).mean()
+    log_q = F.log_softmax(logits, dim=-1)
+    return (t * (t.log() - log_q)).sum(dim=-1).mean(dim=-1)
 
 
 def sp_loss(student_features: Tensor, teacher_features: Tensor) -> Tensor:
@@ -96,14 +109,15 @@ def sp_loss(student_features: Tensor, teacher_features: Tensor) -> Tensor:
         F ∈ R^{B×D} (each map flattened), G = F·Fᵀ, Ĝ = G with every row L2-normalised
         sp = ‖Ĝ_t − Ĝ_s‖²_F / B²,                 teacher detached.
 
-    Rows normalised as in the paper's eq. 2 and RepDistiller's distiller_zoo/SP.py
-    (``F.normalize`` on dim 1, then the squared sum divided by bsz²).
+    Features are (..., B, D): flatten stage maps first. Rows normalised as in the
+    paper's eq. 2 and RepDistiller's distiller_zoo/SP.py (``F.normalize`` on dim 1,
+    then the squared sum divided by bsz²).
     """
-    b = student_features.size(0)
-    g_s = F.normalize(student_features.reshape(b, -1) @ student_features.reshape(b, -1).t())
-    f_t = teacher_features.detach().reshape(b, -1)
-    g_t = F.normalize(f_t @ f_t.t())
-    return (g_t - g_s).pow(2).sum() / (b * b)
+    f_s, f_t = student_features, teacher_features.detach()
+    b = f_s.size(-2)
+    g_s = F.normalize(f_s @ f_s.mT, dim=-1)
+    g_t = F.normalize(f_t @ f_t.mT, dim=-1)
+    return (g_t - g_s).pow(2).sum(dim=(-2, -1)) / (b * b)
 
 
 def fsp_matrix(first: Tensor, second: Tensor) -> Tensor:
@@ -114,13 +128,20 @@ def fsp_matrix(first: Tensor, second: Tensor) -> Tensor:
     The map with more spatial positions is first adaptive-average-pooled to the other's
     size (as RepDistiller's distiller_zoo/FSP.py does between ResNet stages).
     """
-    (h1, w1), (h2, w2) = first.shape[2:], second.shape[2:]
+    (h1, w1), (h2, w2) = first.shape[-2:], second.shape[-2:]
     if h1 * w1 > h2 * w2:
-        first = F.adaptive_avg_pool2d(first, (h2, w2))
+        first = _pool_to(first, (h2, w2))
     elif h2 * w2 > h1 * w1:
-        second = F.adaptive_avg_pool2d(second, (h1, w1))
-    hw = first.shape[2] * first.shape[3]
-    return torch.einsum("bihw,bjhw->bij", first, second) / hw
+        second = _pool_to(second, (h1, w1))
+    hw = first.shape[-2] * first.shape[-1]
+    return torch.einsum("...ihw,...jhw->...ij", first, second) / hw
+
+
+def _pool_to(maps: Tensor, size: tuple[int, int]) -> Tensor:
+    """adaptive_avg_pool2d over the last two dims, any leading dims."""
+    lead = maps.shape[:-3]
+    pooled = F.adaptive_avg_pool2d(maps.reshape(-1, *maps.shape[-3:]), size)
+    return pooled.view(*lead, *pooled.shape[-3:])
 
 
 def fsp_loss(student_maps: Sequence[Tensor], teacher_maps: Sequence[Tensor]) -> Tensor:
@@ -134,13 +155,13 @@ def fsp_loss(student_maps: Sequence[Tensor], teacher_maps: Sequence[Tensor]) -> 
     """
     if len(student_maps) != len(teacher_maps) or len(student_maps) < 2:
         raise ValueError("fsp_loss needs two equal-length lists of at least two maps")
-    total = student_maps[0].new_zeros(())
+    total = 0
     for i in range(len(student_maps) - 1):
         g_s = fsp_matrix(student_maps[i], student_maps[i + 1])
         g_t = fsp_matrix(teacher_maps[i].detach(), teacher_maps[i + 1].detach())
         if g_s.shape != g_t.shape:
             raise ValueError(f"FSP shapes differ at pair {i}: {g_s.shape} vs {g_t.shape}")
-        total = total + (g_s - g_t).pow(2).mean()
+        total = total + (g_s - g_t).pow(2).mean(dim=(-3, -2, -1))
     return total
 
 
@@ -157,19 +178,11 @@ def cskd_loss(logits: Tensor, pair_logits: Tensor, temperature: float) -> Tensor
     return t * t * _kl_from_logits(pair_logits, logits, t)
 
 
-def _ce_sum(exit_logits: Sequence[Tensor], targets: Tensor) -> Tensor:
-    total = exit_logits[0].new_zeros(())
-    for z in exit_logits:
-        total = total + F.cross_entropy(z, targets)
-    return total
-
-
-def _feature_sum(exit_features: Sequence[Tensor]) -> Tensor:
+def _feature_distance(exit_features: Sequence[Tensor]) -> Tensor:
+    """Σ_{i < C} ‖F_i − F_C‖₂ over the whole batch (not squared, not averaged), F_C
+    detached: ``torch.dist`` in the BYOT authors' train.py."""
     deep = exit_features[-1].detach()
-    total = deep.new_zeros(())
-    for f in exit_features[:-1]:
-        total = total + (f - deep).pow(2).reshape(f.size(0), -1).sum(dim=1).mean()
-    return total
+    return sum(torch.linalg.vector_norm(f - deep, dim=(-2, -1)) for f in exit_features[:-1])
 
 
 def _self_distill_dict(ce: Tensor, kd: Tensor, feature: Tensor) -> dict[str, Tensor]:
@@ -184,26 +197,26 @@ def byot_loss(
     alpha: float,
     feature_weight: float,
 ) -> dict[str, Tensor]:
-    """Be Your Own Teacher (Zhang et al., arXiv 1905.08094). Lists go shallow → deep;
-    the deepest exit C is the teacher, its logits and feature detached as targets::
+    """Be Your Own Teacher (Zhang et al., arXiv 1905.08094), as the authors' code
+    (ArchipLab-LinfengZhang/pytorch-self-distillation-final, train.py). Lists go
+    shallow → deep; the deepest exit C teaches, its logits and feature detached::
 
-        ce      = (1 − α) · Σ_{all exits i} CE(z_i, y)
-        kd      = α · T² · Σ_{i < C} KL(softmax_T(z_C) ‖ softmax_T(z_i))
-        feature = λ · Σ_{i < C} mean_b ‖F_i − F_C‖²        (F_i: exit i's bottleneck output)
+        ce      = CE(z_C, y) + (1 − α) · Σ_{i < C} CE(z_i, y)
+        kd      = α · Σ_{i < C} KL(softmax_T(z_C) ‖ softmax_T(z_i))         (no T²)
+        feature = λ · Σ_{i < C} ‖F_i − F_C‖₂        (F_i: exit i's pooled branch output)
         total   = ce + kd + feature
 
-    The paper's eq. 1 sums (1−α)·CE + α·KL + λ·‖F_i − F_C‖² over every classifier.
-    The T² factor is the usual Hinton scaling, as in the widely used re-implementation
-    (luanyunteng/pytorch-be-your-own-teacher, ``kd_loss * T**2``).
+    The authors' soft cross-entropy −Σ softmax_T(z_C)·log softmax_T(z_i) differs from
+    this KL by the teacher's entropy, a constant: the same gradient. Their feature term
+    passes F_i through a linear adaptation layer first and skips one shallow exit; here
+    the bottleneck branches already give F_i the deepest feature's shape.
     """
     t = float(temperature)
-    deep = exit_logits[-1]
-    ce = (1.0 - alpha) * _ce_sum(exit_logits, targets)
-    kd = deep.new_zeros(())
-    for z in exit_logits[:-1]:
-        kd = kd + _kl_from_logits(deep, z, t)
-    kd = alpha * t * t * kd
-    return _self_distill_dict(ce, kd, feature_weight * _feature_sum(exit_features))
+    deep, shallow = exit_logits[-1], exit_logits[:-1]
+    ce = cross_entropy(deep, targets) + (1.0 - alpha) * sum(
+        cross_entropy(z, targets) for z in shallow)
+    kd = alpha * sum(_kl_from_logits(deep, z, t) for z in shallow)
+    return _self_distill_dict(ce, kd, feature_weight * _feature_distance(exit_features))
 
 
 def msd_loss(
@@ -214,27 +227,28 @@ def msd_loss(
     alpha: float,
     feature_weight: float,
 ) -> dict[str, Tensor]:
-    """Multi-self-distillation (Luan et al., arXiv 1911.09418), our reading of the paper
-    (no author code is public): every classifier is a teacher of every other one::
+    """Multi-self-distillation (Luan et al., arXiv 1911.09418), our reading of the
+    paper's abstract (no author code is public): every classifier learns from every
+    other one::
 
         ce      = (1 − α) · Σ_{all exits i} CE(z_i, y)
-        kd      = α · T² · Σ_{all exits i} mean_{j ≠ i} KL(softmax_T(z_j) ‖ softmax_T(z_i)),
-                  every z_j detached where it is a target
-        feature = λ · Σ_{i < C} mean_b ‖F_i − F_C‖²        (as BYOT: hints from the deepest)
+        kd      = α · Σ_{all exits i} mean_{j ≠ i} KL(softmax_T(z_j) ‖ softmax_T(z_i)),
+                  every z_j detached where it is a target                  (no T²)
+        feature = λ · Σ_{i < C} ‖F_i − F_C‖₂                  (as byot_loss)
         total   = ce + kd + feature
 
-    The only difference from ``byot_loss`` is ``kd``: the deepest exit now also
-    learns from the shallow ones, and shallow exits learn from each other.
+    Against ``byot_loss``: the deepest exit also learns from the shallow ones (so its
+    CE, too, gets 1 − α), and shallow exits learn from each other, not only from the
+    deepest.
     """
     t = float(temperature)
     n = len(exit_logits)
-    ce = (1.0 - alpha) * _ce_sum(exit_logits, targets)
-    kd = exit_logits[0].new_zeros(())
+    ce = (1.0 - alpha) * sum(cross_entropy(z, targets) for z in exit_logits)
+    kd = 0
     for i, z_i in enumerate(exit_logits):
         pair = sum(_kl_from_logits(z_j, z_i, t) for j, z_j in enumerate(exit_logits) if j != i)
         kd = kd + pair / (n - 1)
-    kd = alpha * t * t * kd
-    return _self_distill_dict(ce, kd, feature_weight * _feature_sum(exit_features))
+    return _self_distill_dict(ce, alpha * kd, feature_weight * _feature_distance(exit_features))
 
 
 def dml_loss(logits: Tensor, peer_logits: Sequence[Tensor] | Tensor, targets: Tensor) -> Tensor:
@@ -242,9 +256,9 @@ def dml_loss(logits: Tensor, peer_logits: Sequence[Tensor] | Tensor, targets: Te
 
         dml = CE(z, y) + mean_{peers p} KL(softmax(z_p) ‖ softmax(z)),   peers detached.
 
-    Eq. 10 of the paper for K peers (1/(K−1) Σ over the others). The trainer computes
-    every peer's loss from one shared forward pass before any optimiser steps.
+    Eq. 10 of the paper for K peers (1/(K−1) Σ over the others), no temperature, as
+    the authors' kl_loss_compute (YingZhangDUT/Deep-Mutual-Learning, train_models.py).
     """
     peers = [peer_logits] if isinstance(peer_logits, Tensor) else list(peer_logits)
     mimic = sum(_kl_from_logits(p, logits, 1.0) for p in peers) / len(peers)
-    return F.cross_entropy(logits, targets) + mimic
+    return cross_entropy(logits, targets) + mimic

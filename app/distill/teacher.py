@@ -1,10 +1,12 @@
-"""Pretrained teachers, trained once per key and cached under ``data_dir/teachers``.
+"""Pretrained teachers: one per seed, trained once and cached under ``data_dir/teachers``.
 
-The key holds everything that determines the weights: data set (and a digest of the
-shipped file), architecture, seed
-(hence the split and the initial weights), epochs, training fraction, the optimiser
-settings (a ``Recipe``) and ``TEACHER_CODE_VERSION`` (bump it whenever the models, data
-pipeline or training loop change what a teacher comes out as).
+The key holds everything that determines a seed's weights: data set (and a digest of
+the shipped file), architecture, seed (hence the split and the initial weights),
+epochs, training fraction, the optimiser settings (a ``Recipe``) and
+``TEACHER_CODE_VERSION`` (bump it whenever the models, data pipeline or training loop
+change what a teacher comes out as). A k-seed run loads the seeds it finds and trains
+the missing ones together, as one stack; each is then cached on its own, so a later
+run of any seed set reuses them.
 """
 
 from __future__ import annotations
@@ -23,25 +25,27 @@ from app.distill.data import data_fingerprint, load_split
 from app.distill.engine import (
     Batches,
     Context,
+    Evaluation,
     Learner,
     Stopwatch,
+    build_stacked,
     ce_step,
     evaluate,
+    evaluator,
     run_phase,
-    seeded,
 )
-from app.distill.models import SmallCNN
+from app.distill.models import SmallCNN, split_state, stack_states
 
-TEACHER_CODE_VERSION = 1
+TEACHER_CODE_VERSION = 2
 TEACHER_LR = 0.05
 TEACHER_BATCH = 64
 TEACHER_WEIGHT_DECAY = 5e-4
 # The teacher's initial weights and batch order differ from the student's.
 TEACHER_SEED_OFFSET = 7919
 
-ARCHS: dict[str, Callable[[], nn.Module]] = {
-    "cnn15": lambda: SmallCNN(blocks=2),  # the teacher of kd, sp, fsp
-    "cnn3": lambda: SmallCNN(),  # the student's own architecture (Tf-KD self)
+ARCHS: dict[str, Callable[[int], nn.Module]] = {
+    "cnn15": lambda k: SmallCNN(k, blocks=2),  # the teacher of kd, sp, fsp
+    "cnn3": lambda k: SmallCNN(k),  # the student's own architecture (Tf-KD self)
 }
 
 
@@ -67,58 +71,69 @@ def cache_path(data_dir: Path, key: dict) -> Path:
     return Path(data_dir) / "teachers" / f"{key['arch']}-seed{key['seed']}-{digest}.pt"
 
 
-def get_teacher(ctx: Context, recipe: Recipe) -> tuple[nn.Module, dict[str, float]]:
-    """The frozen teacher (eval mode) and its test scores: from the cache when there,
-    else trained now, emitting phase ``teacher`` with its curve, then cached."""
-    seed = ctx.params.seed
-    key = teacher_key(recipe, seed)
-    path = cache_path(ctx.data_dir, key)
-    with seeded(seed + TEACHER_SEED_OFFSET):
-        model = ARCHS[recipe.arch]().to(ctx.device)
-    if not (path.exists() and _load(ctx, model, path, key)):
-        _train(ctx, model, recipe, seed + TEACHER_SEED_OFFSET)
-        _save(model, path, key)
-    model.eval().requires_grad_(False)
-    return model, evaluate({"teacher": model}, ctx.split)["teacher"]
+def get_teacher(ctx: Context, recipe: Recipe) -> tuple[nn.Module, Evaluation]:
+    """The frozen k-seed teacher stack (eval mode) and its validation and test scores:
+    each seed from the cache when there, the missing ones trained now (phase
+    ``teacher``, with its curve) and cached."""
+    keys = [teacher_key(recipe, seed) for seed in ctx.seeds]
+    paths = [cache_path(ctx.data_dir, key) for key in keys]
+    states = [_load(ctx, path, key) for path, key in zip(paths, keys, strict=True)]
+    missing = [i for i, state in enumerate(states) if state is None]
+    if missing:
+        trained = _train(ctx, recipe, [ctx.seeds[i] for i in missing])
+        for i, state in zip(missing, split_state(trained.state_dict(), len(missing)),
+                            strict=True):
+            states[i] = {k: v.detach().cpu() for k, v in state.items()}
+            _save(states[i], paths[i], keys[i])
+    model = ARCHS[recipe.arch](ctx.k)
+    model.load_state_dict(stack_states(states))
+    model.to(ctx.device).eval().requires_grad_(False)
+    split = ctx.split
+    scores = Evaluation(evaluate({"teacher": model}, split.x_val, split.y_val),
+                        evaluate({"teacher": model}, split.x_test, split.y_test))
+    return model, scores
 
 
-def _load(ctx: Context, model: nn.Module, path: Path, key: dict) -> bool:
+def _load(ctx: Context, path: Path, key: dict) -> dict[str, Tensor] | None:
+    if not path.exists():
+        return None
     watch = Stopwatch()
     try:
-        blob = torch.load(path, map_location=ctx.device, weights_only=True)
+        blob = torch.load(path, map_location="cpu", weights_only=True)
         if blob.get("key") != key:
             raise ValueError("key mismatch")
-        model.load_state_dict(blob["state_dict"])
+        state = blob["state_dict"]
+        ARCHS[key["arch"]](1).load_state_dict(state)  # the shapes fit
     except Exception as exc:  # a torn or stale file: train afresh
         ctx.emitter.log(f"teacher cache {path.name} unusable ({exc}); retraining", "warning")
-        return False
+        return None
     ctx.emitter.log(
         f"teacher loaded from cache ({path.name}, {watch.seconds() * 1000:.0f} ms)"
     )
-    return True
+    return state
 
 
-def _train(ctx: Context, model: nn.Module, recipe: Recipe, seed: int) -> None:
-    split = ctx.split
-    if recipe.train_fraction != ctx.params.train_fraction:
-        split = load_split(ctx.params.seed, recipe.train_fraction, ctx.device)
-    batches = Batches(split.num_train, recipe.batch_size, seed, ctx.device)
-    steps = recipe.epochs * len(batches)
-    learner = Learner(model, recipe.lr, recipe.weight_decay, steps)
+def _train(ctx: Context, recipe: Recipe, seeds: list[int]) -> nn.Module:
+    """Train the teachers of ``seeds`` together on their own training sets."""
+    split = load_split(seeds, recipe.train_fraction, ctx.device)
+    model = build_stacked(ARCHS[recipe.arch], [s + TEACHER_SEED_OFFSET for s in seeds],
+                          ctx.device)
+    batches = Batches(split.num_train, recipe.batch_size, seeds, TEACHER_SEED_OFFSET,
+                      ctx.device)
+    learner = Learner(model, recipe.lr, recipe.weight_decay, recipe.epochs * len(batches))
 
     def step(idx: Tensor) -> dict[str, dict[str, Tensor]]:
-        return {"teacher": ce_step(learner, split.x_train[idx], split.y_train[idx])}
+        return {"teacher": ce_step(learner, *split.batch(idx))}
 
-    def scores() -> dict[str, dict[str, float]]:
-        return evaluate({"teacher": model}, split)
+    ctx.emitter.log(f"training the teachers of seeds {seeds} ({recipe.arch})")
+    run_phase(ctx, "teacher", recipe.epochs, batches, step,
+              evaluator({"teacher": model}, split), seeds=seeds)
+    return model
 
-    run_phase(ctx, "teacher", recipe.epochs, batches, step, scores)
 
-
-def _save(model: nn.Module, path: Path, key: dict) -> None:
+def _save(state: dict[str, Tensor], path: Path, key: dict) -> None:
     """Write atomically: concurrent runs may train the same teacher."""
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
-    state = {k: v.detach().cpu() for k, v in model.state_dict().items()}
     torch.save({"key": key, "state_dict": state}, tmp)
     os.replace(tmp, path)

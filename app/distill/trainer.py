@@ -1,4 +1,4 @@
-"""``train(config, emit)``: run one demo and report it through ``emit``.
+"""``train(config, emit)``: run one demo over its k seeds and report it through ``emit``.
 
 The same call serves the CLI, the tests, the benchmarks and the web's worker process;
 it knows nothing about any of them. Events follow docs/contracts.md.
@@ -12,10 +12,10 @@ from pathlib import Path
 import torch
 
 from app.distill.data import load_split
-from app.distill.engine import Context, Emitter, Stopwatch
+from app.distill.engine import Context, Emitter, Evaluation, Stopwatch
+from app.distill.loops import Result
 from app.distill.methods import METHODS, RunConfig
-from app.distill.recipes import RECIPES
-from app.distill.recipes.common import Result
+from app.distill.stats import arm_stats, paired_stats
 
 
 def resolve_device(name: str) -> torch.device:
@@ -28,11 +28,13 @@ def resolve_device(name: str) -> torch.device:
 
 
 def train(config: RunConfig | dict, emit: Callable[[dict], None]) -> dict:
-    """Validate ``config.params`` with the method's model, train, emit every event, and
-    return the summary (also the payload of the final ``done`` event).
+    """Validate ``config.params`` with the method's model, train its seeds together,
+    emit every event, and return the summary (also the payload of the final ``done``
+    event).
 
     Raises ``pydantic.ValidationError`` for bad parameters, ``ValueError`` for a
-    device that is not there; the same config and seed give the same metrics on CPU.
+    device that is not there; the same config gives the same metrics on CPU, and seed
+    s of a k-seed run the metrics of a 1-seed run from s (to float rounding).
     """
     config = RunConfig.model_validate(config)
     method = METHODS[config.method]
@@ -43,15 +45,18 @@ def train(config: RunConfig | dict, emit: Callable[[dict], None]) -> dict:
         torch.set_num_threads(config.threads)
     try:
         watch = Stopwatch()
-        split = load_split(params.seed, params.train_fraction, device)
+        seeds = params.seed_list()
+        split = load_split(seeds, params.train_fraction, device)
         emitter = Emitter(emit)
+        sizes = split.sizes()
         emitter.log(
-            f"{method.id} on {device.type} ({torch.get_num_threads()} threads): "
-            f"{split.num_train} training digits, {split.y_test.numel()} test digits"
+            f"{method.id} on {device.type} ({torch.get_num_threads()} threads), seeds "
+            f"{seeds[0]}–{seeds[-1]}: {sizes['train']} training, {sizes['val']} validation, "
+            f"{sizes['test']} test digits per seed"
         )
-        ctx = Context(params, split, device, Path(config.data_dir), emitter)
-        result = RECIPES[method.id](ctx)
-        summary = summarize(method.id, result, watch.seconds())
+        ctx = Context(params, seeds, split, device, Path(config.data_dir), emitter)
+        result = method.recipe(ctx)
+        summary = summarize(method.id, seeds, sizes, result, watch.seconds())
         emit({"type": "done", "summary": summary})
         return summary
     finally:
@@ -59,24 +64,57 @@ def train(config: RunConfig | dict, emit: Callable[[dict], None]) -> dict:
             torch.set_num_threads(previous_threads)
 
 
-def summarize(method: str, result: Result, wall_s: float) -> dict:
-    """Final and best test accuracy of the student and the baseline, Δ, every model's
-    final accuracy, the teacher's, and the wall time."""
-    final = result.history[-1]
+def best_epochs(history: list[Evaluation], model: str) -> list[int]:
+    """Per seed, the epoch (from 1) of the best validation accuracy; the earliest on
+    ties. Test accuracy plays no part in it."""
+    accs = [h.val[model]["acc"] for h in history]
+    return [max(range(len(accs)), key=lambda e, i=i: (accs[e][i], -e)) + 1
+            for i in range(len(accs[0]))]
 
-    def best(name: str) -> float | None:
-        return max(h[name]["acc"] for h in result.history) if name in final else None
 
-    base_final = final["baseline"]["acc"] if "baseline" in final else None
-    student_final = final["student"]["acc"]
+def per_model(history: list[Evaluation]) -> dict[str, dict[str, list]]:
+    """Every model's per-seed test accuracy: final, and at its best validation epoch."""
+    final = history[-1]
+    out = {}
+    for name in final.test:
+        best = best_epochs(history, name)
+        out[name] = {
+            "test_acc": final.test[name]["acc"],
+            "val_acc": final.val[name]["acc"],
+            "best_val_epoch": best,
+            "best_val_test_acc": [history[e - 1].test[name]["acc"][i]
+                                  for i, e in enumerate(best)],
+        }
+    return out
+
+
+def summarize(method: str, seeds: list[int], sizes: dict, result: Result,
+              wall_s: float) -> dict:
+    """Per-seed test accuracies of every model, the paired Δ of the student against
+    the baseline with its 95% CI and verdict (final models, and each at its best
+    validation epoch), their means, and the wall time."""
+    models = per_model(result.history)
+
+    def mean(name: str, key: str = "test_acc") -> float | None:
+        return arm_stats(models[name][key])["mean"] if name in models else None
+
+    def delta(key: str) -> dict | None:
+        if "baseline" not in models:
+            return None
+        return paired_stats(models["student"][key], models["baseline"][key]).as_dict()
+
+    final_delta = delta("test_acc")
     return {
         "method": method,
-        "final_acc": student_final,
-        "best_acc": best("student"),
-        "baseline_final_acc": base_final,
-        "baseline_best_acc": best("baseline"),
-        "delta_acc": None if base_final is None else student_final - base_final,
-        "teacher_acc": result.teacher_acc,
-        "models": {name: s["acc"] for name, s in final.items()},
+        "seeds": seeds,
+        "split": sizes,
+        "final_acc": mean("student"),
+        "baseline_final_acc": mean("baseline"),
+        "delta_acc": final_delta["mean"] if final_delta else None,
+        "teacher_acc": mean("teacher"),
+        "models": {name: mean(name) for name in models},
+        "per_seed": models,
+        "delta": final_delta,
+        "delta_best_val": delta("best_val_test_acc"),
         "wall_s": round(wall_s, 3),
     }

@@ -10,7 +10,8 @@ import pytest
 from app.distill import console
 from app.distill.methods import METHODS
 
-TINY = ["--epochs", "1", "--train-fraction", "0.05", "--batch_size=16", "--threads", "1"]
+TINY = ["--epochs", "1", "--train-fraction", "0.05", "--batch_size=16", "--threads", "1",
+        "--seeds", "2"]
 
 
 def test_list_names_every_method(capsys: pytest.CaptureFixture[str]):
@@ -26,7 +27,9 @@ def test_run_prints_progress_then_a_table(tmp_path: Path, capsys: pytest.Capture
     assert code == 0
     assert "train epoch 1/1" in captured.err  # not a terminal: one line per epoch
     assert "student" in captured.out and "baseline" in captured.out
-    assert "method vs baseline" in captured.out and "Δ" in captured.out
+    assert "method − baseline (final models): Δ" in captured.out
+    assert "95% CI [" in captured.out and "W/T/L" in captured.out
+    assert "seeds 0–1 (2)" in captured.out
 
 
 def test_run_json_prints_one_event_per_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]):

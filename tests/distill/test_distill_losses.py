@@ -160,7 +160,7 @@ def test_sp_random_matches_reference_and_teacher_gets_no_gradient(gen):
 
     gs, gt = gram(a), gram(b)
     want = sum((gt[i][j] - gs[i][j]) ** 2 for i in range(5) for j in range(5)) / 25
-    loss = sp_loss(fs, ft)
+    loss = sp_loss(fs.flatten(1), ft.flatten(1))
     assert loss.item() == pytest.approx(want, rel=1e-10)
     loss.backward()
     assert ft.grad is None and fs.grad.abs().sum() > 0
@@ -236,26 +236,30 @@ def test_cskd_random_matches_reference(gen):
 
 def _two_exits():
     logits = [t([[0.0, 0.0]]), t([[LN3, 0.0]])]  # shallow uniform, deep [3/4, 1/4]
-    feats = [t([[1.0, 2.0]]), t([[1.0, 0.0]])]  # ‖F_1 − F_deep‖² = 4
+    feats = [t([[1.0, 2.0]]), t([[1.0, 0.0]])]  # ‖F_1 − F_deep‖ = 2
     return logits, feats, torch.tensor([0])
 
 
-def test_byot_by_hand():
+def test_byot_by_hand_deepest_ce_weight_one_no_t_squared_unsquared_hint():
     logits, feats, y = _two_exits()
     got = byot_loss(logits, feats, y, temperature=1.0, alpha=0.5, feature_weight=0.1)
-    ce = 0.5 * (math.log(2) - math.log(0.75))
+    ce = -math.log(0.75) + 0.5 * math.log(2)  # deepest CE weight 1, shallow 1 − α
     assert got["ce"].item() == pytest.approx(ce)
     assert got["kd"].item() == pytest.approx(0.5 * KL_Q_U)
-    assert got["feature"].item() == pytest.approx(0.4)
-    assert got["total"].item() == pytest.approx(ce + 0.5 * KL_Q_U + 0.4)
+    assert got["feature"].item() == pytest.approx(0.2)
+    assert got["total"].item() == pytest.approx(ce + 0.5 * KL_Q_U + 0.2)
+    at_t2 = byot_loss(logits, feats, y, temperature=2.0, alpha=0.5, feature_weight=0.0)
+    kl_t2 = ref_kl(ref_softmax([LN3, 0.0], 2.0), ref_softmax([0.0, 0.0], 2.0))
+    assert at_t2["kd"].item() == pytest.approx(0.5 * kl_t2)  # no T² factor
 
 
 def test_msd_by_hand_deep_also_learns_from_shallow():
     logits, feats, y = _two_exits()
     got = msd_loss(logits, feats, y, temperature=1.0, alpha=0.5, feature_weight=0.1)
     kl_u_q = 0.5 * math.log(0.5 / 0.75) + 0.5 * math.log(0.5 / 0.25)  # KL(u ‖ [3/4, 1/4])
+    assert got["ce"].item() == pytest.approx(0.5 * (math.log(2) - math.log(0.75)))
     assert got["kd"].item() == pytest.approx(0.5 * (KL_Q_U + kl_u_q))
-    assert got["feature"].item() == pytest.approx(0.4)
+    assert got["feature"].item() == pytest.approx(0.2)
 
 
 def _random_exits(gen, n=3, b=4, k=5, d=6):
@@ -268,20 +272,21 @@ def test_byot_and_msd_random_match_reference(gen):
     logits, feats, y = _random_exits(gen)
     temp, alpha, lam = 3.0, 0.3, 0.05
     d = [z.detach() for z in logits]
-    ce = (1 - alpha) * sum(ref_ce(z, y) for z in d)
     fdeep = feats[-1].detach().tolist()
     feat = lam * sum(
-        sum(sum((a - b) ** 2 for a, b in zip(r, rd, strict=True))
-            for r, rd in zip(f.detach().tolist(), fdeep, strict=True)) / 4
+        math.sqrt(sum(sum((a - b) ** 2 for a, b in zip(r, rd, strict=True))
+                      for r, rd in zip(f.detach().tolist(), fdeep, strict=True)))
         for f in feats[:-1]
     )
-    kd_byot = alpha * temp**2 * sum(ref_kl_batch(d[-1], z, temp) for z in d[:-1])
-    kd_msd = alpha * temp**2 * sum(
+    ce_byot = ref_ce(d[-1], y) + (1 - alpha) * sum(ref_ce(z, y) for z in d[:-1])
+    ce_msd = (1 - alpha) * sum(ref_ce(z, y) for z in d)
+    kd_byot = alpha * sum(ref_kl_batch(d[-1], z, temp) for z in d[:-1])
+    kd_msd = alpha * sum(
         sum(ref_kl_batch(d[j], d[i], temp) for j in range(3) if j != i) / 2 for i in range(3)
     )
     got_b = byot_loss(logits, feats, y, temp, alpha, lam)
     got_m = msd_loss(logits, feats, y, temp, alpha, lam)
-    for got, kd in ((got_b, kd_byot), (got_m, kd_msd)):
+    for got, ce, kd in ((got_b, ce_byot, kd_byot), (got_m, ce_msd, kd_msd)):
         assert got["ce"].item() == pytest.approx(ce, rel=1e-10)
         assert got["kd"].item() == pytest.approx(kd, rel=1e-10)
         assert got["feature"].item() == pytest.approx(feat, rel=1e-10)
@@ -304,7 +309,7 @@ def test_msd_targets_are_detached(gen):
     for i, z in enumerate(logits):
         zi = z.detach().clone().requires_grad_()
         others = [w.detach() for j, w in enumerate(logits) if j != i]
-        (4.0 * sum(kd_loss(zi, w, 2.0) / 4.0 for w in others) / 2).backward()
+        (sum(kd_loss(zi, w, 2.0) / 4.0 for w in others) / 2).backward()
         assert torch.allclose(z.grad, zi.grad, rtol=1e-10, atol=1e-12)
     assert feats[-1].grad is None
 
@@ -328,3 +333,46 @@ def test_dml_random_averages_over_peers(gen):
     assert dml_loss(z, peers[0], y).item() == pytest.approx(
         ref_ce(z, y) + ref_kl_batch(peers[0], z, 1.0), rel=1e-10
     )
+
+
+# --- k seeds at once: every loss is per leading index ---
+
+def _per_seed(fn, *stacked):
+    """fn on the stacked inputs against fn on each seed's slice alone."""
+    together = fn(*stacked)
+    alone = [fn(*(x[i] if isinstance(x, torch.Tensor) else [m[i] for m in x]
+                  for x in stacked)) for i in range(3)]
+    return together, alone
+
+
+@pytest.mark.parametrize("name", ["kd", "lsr", "tfkd_reg", "cskd", "dml", "sp", "fsp"])
+def test_losses_of_stacked_seeds_are_each_seeds_own(name, gen):
+    z, z2 = rand(gen, 3, 6, 5), rand(gen, 3, 6, 5)
+    y = torch.randint(0, 5, (3, 6), generator=gen)
+    maps = [rand(gen, 3, 6, c, h, h) for c, h in ((2, 4), (3, 2))]
+    maps_t = [rand(gen, 3, 6, c, h, h) for c, h in ((2, 4), (3, 2))]
+    cases = {
+        "kd": (lambda a, b: kd_loss(a, b, 3.0), z, z2),
+        "lsr": (lambda a, b: label_smoothing_loss(a, b, 0.2), z, y),
+        "tfkd_reg": (lambda a, b: tfkd_reg_loss(a, b, 5.0), z, y),
+        "cskd": (lambda a, b: cskd_loss(a, b, 4.0), z, z2),
+        "dml": (lambda a, b, c: dml_loss(a, [b], c), z, z2, y),
+        "sp": (sp_loss, maps[1].flatten(-3), maps_t[1].flatten(-3)),
+        "fsp": (fsp_loss, maps, maps_t),
+    }
+    fn, *args = cases[name]
+    together, alone = _per_seed(fn, *args)
+    assert together.shape == (3,)
+    assert torch.allclose(together, torch.stack(alone), rtol=1e-12, atol=1e-14)
+
+
+def test_self_distillation_losses_of_stacked_seeds_are_each_seeds_own(gen):
+    logits = [rand(gen, 3, 4, 5) for _ in range(3)]
+    feats = [rand(gen, 3, 4, 6) for _ in range(3)]
+    y = torch.randint(0, 5, (3, 4), generator=gen)
+    for fn in (byot_loss, msd_loss):
+        together = fn(logits, feats, y, 3.0, 0.3, 0.05)
+        for i in range(3):
+            alone = fn([z[i] for z in logits], [f[i] for f in feats], y[i], 3.0, 0.3, 0.05)
+            for term, value in alone.items():
+                assert together[term][i].item() == pytest.approx(value.item(), rel=1e-12)

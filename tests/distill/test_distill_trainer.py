@@ -1,4 +1,5 @@
-"""The trainer: every method's events in order, lockstep, determinism, teacher cache."""
+"""The trainer: every method's events in order, k seeds together equal k single
+runs, the compute-matched control, validation-only choices, the teacher cache."""
 
 from __future__ import annotations
 
@@ -11,12 +12,14 @@ import pytest
 import torch
 from pydantic import ValidationError
 
+from app.distill.engine import Evaluation
 from app.distill.methods import METHODS, RunConfig
+from app.distill.stats import paired_stats
 from app.distill.teacher import TEACHER_CODE_VERSION
-from app.distill.trainer import train
+from app.distill.trainer import best_epochs, train
 
-# Tiny runs: ~72 training digits, batches of 16, one epoch per phase.
-TINY = {"epochs": 1, "train_fraction": 0.05, "batch_size": 16}
+# Tiny runs: ~60 training digits, batches of 16, one epoch per phase, two seeds.
+TINY = {"epochs": 1, "train_fraction": 0.05, "batch_size": 16, "seeds": 2}
 TINY_EXTRA = {"teacher_epochs": 1, "stage1_epochs": 1}
 
 
@@ -34,21 +37,28 @@ def run(method: str, data_dir: Path, **over) -> tuple[dict, list[dict]]:
     return summary, events
 
 
+def metrics(events: list[dict], skip_teacher: bool = True) -> list[dict]:
+    return [e for e in events if e["type"] == "metric"
+            and not (skip_teacher and e["phase"] == "teacher")]
+
+
 @pytest.fixture(scope="module")
 def shared_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return tmp_path_factory.mktemp("distill-data")
 
 
-def check_event_order(method: str, events: list[dict]) -> list[str]:
+def check_event_order(events: list[dict], k: int) -> list[str]:
     """Assert the contract's shape and order; return the phases seen."""
     json.dumps(events)  # every event is JSON-serialisable
     assert events[-1]["type"] == "done"
     assert all(e["type"] in {"phase", "metric", "log"} for e in events[:-1])
-    phases, open_phase, step, epoch = [], None, 0, 0
+    phases, open_phase, step, epoch, width = [], None, 0, 0, k
     for e in events[:-1]:
         if e["type"] == "phase" and e["state"] == "start":
             assert open_phase is None
             open_phase, steps, epochs, step, epoch = e["phase"], e["steps"], e["epochs"], 0, 0
+            width = len(e["seeds"])
+            assert width == k or open_phase == "teacher"
             phases.append(open_phase)
         elif e["type"] == "phase":
             assert (e["phase"], e["steps"], e["epochs"]) == (open_phase, steps, epochs)
@@ -60,12 +70,15 @@ def check_event_order(method: str, events: list[dict]) -> list[str]:
                 step += 1
                 assert (e["step"], e["steps"], e["epoch"]) == (step, steps, epoch + 1)
                 assert all("total" in terms for terms in e["losses"].values())
-                assert all(isinstance(v, float) for t in e["losses"].values() for v in t.values())
+                for terms in e["losses"].values():
+                    assert all(len(v) == width and all(isinstance(x, float) for x in v)
+                               for v in terms.values())
             else:
                 epoch += 1
                 assert (e["epoch"], e["epochs"]) == (epoch, epochs)
                 for s in e["models"].values():
-                    assert 0.0 <= s["acc"] <= 1.0 and s["loss"] > 0
+                    assert len(s["acc"]) == len(s["loss"]) == width
+                    assert all(0.0 <= a <= 1.0 for a in s["acc"]) and min(s["loss"]) > 0
     assert open_phase is None and phases[-1] == "train"
     return phases
 
@@ -73,7 +86,7 @@ def check_event_order(method: str, events: list[dict]) -> list[str]:
 @pytest.mark.parametrize("method", list(METHODS))
 def test_every_method_runs_and_emits_events_in_order(method: str, shared_dir: Path):
     summary, events = run(method, shared_dir)
-    phases = check_event_order(method, events)
+    phases = check_event_order(events, 2)
     expected = ["stage1", "train"] if method == "fsp" else ["train"]
     assert phases in (expected, ["teacher", *expected])
     assert ("teacher" in phases) <= ("teacher" in METHODS[method].models)
@@ -83,64 +96,89 @@ def test_every_method_runs_and_emits_events_in_order(method: str, shared_dir: Pa
     trained = set(METHODS[method].models) - {"teacher"} - {f"exit{i}" for i in range(1, 4)}
     assert set(train_steps[0]["losses"]) == trained
     assert events[-1]["summary"] == summary
-    assert summary["method"] == method
-    assert summary["final_acc"] == train_epochs[-1]["models"]["student"]["acc"]
-    assert summary["models"] == {n: s["acc"] for n, s in train_epochs[-1]["models"].items()}
-    if method != "baseline":
-        base = train_epochs[-1]["models"]["baseline"]["acc"]
-        assert summary["delta_acc"] == pytest.approx(summary["final_acc"] - base)
+    assert summary["method"] == method and summary["seeds"] == [0, 1]
+    assert summary["split"] == {"train": 60, "val": 269, "test": 359}
+    per_seed = summary["per_seed"]
+    assert set(per_seed) == set(METHODS[method].models)
+    # The epoch events carry validation accuracy, and so does the summary's val_acc.
+    assert per_seed["student"]["val_acc"] == train_epochs[-1]["models"]["student"]["acc"]
+    assert summary["final_acc"] == pytest.approx(sum(per_seed["student"]["test_acc"]) / 2)
+    if method == "baseline":
+        assert summary["delta"] is None and summary["delta_acc"] is None
+    else:
+        expect = paired_stats(per_seed["student"]["test_acc"], per_seed["baseline"]["test_acc"])
+        assert summary["delta"] == expect.as_dict()
+        assert summary["delta_acc"] == pytest.approx(expect.mean)
+        assert summary["delta_best_val"]["n"] == 2
     assert (summary["teacher_acc"] is None) == ("teacher" not in METHODS[method].models)
 
 
-def test_teacher_is_cached_and_the_cached_run_is_identical(tmp_path: Path):
+@pytest.mark.parametrize("method", list(METHODS))
+def test_seed_of_a_k_seed_run_equals_a_one_seed_run(method: str, tmp_path: Path):
+    """Seed 3 trained beside seeds 2 and 4 gives the numbers of seed 3 alone."""
+    together, ev3 = run(method, tmp_path, seed=2, seeds=3, epochs=2)
+    alone, ev1 = run(method, tmp_path, seed=3, seeds=1, epochs=2)
+    m3, m1 = metrics(ev3), metrics(ev1)
+    assert len(m3) == len(m1) > 0
+    for a, b in zip(m3, m1, strict=True):
+        key = "losses" if a["kind"] == "step" else "models"
+        assert a[key].keys() == b[key].keys()
+        for model, values in a[key].items():
+            for term, per_seed in values.items():
+                assert per_seed[1] == pytest.approx(b[key][model][term][0], abs=1e-4), (
+                    a["phase"], a.get("step"), model, term)
+    for name, per_seed in together["per_seed"].items():
+        assert per_seed["test_acc"][1] == pytest.approx(alone["per_seed"][name]["test_acc"][0],
+                                                        abs=1e-6)
+
+
+def test_teachers_are_cached_per_seed_and_reused_by_any_seed_set(tmp_path: Path):
     first, ev1 = run("kd", tmp_path)
-    assert any(e["type"] == "phase" and e["phase"] == "teacher" for e in ev1)
-    cached = list((tmp_path / "teachers").glob("*.pt"))
-    assert len(cached) == 1
+    assert [e["seeds"] for e in ev1 if e["type"] == "phase" and e["phase"] == "teacher"] \
+        == [[0, 1], [0, 1]]
+    assert len(list((tmp_path / "teachers").glob("*.pt"))) == 2
     second, ev2 = run("kd", tmp_path)
     assert not any(e.get("phase") == "teacher" for e in ev2)
     logs = [e["message"] for e in ev2 if e["type"] == "log"]
-    assert any("teacher loaded from cache" in m for m in logs)
-    assert first["teacher_acc"] == second["teacher_acc"]
-    # The same config and seed give the same metrics, teacher trained or loaded.
-    def metrics(events: list[dict]) -> list[dict]:
-        return [e for e in events if e["type"] == "metric" and e["phase"] == "train"]
-
+    assert sum("teacher loaded from cache" in m for m in logs) == 2
     assert metrics(ev1) == metrics(ev2)
     assert {k: v for k, v in first.items() if k != "wall_s"} == {
         k: v for k, v in second.items() if k != "wall_s"}
-    # Another seed or epoch count is another teacher.
-    run("kd", tmp_path, teacher_epochs=2)
-    assert len(list((tmp_path / "teachers").glob("*.pt"))) == 2
-    assert TEACHER_CODE_VERSION >= 1
+    # Seeds 1..2: seed 1 is cached, only seed 2's teacher trains.
+    _, ev3 = run("kd", tmp_path, seed=1)
+    starts = [e for e in ev3 if e["type"] == "phase" and e["phase"] == "teacher"]
+    assert [e["seeds"] for e in starts] == [[2], [2]]
+    assert len(list((tmp_path / "teachers").glob("*.pt"))) == 3
+    run("kd", tmp_path, teacher_epochs=2, seeds=1)  # another recipe, another teacher
+    assert len(list((tmp_path / "teachers").glob("*.pt"))) == 4
+    assert TEACHER_CODE_VERSION >= 2
 
 
 def test_torn_cache_file_is_retrained(tmp_path: Path):
-    run("tfkd_self", tmp_path)
+    run("tfkd_self", tmp_path, seeds=1)
     (path,) = (tmp_path / "teachers").glob("*.pt")
     path.write_bytes(b"not a checkpoint")
-    _, events = run("tfkd_self", tmp_path)
+    _, events = run("tfkd_self", tmp_path, seeds=1)
     assert any(e["type"] == "log" and e["level"] == "warning" for e in events)
     assert any(e.get("phase") == "teacher" for e in events)
 
 
 @pytest.mark.parametrize("method", ["dml", "byot"])
 def test_same_seed_same_metrics_other_seed_other_metrics(method: str, tmp_path: Path):
-    def metrics(seed: int) -> list[dict]:
-        _, events = run(method, tmp_path, seed=seed, epochs=2)
-        return [e for e in events if e["type"] == "metric"]
+    def of(seed: int) -> list[dict]:
+        return metrics(run(method, tmp_path, seed=seed, epochs=2, seeds=1)[1])
 
-    a = metrics(3)
-    assert a == metrics(3)
-    assert a != metrics(4)
+    a = of(3)
+    assert a == of(3)
+    assert a != of(4)
 
 
 def test_lockstep_baseline_equals_student_when_the_method_reduces_to_ce(shared_dir: Path):
     """KD with α = 0 is plain CE: same initial weights and the same batches must then
-    give the same losses at every step and the same accuracies."""
+    give the same losses at every step and the same accuracies, seed by seed."""
     _, events = run("kd", shared_dir, alpha=0.0, epochs=2)
     steps = [e for e in events if e.get("kind") == "step" and e["phase"] == "train"]
-    assert len(steps) >= 8
+    assert len(steps) >= 6
     for e in steps:
         assert e["losses"]["student"]["total"] == e["losses"]["baseline"]["total"]
     for e in events:
@@ -148,19 +186,41 @@ def test_lockstep_baseline_equals_student_when_the_method_reduces_to_ce(shared_d
             assert e["models"]["student"] == e["models"]["baseline"]
 
 
-def test_fsp_baseline_starts_from_the_students_weights_before_stage1(shared_dir: Path):
-    """With stage 1 at zero weight the student is untouched, so it equals the baseline."""
+def test_fsp_control_gets_as_many_steps_as_the_student(shared_dir: Path):
+    """Compute-matched: the control takes a CE step on every stage-1 batch too."""
+    _, events = run("fsp", shared_dir, stage1_epochs=2, epochs=1)
+    steps = [e for e in events if e.get("kind") == "step" and e["phase"] != "teacher"]
+    student = sum("student" in e["losses"] for e in steps)
+    control = sum("baseline" in e["losses"] for e in steps)
+    assert student == control == len(steps) > 0
+    assert {e["phase"] for e in steps if "baseline" in e["losses"]} == {"stage1", "train"}
+
+
+def test_fsp_with_stage1_off_equals_its_control(shared_dir: Path):
+    """With stage 1 at (almost) zero weight and lr the student is untouched by it; the
+    control's extra stage-1 steps are then the only difference, and tiny at lr 1e-4."""
     _, events = run("fsp", shared_dir, fsp_weight=0.01, lr=1e-4, weight_decay=0.0)
-    train_epochs = [e for e in events if e.get("kind") == "epoch" and e["phase"] == "train"]
-    student, base = train_epochs[-1]["models"]["student"], train_epochs[-1]["models"]["baseline"]
-    assert student["acc"] == pytest.approx(base["acc"], abs=0.03)
+    last = [e for e in events if e.get("kind") == "epoch" and e["phase"] == "train"][-1]
+    for s, b in zip(last["models"]["student"]["acc"], last["models"]["baseline"]["acc"],
+                    strict=True):
+        assert s == pytest.approx(b, abs=0.03)
 
 
 def test_baseline_off_reports_no_baseline(shared_dir: Path):
     summary, events = run("cskd", shared_dir, baseline=False)
-    assert summary["baseline_final_acc"] is None and summary["delta_acc"] is None
+    assert summary["baseline_final_acc"] is None and summary["delta"] is None
     assert all("baseline" not in e.get("models", {}) and "baseline" not in e.get("losses", {})
                for e in events)
+
+
+def test_best_epoch_is_chosen_on_validation_only():
+    def ev(val: list[float], test: list[float]) -> Evaluation:
+        return Evaluation({"student": {"acc": val, "loss": val}},
+                          {"student": {"acc": test, "loss": test}})
+
+    history = [ev([0.5, 0.9], [0.99, 0.1]), ev([0.8, 0.9], [0.1, 0.99]), ev([0.7, 0.2], [1, 1])]
+    # Seed 0 peaks on validation at epoch 2; seed 1 ties at 1 and 2: the earliest wins.
+    assert best_epochs(history, "student") == [2, 1]
 
 
 def test_threads_are_set_for_the_run_and_restored(shared_dir: Path):
@@ -176,6 +236,8 @@ def test_bad_params_and_method_are_rejected(tmp_path: Path):
     with pytest.raises(ValidationError):
         train(RunConfig(method="kd", params={"epoch": 3}, data_dir=tmp_path), print)
     with pytest.raises(ValidationError):
+        train(RunConfig(method="kd", params={"seeds": 9}, data_dir=tmp_path), print)
+    with pytest.raises(ValidationError):
         RunConfig(method="nope", data_dir=tmp_path)
     if not torch.cuda.is_available():
         with pytest.raises(ValueError, match="CUDA"):
@@ -185,7 +247,7 @@ def test_bad_params_and_method_are_rejected(tmp_path: Path):
 
 def test_importing_the_registry_does_not_import_torch():
     code = (
-        "import sys, app.distill, app.distill.methods, app.distill.params\n"
+        "import sys, app.distill, app.distill.methods, app.distill.params, app.distill.stats\n"
         "assert 'torch' not in sys.modules, 'torch imported'\n"
         "print(len(app.distill.methods.METHODS))"
     )
@@ -193,4 +255,11 @@ def test_importing_the_registry_does_not_import_torch():
     out = subprocess.run([sys.executable, "-c", code], cwd=root, capture_output=True,
                          text=True, timeout=60)
     assert out.returncode == 0, out.stderr
-    assert out.stdout.strip() == "11"
+    assert out.stdout.strip() == str(len(METHODS)) == "11"
+
+
+def test_every_method_file_holds_its_recipe_and_names_its_control():
+    for method in METHODS.values():
+        assert method.recipe.__module__ == f"app.distill.methods.{method.id}"
+        assert method.control_en.startswith(("Control", "Compute-matched", "It is"))
+        assert method.control_zh

@@ -1,0 +1,88 @@
+"""FSP matrices (Yim et al., CVPR 2017, "A Gift from Knowledge Distillation")."""
+
+from __future__ import annotations
+
+from pydantic import Field
+
+from app.distill.params import TeacherParams
+from app.distill.spec import Method
+
+TITLE = (
+    "A Gift from Knowledge Distillation:Fast Optimization, Network Minimization "
+    "and Transfer Learning"
+)
+
+
+class FSPParams(TeacherParams):
+    epochs: int = Field(
+        15, ge=1, le=30,
+        description="Epochs of the train phase (stage 2). With stage 1 the demo spends "
+        "the same 20 epochs of steps as every other demo.",
+    )
+    stage1_epochs: int = Field(
+        5, ge=1, le=30,
+        description="Epochs of stage 1, where only the student's body learns to match "
+        "the teacher's FSP matrices. The control trains with CE through both stages.",
+    )
+    fsp_weight: float = Field(
+        10.0, ge=0.01, le=1000.0,
+        description="Weight λ of every FSP pair in stage 1 (equal for all pairs, as in "
+        "the paper).",
+    )
+
+
+def recipe(ctx):
+    import torch
+
+    from app.distill.engine import ce_step, evaluator, run_phase
+    from app.distill.loops import Result, build_student, ce_terms, control, train_single
+    from app.distill.losses import fsp_loss
+    from app.distill.teacher import Recipe, get_teacher
+
+    p, split = ctx.params, ctx.split
+    teacher, scores = get_teacher(ctx, Recipe("cnn15", p.teacher_epochs, 1.0))
+    model = build_student(ctx)
+    batches = ctx.batches(offset=1)
+    # Compute-matched: the control takes a CE step on every batch of both stages.
+    base = control(ctx, model, (p.stage1_epochs + p.epochs) * len(batches))
+    body = [prm for name, prm in model.named_parameters() if not name.startswith("fc.")]
+    learner = ctx.learner(model, p.stage1_epochs * len(batches), parameters=body)
+    models = {"student": model} | ({"baseline": base.model} if base else {})
+
+    def step(idx):
+        x, y = split.batch(idx)
+        with torch.no_grad():
+            _, t_maps = teacher.features(x)
+        _, maps = model.features(x)
+        fsp = fsp_loss(maps, t_maps)
+        learner.update(p.fsp_weight * fsp)
+        out = {"student": {"total": p.fsp_weight * fsp, "fsp": fsp}}
+        if base is not None:
+            out["baseline"] = ce_step(base, x, y)
+        return out
+
+    run_phase(ctx, "stage1", p.stage1_epochs, batches, step, evaluator(models, split, scores))
+    return Result(train_single(ctx, ce_terms, model, base, scores), scores)
+
+
+METHOD = Method(
+    id="fsp",
+    title="FSP matrices (A Gift from Knowledge Distillation)",
+    papers=(TITLE,),
+    summary_zh="相邻两个阶段特征图的内积矩阵 G（C1×C2，空间上取平均）描述“解题流程”。两阶段："
+    "stage1 只训练学生主干去拟合教师的 FSP 矩阵，然后 train 阶段正常用 CE 训练。"
+    "学生与教师在各阶段通道数相同（无需适配层）。默认 5 + 15 轮，与其他演示同为 20 轮的步数。",
+    summary_en="The Gram matrix G (C1×C2, averaged over positions) between consecutive "
+    "stages' maps, the 'flow of solution procedure'. Two phases: stage1 trains only the "
+    "student's body to match the teacher's FSP matrices, then train fits everything with "
+    "CE. Student and teacher have equal widths at every stage (no adapter). By default "
+    "5 + 15 epochs: the same 20 epochs of steps as every other demo.",
+    control_zh="对照按计算量匹配：从学生 stage1 之前的权重出发，在两个阶段的每个批次上都做一步交叉熵"
+    "（共 stage1 + train 的步数）；教师的训练是比较之外的固定成本。",
+    control_en="Compute-matched control: from the student's weights before stage 1, a CE "
+    "step on every batch of both stages (stage 1 + train steps in all); training the "
+    "teacher is a fixed cost outside the comparison.",
+    params=FSPParams,
+    models=("student", "baseline", "teacher"),
+    recipe=recipe,
+)

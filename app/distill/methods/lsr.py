@@ -1,0 +1,46 @@
+"""Label smoothing regularisation, as in Tf-KD (arXiv 1909.11723)."""
+
+from __future__ import annotations
+
+from pydantic import Field
+
+from app.distill.params import LockstepParams
+from app.distill.spec import Method
+
+
+class LSRParams(LockstepParams):
+    epsilon: float = Field(
+        0.1, ge=0.0, le=0.9,
+        description="Probability mass moved off the true class, spread evenly over the "
+        "K − 1 others.",
+    )
+
+
+def recipe(ctx):
+    from app.distill.loops import Result, train_single
+    from app.distill.losses import label_smoothing_loss
+
+    eps = ctx.params.epsilon
+
+    def terms(model, x, y):
+        return {"total": label_smoothing_loss(model(x), y, eps)}
+
+    return Result(train_single(ctx, terms))
+
+
+METHOD = Method(
+    id="lsr",
+    title="Label smoothing regularisation",
+    papers=("1909.11723",),
+    summary_zh="目标分布：真实类 1−ε，其余每类 ε/(K−1)（Tf-KD 论文所用的 LSR，作者代码同此；"
+    "与 PyTorch 自带的 label_smoothing 参数化不同）。可看作一个永远输出均匀分布的“虚拟教师”。",
+    summary_en="Cross-entropy against 1−ε on the true class and ε/(K−1) on each other class "
+    "(the LSR of the Tf-KD paper and its code; PyTorch's label_smoothing parametrises it "
+    "differently). A virtual teacher that always answers the uniform distribution.",
+    control_zh="对照：同样初始权重、同样批次、同样步数的纯交叉熵。",
+    control_en="Control: plain CE from the same initial weights on the same batches for the "
+    "same steps.",
+    params=LSRParams,
+    models=("student", "baseline"),
+    recipe=recipe,
+)
