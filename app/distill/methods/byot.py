@@ -17,9 +17,11 @@ METHOD = Method(
     id="byot",
     title="Be Your Own Teacher (BYOT)",
     papers=("1905.08094",),
-    summary_zh="网络每个阶段后接一个分类出口（浅层出口通过 bottleneck 分支对齐特征）。最深出口当教师："
+    summary_zh="网络每个阶段后接一个分类出口（浅层出口通过 bo"
+    "ttleneck 分支对齐特征）。最深出口当教师："
     "最深出口 CE 权重为 1，浅层出口 (1−α)·CE + α·KL(最深 ‖ 浅层) + λ·‖F_浅 − F_深‖（不平方）。"
-    "与作者公开代码一致：KL 不乘 T²，α=0.3、T=3、λ=0.03 为作者默认值；作者的特征项先经过一个线性适配层，"
+    "与作者公开代码一致：KL 不乘 T²，α=0.3、T=3、λ"
+    "=0.03 为作者默认值；作者的特征项先经过一个线性适配层，"
     "这里由 bottleneck 分支直接对齐形状。",
     summary_en="An exit after every stage (shallow exits align their features through "
     "bottleneck branches). The deepest exit teaches: CE with weight 1 on it; on each "

@@ -43,7 +43,8 @@ METHOD = Method(
     "PairBatchSampler, which may draw the sample itself); CE on the original samples, plus "
     "λ·T²·KL(softmax_T(pair) ‖ softmax_T(sample)) with the pair's output detached: "
     "same-class inputs should get the same predictive distribution.",
-    control_zh="对照：同样初始权重、在同样的原样本批次上、同样步数的纯交叉熵（配对样本的额外前向不计入）。",
+    control_zh="对照：同样初始权重、在同样的原样本批次上、同"
+    "样步数的纯交叉熵（配对样本的额外前向不计入）。",
     control_en="Control: plain CE from the same initial weights on the same original "
     "samples for the same steps (the pairs' extra forward pass is not matched).",
     params=CSKDParams,

@@ -77,7 +77,8 @@ METHOD = Method(
     "student's body to match the teacher's FSP matrices, then train fits everything with "
     "CE. Student and teacher have equal widths at every stage (no adapter). By default "
     "5 + 15 epochs: the same 20 epochs of steps as every other demo.",
-    control_zh="对照按计算量匹配：从学生 stage1 之前的权重出发，在两个阶段的每个批次上都做一步交叉熵"
+    control_zh="对照按计算量匹配：从学生 stage1 之前的"
+    "权重出发，在两个阶段的每个批次上都做一步交叉熵"
     "（共 stage1 + train 的步数）；教师的训练是比较之外的固定成本。",
     control_en="Compute-matched control: from the student's weights before stage 1, a CE "
     "step on every batch of both stages (stage 1 + train steps in all); training the "

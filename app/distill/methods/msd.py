@@ -18,9 +18,11 @@ METHOD = Method(
     title="Multi-self-distillation (MSD)",
     papers=("1911.09418",),
     summary_zh="作者未公开代码，这是我们依据论文摘要（“挖掘同一网络中不同分类器的知识”，"
-    "提升每个分类器）的理解。与 BYOT 同一网络、同样的特征项；区别在蒸馏方向：每个出口都向其他所有出口"
+    "提升每个分类器）的理解。与 BYOT 同一网络、同"
+    "样的特征项；区别在蒸馏方向：每个出口都向其他所有出口"
     "学习（对其他出口的 KL 取平均），所以最深出口也向浅层出口学习（它的 CE 也乘 1−α），浅层出口之间"
-    "也互相学习。论文的采样式分支增强没有实现。笔记把两篇放在一起并说“非常相似”：并排运行即可比较。",
+    "也互相学习。论文的采样式分支增强没有实现。笔记把"
+    "两篇放在一起并说“非常相似”：并排运行即可比较。",
     summary_en="No author code is public: this is our reading of the paper's abstract "
     "(mine the knowledge of the different classifiers within one network to improve every "
     "one of them). The BYOT network with the same feature term; what differs is the "

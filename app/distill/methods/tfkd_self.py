@@ -27,12 +27,14 @@ METHOD = Method(
     id="tfkd_self",
     title="Tf-KD self: the student teaches itself",
     papers=("1909.11723",),
-    summary_zh="先用普通交叉熵训练一个与学生同结构的网络（每个种子一个，结果缓存，只用学生同样的数据），"
+    summary_zh="先用普通交叉熵训练一个与学生同结构的网络（每"
+    "个种子一个，结果缓存，只用学生同样的数据），"
     "再用它做 KD 的教师：(1−α)·CE + α·T²·KL。没有更强的教师，也能带来提升吗？",
     summary_en="A copy of the student's architecture is first trained with plain "
     "cross-entropy on the same data (one per seed, cached), then serves as the KD teacher: "
     "(1−α)·CE + α·T²·KL. Does distillation help without a stronger teacher?",
-    control_zh="对照：同样初始权重、同样批次、同样步数的纯交叉熵；预训练的自教师是比较之外的固定成本。",
+    control_zh="对照：同样初始权重、同样批次、同样步数的纯"
+    "交叉熵；预训练的自教师是比较之外的固定成本。",
     control_en="Control: plain CE from the same initial weights on the same batches for the "
     "same steps; pretraining the self-teacher is a fixed cost outside the comparison.",
     params=TfKDSelfParams,
