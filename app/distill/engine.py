@@ -188,25 +188,92 @@ def evaluate(models: dict[str, nn.Module], x: Tensor, y: Tensor) -> Scores:
 
 @dataclass
 class Evaluation:
-    """One epoch's scores: validation (shown), test (kept for the summary)."""
+    """Scores on validation (shown per epoch) and test (kept for the summary)."""
 
     val: Scores
     test: Scores
 
 
-def evaluator(models: dict[str, nn.Module], split: Split,
-              fixed: Evaluation | None = None) -> Callable[[], Evaluation]:
-    """A function scoring ``models`` on validation and test, plus ``fixed`` scores
-    (a frozen teacher's) that join every epoch."""
+@dataclass
+class Watched:
+    """A network to score: ``outputs(x)`` gives its logits by model name (one name for a
+    plain network; several for a multi-exit one)."""
 
-    def run() -> Evaluation:
-        val = evaluate(models, split.x_val, split.y_val)
-        test = evaluate(models, split.x_test, split.y_test)
-        if fixed is not None:
-            val, test = val | fixed.val, test | fixed.test
-        return Evaluation(val, test)
+    module: nn.Module
+    outputs: Callable[[Tensor], dict[str, Tensor]]
 
-    return run
+
+def watch(models: dict[str, nn.Module]) -> list[Watched]:
+    return [Watched(m, lambda x, m=m, name=name: {name: m(x)}) for name, m in models.items()]
+
+
+class Evaluator:
+    """Scores the watched networks on validation after every epoch, and keeps each
+    model's weights, seed by seed, from its best validation epoch (the earliest on
+    ties). Test is scored only by ``test()``, at the end: the final weights and the
+    best-validation ones. Nothing is chosen on test. ``fixed`` scores (a frozen
+    teacher's) join both."""
+
+    def __init__(self, watched: list[Watched], split: Split, fixed: Evaluation | None = None):
+        self.watched, self.split, self.fixed = watched, split, fixed
+        self.best: dict[str, tuple[Tensor, list[int], dict[str, Tensor]]] = {}
+        self.epoch = 0
+
+    @torch.no_grad()
+    def _logits(self, w: Watched, x: Tensor) -> dict[str, Tensor]:
+        was_training = w.module.training
+        w.module.eval()
+        try:
+            return w.outputs(x)
+        finally:
+            w.module.train(was_training)
+
+    def __call__(self) -> Scores:
+        """Validation scores of this epoch; remembers improved seeds' weights."""
+        self.epoch += 1
+        scores = {}
+        for w in self.watched:
+            for name, logits in self._logits(w, self.split.x_val).items():
+                scores[name] = score(logits, self.split.y_val)
+                self._remember(name, w.module, torch.tensor(scores[name]["acc"]))
+        return scores | (self.fixed.val if self.fixed else {})
+
+    def _remember(self, name: str, module: nn.Module, acc: Tensor) -> None:
+        state = {k: v.detach() for k, v in module.state_dict().items() if v.dim()}
+        if name not in self.best:
+            self.best[name] = (acc, [self.epoch] * len(acc),
+                               {k: v.clone() for k, v in state.items()})
+            return
+        best_acc, epochs, saved = self.best[name]
+        better = acc > best_acc
+        if not better.any():
+            return
+        for key, value in state.items():
+            rows = saved[key].view(len(acc), -1)
+            rows[better] = value.view(len(acc), -1)[better]
+        for i in better.nonzero().flatten().tolist():
+            epochs[i] = self.epoch
+        self.best[name] = (torch.where(better, acc, best_acc), epochs, saved)
+
+    def best_epochs(self) -> dict[str, list[int]]:
+        return {name: epochs for name, (_, epochs, _) in self.best.items()}
+
+    @torch.no_grad()
+    def test(self) -> tuple[Scores, Scores]:
+        """Test scores of the final weights, and of each model's best-validation ones."""
+        x, y = self.split.x_test, self.split.y_test
+        final, best = {}, {}
+        for w in self.watched:
+            names = list(self._logits(w, x).items())
+            for name, logits in names:
+                final[name] = score(logits, y)
+            current = {k: v.clone() for k, v in w.module.state_dict().items()}
+            for name, _ in names:
+                w.module.load_state_dict(self.best[name][2], strict=False)
+                best[name] = score(self._logits(w, x)[name], y)
+            w.module.load_state_dict(current)
+        fixed = self.fixed.test if self.fixed else {}
+        return final | fixed, best | fixed
 
 
 def run_phase(
@@ -215,12 +282,12 @@ def run_phase(
     epochs: int,
     batches: Batches,
     step_fn: Callable[[Tensor], Losses],
-    eval_fn: Callable[[], Evaluation],
+    eval_fn: Callable[[], Scores],
     seeds: list[int] | None = None,
-) -> list[Evaluation]:
-    """Train ``epochs`` epochs of ``step_fn``; emit validation scores per epoch and
-    return every epoch's evaluation. Every list in the phase's events follows
-    ``seeds`` (the run's, unless a phase trains others, as missing teachers)."""
+) -> list[Scores]:
+    """Train ``epochs`` epochs of ``step_fn``; emit and return the validation scores
+    of every epoch. Every list in the phase's events follows ``seeds`` (the run's,
+    unless a phase trains others, as missing teachers)."""
     total = epochs * len(batches)
     seeds = ctx.seeds if seeds is None else seeds
     ctx.emitter.phase(phase, "start", epochs, total, seeds)
@@ -231,7 +298,7 @@ def run_phase(
             ctx.emitter.step(phase, epoch, step, total, step_fn(idx))
         scores = eval_fn()
         history.append(scores)
-        ctx.emitter.epoch(phase, epoch, epochs, scores.val)
+        ctx.emitter.epoch(phase, epoch, epochs, scores)
     ctx.emitter.phase(phase, "end", epochs, total, seeds)
     return history
 

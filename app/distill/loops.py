@@ -15,15 +15,16 @@ from torch import Tensor, nn
 from app.distill.engine import (
     Context,
     Evaluation,
+    Evaluator,
     Learner,
     Losses,
+    Scores,
     Terms,
+    Watched,
     ce_step,
-    evaluate,
-    evaluator,
     run_phase,
-    score,
     twin,
+    watch,
 )
 from app.distill.losses import cross_entropy, kd_loss
 from app.distill.models import MultiExitCNN, SmallCNN
@@ -34,10 +35,22 @@ TermsFn = Callable[[nn.Module, Tensor, Tensor], Terms]
 
 @dataclass
 class Result:
-    """The train phase's per-epoch evaluations, and the frozen teacher's, if any."""
+    """The train phase's validation scores per epoch, every model's test scores (final
+    weights, and each seed's best validation epoch) and the frozen teacher's, if any."""
 
-    history: list[Evaluation]
+    history: list[Scores]
+    final_test: Scores
+    best_test: Scores
+    best_epochs: dict[str, list[int]]
     teacher: Evaluation | None = None
+
+
+def train_phase(ctx: Context, batches, step, evaluator: Evaluator,
+                teacher: Evaluation | None = None) -> Result:
+    """The last phase, ``train``: its history, then test scores from ``evaluator``."""
+    history = run_phase(ctx, "train", ctx.params.epochs, batches, step, evaluator)
+    final, best = evaluator.test()
+    return Result(history, final, best, evaluator.best_epochs(), teacher)
 
 
 def wants_baseline(ctx: Context) -> bool:
@@ -65,7 +78,7 @@ def train_single(
     model: nn.Module | None = None,
     base: Learner | None = None,
     fixed: Evaluation | None = None,
-) -> list[Evaluation]:
+) -> Result:
     """The loop of every one-network method: ``terms`` gives the student's loss terms
     on a batch; the control takes a CE step on the same batch. ``model`` replaces the
     fresh student and ``base`` its fresh control (FSP trains both in stage 1 first);
@@ -87,7 +100,7 @@ def train_single(
             out["baseline"] = ce_step(base, x, y)
         return out
 
-    return run_phase(ctx, "train", p.epochs, batches, step, evaluator(models, ctx.split, fixed))
+    return train_phase(ctx, batches, step, Evaluator(watch(models), ctx.split, fixed), fixed)
 
 
 def distill_from(ctx: Context, teacher: nn.Module, scores: Evaluation) -> Result:
@@ -104,23 +117,13 @@ def distill_from(ctx: Context, teacher: nn.Module, scores: Evaluation) -> Result
         kd = kd_loss(logits, t_logits, temp)
         return {"total": (1 - alpha) * ce + alpha * kd, "ce": ce, "kd": kd}
 
-    return Result(train_single(ctx, terms, fixed=scores), scores)
-
-
-@torch.no_grad()
-def exit_scores(model: MultiExitCNN, x: Tensor, y: Tensor) -> dict:
-    """``student`` (the deepest exit) first, then ``exit1``... shallow to deep."""
-    was_training = model.training
-    model.eval()
-    logits, _ = model.exits(x)
-    model.train(was_training)
-    per_exit = {f"exit{i + 1}": score(z, y) for i, z in enumerate(logits)}
-    return {"student": per_exit[f"exit{len(logits)}"]} | per_exit
+    return train_single(ctx, terms, fixed=scores)
 
 
 def train_multi_exit(ctx: Context, loss_fn: Callable[..., Terms]) -> Result:
     """BYOT and MSD: ``loss_fn(exit logits, exit features, y, T, α, λ)`` trains every
-    exit; the control trains the deepest exit alone with CE, as a one-exit network."""
+    exit; the control trains the deepest exit alone with CE, as a one-exit network.
+    Reported: ``student`` (the deepest exit), ``baseline``, ``exit1``... shallow to deep."""
     p, split = ctx.params, ctx.split
     batches = ctx.batches()
     steps = p.epochs * len(batches)
@@ -137,13 +140,9 @@ def train_multi_exit(ctx: Context, loss_fn: Callable[..., Terms]) -> Result:
             out["baseline"] = ce_step(base, x, y)
         return out
 
-    def scores(x: Tensor, y: Tensor) -> dict:
-        s = exit_scores(model, x, y)
-        if base is None:
-            return s
-        return {"student": s.pop("student")} | evaluate({"baseline": base.model}, x, y) | s
+    def exits(x: Tensor) -> dict[str, Tensor]:
+        logits, _ = model.exits(x)
+        return {"student": logits[-1]} | {f"exit{i + 1}": z for i, z in enumerate(logits)}
 
-    def evaluation() -> Evaluation:
-        return Evaluation(scores(split.x_val, split.y_val), scores(split.x_test, split.y_test))
-
-    return Result(run_phase(ctx, "train", p.epochs, batches, step, evaluation))
+    watched = [Watched(model, exits)] + (watch({"baseline": base.model}) if base else [])
+    return train_phase(ctx, batches, step, Evaluator(watched, split))

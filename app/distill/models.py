@@ -40,7 +40,7 @@ WIDTHS = (16, 32, 64)
 def to_groups(x: Tensor) -> Tensor:
     """(k, B, C, H, W) → (B, k·C, H, W): seed i in channel group i."""
     k, b, c, h, w = x.shape
-    return x.transpose(0, 1).reshape(b, k * c, h, w)
+    return x.transpose(0, 1).reshape(b, k * c, h, w).contiguous(memory_format=torch.channels_last)
 
 
 def from_groups(x: Tensor, k: int) -> Tensor:

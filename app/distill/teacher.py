@@ -26,13 +26,14 @@ from app.distill.engine import (
     Batches,
     Context,
     Evaluation,
+    Evaluator,
     Learner,
     Stopwatch,
     build_stacked,
     ce_step,
     evaluate,
-    evaluator,
     run_phase,
+    watch,
 )
 from app.distill.models import SmallCNN, split_state, stack_states
 
@@ -127,7 +128,7 @@ def _train(ctx: Context, recipe: Recipe, seeds: list[int]) -> nn.Module:
 
     ctx.emitter.log(f"training the teachers of seeds {seeds} ({recipe.arch})")
     run_phase(ctx, "teacher", recipe.epochs, batches, step,
-              evaluator({"teacher": model}, split), seeds=seeds)
+              Evaluator(watch({"teacher": model}), split), seeds=seeds)
     return model
 
 

@@ -12,7 +12,7 @@ from pathlib import Path
 import torch
 
 from app.distill.data import load_split
-from app.distill.engine import Context, Emitter, Evaluation, Stopwatch
+from app.distill.engine import Context, Emitter, Stopwatch
 from app.distill.loops import Result
 from app.distill.methods import METHODS, RunConfig
 from app.distill.stats import arm_stats, paired_stats
@@ -64,26 +64,18 @@ def train(config: RunConfig | dict, emit: Callable[[dict], None]) -> dict:
             torch.set_num_threads(previous_threads)
 
 
-def best_epochs(history: list[Evaluation], model: str) -> list[int]:
-    """Per seed, the epoch (from 1) of the best validation accuracy; the earliest on
-    ties. Test accuracy plays no part in it."""
-    accs = [h.val[model]["acc"] for h in history]
-    return [max(range(len(accs)), key=lambda e, i=i: (accs[e][i], -e)) + 1
-            for i in range(len(accs[0]))]
-
-
-def per_model(history: list[Evaluation]) -> dict[str, dict[str, list]]:
-    """Every model's per-seed test accuracy: final, and at its best validation epoch."""
-    final = history[-1]
+def per_model(result: Result) -> dict[str, dict[str, list]]:
+    """Every model's per-seed accuracies: final validation and test, and test at the
+    model's best validation epoch (a frozen teacher's are its fixed scores)."""
+    last = result.history[-1]
     out = {}
-    for name in final.test:
-        best = best_epochs(history, name)
+    for name, final in result.final_test.items():
+        epochs = result.best_epochs.get(name, [len(result.history)] * len(final["acc"]))
         out[name] = {
-            "test_acc": final.test[name]["acc"],
-            "val_acc": final.val[name]["acc"],
-            "best_val_epoch": best,
-            "best_val_test_acc": [history[e - 1].test[name]["acc"][i]
-                                  for i, e in enumerate(best)],
+            "test_acc": final["acc"],
+            "val_acc": last[name]["acc"],
+            "best_val_epoch": epochs,
+            "best_val_test_acc": result.best_test[name]["acc"],
         }
     return out
 
@@ -93,7 +85,7 @@ def summarize(method: str, seeds: list[int], sizes: dict, result: Result,
     """Per-seed test accuracies of every model, the paired Δ of the student against
     the baseline with its 95% CI and verdict (final models, and each at its best
     validation epoch), their means, and the wall time."""
-    models = per_model(result.history)
+    models = per_model(result)
 
     def mean(name: str, key: str = "test_acc") -> float | None:
         return arm_stats(models[name][key])["mean"] if name in models else None

@@ -3,6 +3,7 @@ runs, the compute-matched control, validation-only choices, the teacher cache.""
 
 from __future__ import annotations
 
+import copy
 import json
 import subprocess
 import sys
@@ -12,11 +13,13 @@ import pytest
 import torch
 from pydantic import ValidationError
 
-from app.distill.engine import Evaluation
+from app.distill.data import load_split
+from app.distill.engine import Evaluator, build_stacked, evaluate, watch
 from app.distill.methods import METHODS, RunConfig
+from app.distill.models import SmallCNN
 from app.distill.stats import paired_stats
 from app.distill.teacher import TEACHER_CODE_VERSION
-from app.distill.trainer import best_epochs, train
+from app.distill.trainer import train
 
 # Tiny runs: ~60 training digits, batches of 16, one epoch per phase, two seeds.
 TINY = {"epochs": 1, "train_fraction": 0.05, "batch_size": 16, "seeds": 2}
@@ -213,14 +216,27 @@ def test_baseline_off_reports_no_baseline(shared_dir: Path):
                for e in events)
 
 
-def test_best_epoch_is_chosen_on_validation_only():
-    def ev(val: list[float], test: list[float]) -> Evaluation:
-        return Evaluation({"student": {"acc": val, "loss": val}},
-                          {"student": {"acc": test, "loss": test}})
-
-    history = [ev([0.5, 0.9], [0.99, 0.1]), ev([0.8, 0.9], [0.1, 0.99]), ev([0.7, 0.2], [1, 1])]
-    # Seed 0 peaks on validation at epoch 2; seed 1 ties at 1 and 2: the earliest wins.
-    assert best_epochs(history, "student") == [2, 1]
+def test_best_epoch_is_chosen_on_validation_and_its_weights_scored_on_test():
+    """The evaluator keeps each seed's weights from its best validation epoch (the
+    earliest on ties) and scores them on test at the end, never choosing on test."""
+    split = load_split([0, 1], 0.1, torch.device("cpu"))
+    model = build_stacked(SmallCNN, [0, 1], torch.device("cpu"))
+    evaluator = Evaluator(watch({"student": model}), split)
+    snapshots, val = [], []
+    for _ in range(3):
+        with torch.no_grad():
+            for prm in model.parameters():
+                prm.add_(torch.randn_like(prm) * 0.5)
+        val.append(evaluator()["student"]["acc"])
+        snapshots.append(copy.deepcopy(model))
+    expect = [max(range(3), key=lambda e, i=i: (val[e][i], -e)) + 1 for i in range(2)]
+    assert evaluator.best_epochs()["student"] == expect
+    final, best = evaluator.test()
+    for i, epoch in enumerate(expect):
+        again = evaluate({"m": snapshots[epoch - 1]}, split.x_test, split.y_test)["m"]
+        assert best["student"]["acc"][i] == pytest.approx(again["acc"][i], abs=1e-6)
+    last = evaluate({"m": snapshots[-1]}, split.x_test, split.y_test)["m"]
+    assert final["student"]["acc"] == pytest.approx(last["acc"], abs=1e-6)
 
 
 def test_threads_are_set_for_the_run_and_restored(shared_dir: Path):

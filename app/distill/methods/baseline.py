@@ -7,9 +7,9 @@ from app.distill.spec import Method
 
 
 def recipe(ctx):
-    from app.distill.loops import Result, ce_terms, train_single
+    from app.distill.loops import ce_terms, train_single
 
-    return Result(train_single(ctx, ce_terms))
+    return train_single(ctx, ce_terms)
 
 
 METHOD = Method(

@@ -14,7 +14,7 @@ class CSKDParams(LockstepParams):
 def recipe(ctx):
     import torch
 
-    from app.distill.loops import Result, train_single
+    from app.distill.loops import train_single
     from app.distill.losses import cross_entropy, cskd_loss
     from app.distill.pairs import PairSampler
 
@@ -29,7 +29,7 @@ def recipe(ctx):
         cls = cskd_loss(logits, pair_logits, p.temperature)
         return {"total": ce + p.lam * cls, "ce": ce, "cls": cls}
 
-    return Result(train_single(ctx, terms))
+    return train_single(ctx, terms)
 
 
 METHOD = Method(

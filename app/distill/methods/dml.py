@@ -24,8 +24,8 @@ class DMLParams(LockstepParams):
 def recipe(ctx):
     import torch
 
-    from app.distill.engine import ce_step, evaluator, run_phase
-    from app.distill.loops import Result, build_student, control
+    from app.distill.engine import Evaluator, ce_step, watch
+    from app.distill.loops import build_student, control, train_phase
     from app.distill.losses import cross_entropy, dml_loss
     from app.distill.models import SmallCNN
 
@@ -75,7 +75,7 @@ def recipe(ctx):
             out["baseline"] = ce_step(base, x, y)
         return out
 
-    return Result(run_phase(ctx, "train", p.epochs, batches, step, evaluator(models, split)))
+    return train_phase(ctx, batches, step, Evaluator(watch(models), split))
 
 
 METHOD = Method(

@@ -34,8 +34,8 @@ class FSPParams(TeacherParams):
 def recipe(ctx):
     import torch
 
-    from app.distill.engine import ce_step, evaluator, run_phase
-    from app.distill.loops import Result, build_student, ce_terms, control, train_single
+    from app.distill.engine import Evaluator, ce_step, run_phase, watch
+    from app.distill.loops import build_student, ce_terms, control, train_single
     from app.distill.losses import fsp_loss
     from app.distill.teacher import Recipe, get_teacher
 
@@ -61,8 +61,9 @@ def recipe(ctx):
             out["baseline"] = ce_step(base, x, y)
         return out
 
-    run_phase(ctx, "stage1", p.stage1_epochs, batches, step, evaluator(models, split, scores))
-    return Result(train_single(ctx, ce_terms, model, base, scores), scores)
+    run_phase(ctx, "stage1", p.stage1_epochs, batches, step,
+              Evaluator(watch(models), split, scores))
+    return train_single(ctx, ce_terms, model, base, scores)
 
 
 METHOD = Method(

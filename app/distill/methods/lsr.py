@@ -17,7 +17,7 @@ class LSRParams(LockstepParams):
 
 
 def recipe(ctx):
-    from app.distill.loops import Result, train_single
+    from app.distill.loops import train_single
     from app.distill.losses import label_smoothing_loss
 
     eps = ctx.params.epsilon
@@ -25,7 +25,7 @@ def recipe(ctx):
     def terms(model, x, y):
         return {"total": label_smoothing_loss(model(x), y, eps)}
 
-    return Result(train_single(ctx, terms))
+    return train_single(ctx, terms)
 
 
 METHOD = Method(

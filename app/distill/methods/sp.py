@@ -20,7 +20,7 @@ class SPParams(TeacherParams):
 def recipe(ctx):
     import torch
 
-    from app.distill.loops import Result, train_single
+    from app.distill.loops import train_single
     from app.distill.losses import cross_entropy, sp_loss
     from app.distill.teacher import Recipe, get_teacher
 
@@ -36,7 +36,7 @@ def recipe(ctx):
         # the paper and RepDistiller
         return {"total": ce + p.gamma * sp, "ce": ce, "sp": sp}
 
-    return Result(train_single(ctx, terms, fixed=scores), scores)
+    return train_single(ctx, terms, fixed=scores)
 
 
 METHOD = Method(

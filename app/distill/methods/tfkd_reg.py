@@ -35,7 +35,7 @@ def tfkd_virtual_teacher(num_classes: int, temperature: float, correct_prob: flo
 
 
 def recipe(ctx):
-    from app.distill.loops import Result, train_single
+    from app.distill.loops import train_single
     from app.distill.losses import cross_entropy, tfkd_reg_loss
 
     p = ctx.params
@@ -46,7 +46,7 @@ def recipe(ctx):
         reg = tfkd_reg_loss(logits, y, p.temperature, p.correct_prob)
         return {"total": (1 - p.alpha) * ce + p.alpha * reg, "ce": ce, "reg": reg}
 
-    return Result(train_single(ctx, terms))
+    return train_single(ctx, terms)
 
 
 _VT = tfkd_virtual_teacher(10, 20.0, 0.99)
