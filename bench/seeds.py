@@ -21,13 +21,13 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-import torch  # noqa: E402
+import torch
 
-from app.distill.engine import build_stacked  # noqa: E402
-from app.distill.losses import cross_entropy  # noqa: E402
-from app.distill.methods import METHODS, RunConfig  # noqa: E402
-from app.distill.models import SmallCNN  # noqa: E402
-from app.distill.trainer import train  # noqa: E402
+from app.distill.engine import build_stacked
+from app.distill.losses import cross_entropy
+from app.distill.methods import METHODS, RunConfig
+from app.distill.models import SmallCNN
+from app.distill.trainer import train
 
 TARGET_RATIO, TARGET_S = 2.0, 10.0
 

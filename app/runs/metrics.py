@@ -1,7 +1,12 @@
 """A run's metric events, flattened to one row per number: the long ("tidy")
 form, because models and loss terms differ from method to method and a fixed set
-of columns would not fit them all. Step rows carry losses, epoch rows accuracies
-and test losses."""
+of columns would not fit them all. Step rows carry losses, epoch rows validation
+accuracies and losses.
+
+A run trains several seeds together, so each number of a metric event is a list
+with one value per seed; it becomes one row per seed, whose `seed` is taken from
+the `seeds` of the phase event before it (the index, if that has none). Runs
+stored before seeds existed have plain numbers: one row each, with no seed."""
 
 from __future__ import annotations
 
@@ -12,22 +17,26 @@ from typing import Any
 
 from app.runs.store import RunStore
 
-COLUMNS = ("seq", "t", "kind", "phase", "epoch", "step", "model", "name", "value")
+COLUMNS = ("seq", "t", "kind", "phase", "epoch", "step", "seed", "model", "name", "value")
 
 
 def metric_rows(store: RunStore, run_id: str, chunk: int = 2000) -> Iterator[dict[str, Any]]:
     after = 0
+    seeds: list[Any] = []
     while True:
         events = store.events_after(run_id, after, limit=chunk)
         for stored in events:
-            if stored.type == "metric":
-                yield from _flatten(stored.as_dict())
+            if stored.type == "phase":
+                found = stored.as_dict().get("seeds")
+                seeds = found if isinstance(found, list) else []
+            elif stored.type == "metric":
+                yield from _flatten(stored.as_dict(), seeds)
         if len(events) < chunk:
             return
         after = events[-1].seq
 
 
-def _flatten(event: dict[str, Any]) -> Iterator[dict[str, Any]]:
+def _flatten(event: dict[str, Any], seeds: list[Any]) -> Iterator[dict[str, Any]]:
     kind = event.get("kind")
     base = {
         "seq": event.get("seq"),
@@ -44,7 +53,18 @@ def _flatten(event: dict[str, Any]) -> Iterator[dict[str, Any]]:
         if not isinstance(values, dict):
             continue
         for name, value in values.items():
-            yield {**base, "model": model, "name": name, "value": value}
+            for seed, one in _per_seed(value, seeds):
+                yield {**base, "seed": seed, "model": model, "name": name, "value": one}
+
+
+def _per_seed(value: Any, seeds: list[Any]) -> Iterator[tuple[Any, Any]]:
+    """(seed, value) pairs of one metric: a list gives one per seed, anything else
+    (a plain number of an older run, a null) one with no seed."""
+    if not isinstance(value, list):
+        yield None, value
+        return
+    for i, one in enumerate(value):
+        yield (seeds[i] if i < len(seeds) else i), one
 
 
 def to_csv(rows: Iterator[dict[str, Any]]) -> Iterator[str]:

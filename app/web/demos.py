@@ -4,17 +4,21 @@ Data comes from the torch-free method registry and the run service."""
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Annotated, Any
 
 from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse
+from pydantic import BaseModel, Field, ValidationError
 
 from app import PROJECT_ROOT
 from app.catalog.models import Paper
 from app.distill.methods import METHODS, Method, methods_for_paper, tfkd_virtual_teacher
+from app.distill.params import SPLIT_TEXT
 from app.web.deps import RunsDep
+from app.web.results import DASH, history_row, mean_sd, paired_view, summary_view
 from app.web.templating import templates
 
 router = APIRouter(include_in_schema=False)
@@ -69,42 +73,115 @@ def form_fields(method_id: str) -> tuple[FormField, ...]:
     return tuple(fields)
 
 
-def _mean_std(stats: dict | None) -> str:
-    if not stats:
-        return "—"
-    return f"{stats['mean'] * 100:.1f} ± {stats['std'] * 100:.1f}"
+#: The split of every seed, as SPLIT_TEXT says it in English (a test keeps the numbers
+#: of the two in step).
+SPLIT_TEXT_ZH = (
+    "每个种子按类分层：359 个测试（20%，只在最后报告，从不用于选择）、"
+    "269 个验证（15%，曲线与最佳轮次）、1,169 个训练池。"
+)
 
 
-@lru_cache
-def reproduction_rows() -> dict[str, dict]:
-    """The committed output of bench/reproduce.py as table cells, by method id.
-    Read once per process: it changes only when the benchmark is run again."""
-    try:
-        data = json.loads(REPRODUCTION_JSON.read_text(encoding="utf-8"))
-        methods = data["methods"]
-    except (OSError, ValueError, KeyError, TypeError):
-        return {}
-    rows = {}
-    for method_id, row in methods.items():
-        delta = row.get("delta")
-        rows[method_id] = {
-            "seeds": len(row.get("seeds", [])),
-            "method": _mean_std(row.get("student")),
-            "baseline": _mean_std(row.get("baseline")),
-            "delta": f"{delta * 100:+.1f}" if isinstance(delta, int | float) else "—",
-            "wall": f"{row['wall_s']['mean']:.1f} s" if row.get("wall_s") else "—",
-            "verdict": row.get("verdict", ""),
-        }
+class _Arm(BaseModel):
+    """One arm of a reproduction row; `sd` is null for one seed, but must be there."""
+
+    mean: float
+    sd: float | None
+    n: int
+
+
+class _Paired(BaseModel):
+    mean: float
+    sd: float | None
+    ci_low: float | None
+    ci_high: float | None
+    wins: int
+    ties: int
+    losses: int
+    verdict: str
+    label_zh: str = ""
+    label_en: str = ""
+
+
+class _Wall(BaseModel):
+    mean: float
+
+
+class _Row(BaseModel):
+    """A row of docs/reproduction.json (bench/reproduce.py): a method at its defaults,
+    or a variant of it with the parameters in `over` changed."""
+
+    method: str
+    label: str
+    over: dict[str, Any] = Field(default_factory=dict)
+    student: _Arm
+    baseline: _Arm | None = None
+    delta: _Paired | None = None
+    wall_s: _Wall | None = None
+    note: str = ""
+
+
+def _parse_rows(raws: Iterable[Any]) -> list[_Row]:
+    """The rows that have the expected shape; any other (a file written in an older
+    format, a half-edited one) is left out rather than shown wrong."""
+    rows = []
+    for raw in raws:
+        try:
+            rows.append(_Row.model_validate(raw))
+        except ValidationError:
+            continue
     return rows
 
 
-def demo_panel(paper: Paper) -> dict[str, Any]:
-    """What the paper page's demo panel shows: each method with its form and results."""
-    methods = methods_for_paper(paper.arxiv_id, paper.title)
-    rows = reproduction_rows()
+def _row_cells(row: _Row) -> dict[str, str]:
+    """A row as table cells: accuracies in %, Δ in points, one decimal."""
+    paired = paired_view(row.delta.model_dump() if row.delta else None, digits=1) or {}
     return {
+        "label": row.label,
+        "over": ", ".join(f"{k}={v}" for k, v in row.over.items()),
+        "method": mean_sd(row.student.model_dump()),
+        "baseline": mean_sd(row.baseline.model_dump() if row.baseline else None),
+        "delta": paired.get("mean_sd", DASH),
+        "ci": paired.get("ci", DASH),
+        "wtl": paired.get("wtl", DASH),
+        "label_zh": paired.get("label_zh", ""),
+        "label_en": paired.get("label_en", ""),
+        "wall": f"{row.wall_s.mean:.1f} s" if row.wall_s else DASH,
+        "note": row.note,
+    }
+
+
+@lru_cache
+def reproduction() -> dict[str, Any]:
+    """The committed output of bench/reproduce.py as table cells: `seeds` (how many)
+    and `rows` by method id, its default row first, then its variants. Read once per
+    process: it changes only when the benchmark is run again."""
+    try:
+        data = json.loads(REPRODUCTION_JSON.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {"seeds": 0, "rows": {}}
+    if not isinstance(data, dict):
+        return {"seeds": 0, "rows": {}}
+    methods, variants = data.get("methods"), data.get("variants")
+    defaults = _parse_rows(methods.values() if isinstance(methods, dict) else [])
+    extra = _parse_rows(variants if isinstance(variants, list) else [])
+    rows: dict[str, list[dict[str, str]]] = {}
+    for row in defaults + extra:
+        rows.setdefault(row.method, []).append(_row_cells(row))
+    seeds = data.get("seeds")
+    return {"seeds": len(seeds) if isinstance(seeds, list) else 0, "rows": rows}
+
+
+def demo_panel(paper: Paper) -> dict[str, Any]:
+    """What the paper page's demo panel shows: the split, and each method with its
+    form and reproduction rows."""
+    methods = methods_for_paper(paper.arxiv_id, paper.title)
+    repro = reproduction()
+    return {
+        "split_zh": SPLIT_TEXT_ZH,
+        "split_en": SPLIT_TEXT,
+        "repro_seeds": repro["seeds"],
         "methods": [
-            {"method": m, "fields": form_fields(m.id), "reproduction": rows.get(m.id)}
+            {"method": m, "fields": form_fields(m.id), "reproduction": repro["rows"].get(m.id, [])}
             for m in methods
         ],
     }
@@ -134,6 +211,7 @@ def run_page(request: Request, run_id: str, runs: RunsDep) -> HTMLResponse:
         {
             "run": record,
             "method": method,
+            "result": summary_view(record.get("summary")),
             "status_label": STATUS_LABELS.get(record["status"], record["status"]),
             "run_token_required": bool(request.app.state.settings.run_token),
             "boot": {
@@ -164,6 +242,7 @@ def runs_page(
         raise HTTPException(400, f"unknown method {method!r}")
     records = runs.list_runs(methods={method} if method else None, status=status, limit=200)
     compared = [r for r in (runs.get(i) for i in (compare or [])) if r is not None]
+    cells = {r["id"]: history_row(r.get("summary")) for r in [*records, *compared]}
     return templates.TemplateResponse(
         request,
         "runs.html",
@@ -173,6 +252,7 @@ def runs_page(
             "status_labels": STATUS_LABELS,
             "filters": {"method": method, "status": status},
             "compared": compared,
+            "cells": cells,
             "compare_ids": [r["id"] for r in compared],
         },
     )

@@ -51,6 +51,15 @@
     return { x, y };
   }
 
+  // The mean over seeds of one metric; null unless every seed has a finite number
+  // (the worker stores NaN as null), since a mean over the seeds that survived would
+  // not be the mean across seeds. A plain number (runs stored before seeds) is itself.
+  function seedMean(values) {
+    const list = Array.isArray(values) ? values : [values];
+    if (!list.length || !list.every((v) => typeof v === "number" && Number.isFinite(v))) return null;
+    return list.reduce((a, b) => a + b, 0) / list.length;
+  }
+
   function themeLayout(extra) {
     const dark = window.matchMedia && window.matchMedia("(prefers-color-scheme: dark)").matches;
     const fg = dark ? "#e6e4df" : "#1d1f23", grid = dark ? "#30343c" : "#e3e0d8";
@@ -172,5 +181,5 @@
     }
   }
 
-  window.KDCharts = { LiveChart, colorFor, smooth, downsample, themeLayout, MAX_POINTS };
+  window.KDCharts = { LiveChart, colorFor, smooth, downsample, seedMean, themeLayout, MAX_POINTS };
 })();

@@ -3,7 +3,7 @@
 // the browser's automatic reconnect resumes after the last seq it saw (Last-Event-ID).
 (function () {
   "use strict";
-  const { LiveChart } = window.KDCharts;
+  const { LiveChart, seedMean } = window.KDCharts;
   const boot = JSON.parse(document.getElementById("run-boot").textContent);
   const $ = (id) => document.getElementById(id);
   const STATUS = {
@@ -12,12 +12,43 @@
   };
   const TERMINAL = new Set(["done", "failed", "cancelled"]);
 
-  const loss = new LiveChart($("loss-chart"), {
-    smoothing: Number($("smoothing").value), xTitle: "步", yTitle: "损失",
-  });
-  const acc = new LiveChart($("acc-chart"), { xTitle: "轮", yTitle: "测试准确率 (%)" });
-  const state = { step: 0, epoch: 0, phase: null, phaseSteps: 0, phaseStart: null, lastSeq: 0 };
-  window.kdRun = { loss, acc, state }; // for the browser tests and the curious
+  const charts = {
+    loss: new LiveChart($("loss-chart"), {
+      smoothing: Number($("smoothing").value), xTitle: "步", yTitle: "损失（各种子均值）",
+    }),
+    acc: new LiveChart($("acc-chart"), { xTitle: "轮", yTitle: "验证准确率 (%，各种子均值)" }),
+  };
+  const state = {
+    step: 0, epoch: 0, phase: null, seeds: null, phaseSteps: 0, phaseStart: null, lastSeq: 0,
+    // Every value as it came, one per seed, by chart and trace key: the charts draw
+    // the means, and ±sd bands or per-seed lines can later be drawn from the same data.
+    // key -> {name, x: [...], seeds: [[seed, ...] per point], values: [[v, ...] per point]}
+    series: { loss: new Map(), acc: new Map() },
+  };
+  window.kdRun = { loss: charts.loss, acc: charts.acc, state }; // for the browser tests
+
+  // A metric's values, one per seed; runs stored before seeds sent a plain number.
+  function asList(value) {
+    if (Array.isArray(value)) return value;
+    return value === undefined ? [] : [value];
+  }
+
+  // One point of one trace: keep its per-seed values, draw their mean (times scale).
+  function record(chart, key, name, style, x, value, scale) {
+    const values = asList(value);
+    if (!values.length) return;
+    let series = state.series[chart].get(key);
+    if (!series) {
+      series = { name, x: [], seeds: [], values: [] };
+      state.series[chart].set(key, series);
+    }
+    series.x.push(x);
+    series.seeds.push(state.seeds);
+    series.values.push(values);
+    charts[chart].addTrace(key, name, style);
+    const mean = seedMean(values);
+    if (mean !== null) charts[chart].push(key, x, mean * scale);
+  }
 
   function setStatus(status) {
     const badge = $("run-status");
@@ -31,7 +62,8 @@
   function setProgress(step, steps, epoch, epochs, t) {
     const bar = $("run-progress");
     bar.value = steps ? step / steps : 0;
-    let text = `阶段 ${state.phase} · 第 ${epoch}/${epochs} 轮 · 第 ${step}/${steps} 步`;
+    const seeds = state.seeds ? ` · ${state.seeds.length} 个种子` : "";
+    let text = `阶段 ${state.phase}${seeds} · 第 ${epoch}/${epochs} 轮 · 第 ${step}/${steps} 步`;
     if (state.phaseStart !== null && step > 0 && t) {
       const left = ((t - state.phaseStart) / step) * (steps - step);
       text += ` · 预计剩余 ${left < 60 ? Math.ceil(left) + " 秒" : (left / 60).toFixed(1) + " 分钟"}`;
@@ -42,11 +74,12 @@
   function onPhase(event) {
     if (event.state !== "start") return;
     state.phase = event.phase;
+    state.seeds = Array.isArray(event.seeds) ? event.seeds : null;
     state.phaseSteps = event.steps;
     state.phaseEpochs = event.epochs;
     state.phaseStart = event.t || null;
-    loss.mark(state.step + 0.5, event.phase);
-    acc.mark(state.epoch + 0.5, event.phase);
+    charts.loss.mark(state.step + 0.5, event.phase);
+    charts.acc.mark(state.epoch + 0.5, event.phase);
     setStatus("running");
     setProgress(0, event.steps, 0, event.epochs, event.t);
   }
@@ -54,11 +87,9 @@
   function onStep(event) {
     state.step += 1;
     for (const [model, terms] of Object.entries(event.losses || {})) {
-      for (const [term, value] of Object.entries(terms)) {
-        const key = `${model}·${term}`;
+      for (const [term, value] of Object.entries(terms || {})) {
         const style = { model, plotly: term === "total" ? {} : { visible: "legendonly" } };
-        loss.addTrace(key, `${model} · ${term}`, style);
-        loss.push(key, state.step, value);
+        record("loss", `${model}·${term}`, `${model} · ${term}`, style, state.step, value, 1);
       }
     }
     setProgress(event.step, event.steps, event.epoch, state.phaseEpochs || "?", event.t);
@@ -67,38 +98,31 @@
   function onEpoch(event) {
     state.epoch += 1;
     for (const [model, values] of Object.entries(event.models || {})) {
-      if (typeof values.acc !== "number") continue;
-      acc.addTrace(model, model, { model, plotly: { mode: "lines+markers" } });
-      acc.push(model, state.epoch, values.acc * 100);
+      if (!values || values.acc === undefined) continue;
+      const style = { model, plotly: { mode: "lines+markers" } };
+      record("acc", model, model, style, state.epoch, values.acc, 100);
     }
   }
 
-  function percent(value) {
-    return typeof value === "number" ? `${(value * 100).toFixed(2)}%` : "—";
-  }
-
-  function showSummary(summary) {
-    const delta = summary.delta_acc;
-    const rows = [
-      ["方法最终准确率", percent(summary.final_acc)],
-      ["方法最佳准确率", percent(summary.best_acc)],
-      ["基线最终准确率", percent(summary.baseline_final_acc)],
-      ["差值", typeof delta === "number" ? `${delta >= 0 ? "+" : ""}${(delta * 100).toFixed(2)} 个百分点` : "—"],
-      ["教师准确率", percent(summary.teacher_acc)],
-      ["用时", typeof summary.wall_s === "number" ? `${summary.wall_s.toFixed(1)} 秒` : "—"],
-    ];
-    const facts = $("summary-facts");
-    facts.replaceChildren(...rows.map(([label, value]) => {
-      const div = document.createElement("div");
-      const dt = document.createElement("dt");
-      const dd = document.createElement("dd");
-      dt.textContent = label;
-      dd.textContent = value;
-      div.append(dt, dd);
-      return div;
-    }));
-    $("run-summary").hidden = false;
+  // The result block is the server's (run.html), so it reads the same live and after a
+  // reload: when a watched run ends, fetch the page again and take its block.
+  async function showSummary() {
     $("run-progress").value = 1;
+    const section = $("run-summary");
+    if (!section.hidden) return; // rendered with the page
+    try {
+      const response = await fetch(`/runs/${encodeURIComponent(boot.id)}`, {
+        headers: { accept: "text/html" },
+      });
+      if (!response.ok) throw new Error(`status ${response.status}`);
+      const page = new DOMParser().parseFromString(await response.text(), "text/html");
+      const fresh = page.getElementById("run-summary");
+      if (!fresh) throw new Error("no result block in the page");
+      section.replaceChildren(...[...fresh.childNodes].map((n) => document.importNode(n, true)));
+    } catch (error) {
+      $("summary-facts").textContent = "结果已保存，刷新页面即可查看。";
+    }
+    section.hidden = false;
   }
 
   function onEvent(event) {
@@ -107,7 +131,7 @@
     if (event.type === "phase") onPhase(event);
     else if (event.type === "metric" && event.kind === "step") onStep(event);
     else if (event.type === "metric" && event.kind === "epoch") onEpoch(event);
-    else if (event.type === "done") { setStatus("succeeded"); showSummary(event.summary || {}); }
+    else if (event.type === "done") { setStatus("succeeded"); showSummary(); }
     else if (event.type === "failed") {
       setStatus(event.status || "failed");
       $("run-error").textContent = event.error || "运行失败";
@@ -152,7 +176,7 @@
 
   $("smoothing").addEventListener("input", (e) => {
     $("smoothing-value").textContent = e.target.value;
-    loss.setSmoothing(Number(e.target.value));
+    charts.loss.setSmoothing(Number(e.target.value));
   });
   $("cancel-form").addEventListener("submit", async (e) => {
     e.preventDefault();
@@ -169,8 +193,8 @@
     $("cancel-button").disabled = false;
   });
 
-  loss.redraw();
-  acc.redraw();
+  charts.loss.redraw();
+  charts.acc.redraw();
   drawVirtualTeacher();
   follow();
   pollQueue();

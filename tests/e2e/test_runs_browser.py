@@ -1,5 +1,6 @@
 """Live demos in Chromium: launch from a paper page, watch the charts grow, cancel,
-reload mid-run, overlay finished runs. The worker trains for real (tiny sizes)."""
+reload mid-run, overlay finished runs, open a run stored before seeds. The worker
+trains for real (tiny sizes, two seeds)."""
 
 from __future__ import annotations
 
@@ -11,14 +12,17 @@ import httpx
 import pytest
 from e2e_support import wait_until
 
+from app.runs.store import RunStore, encode_event
+
 pytestmark = pytest.mark.e2e
 
 #: Small enough to finish in seconds, long enough to be watched while it runs.
-WATCHABLE_KD = {"epochs": "8", "teacher_epochs": "2", "train_fraction": "0.2", "batch_size": "8"}
-#: Half a minute or more of training (30 epochs of all 1,438 digits, 8 a batch):
+WATCHABLE_KD = {"epochs": "8", "teacher_epochs": "2", "train_fraction": "0.2", "batch_size": "8",
+                "seeds": "2"}  # fmt: skip
+#: Half a minute or more of training (30 epochs of all 1,169 digits, 8 a batch):
 #: something to cancel or reload; the test always cancels it.
-LONG = {"epochs": 30, "train_fraction": 1.0, "batch_size": 8}
-TINY = {"epochs": 2, "train_fraction": 0.05, "batch_size": 16}
+LONG = {"epochs": 30, "train_fraction": 1.0, "batch_size": 8, "seeds": 2}
+TINY = {"epochs": 2, "train_fraction": 0.05, "batch_size": 16, "seeds": 2}
 
 RUN_STATE = """() => ({
   status: document.getElementById('run-status').dataset.status,
@@ -73,14 +77,42 @@ def open_running(page, run_id: str, min_points: int = 1) -> dict:
     return run_state(page)
 
 
+def seed_means(points: list[dict]) -> dict[tuple, float]:
+    """The stored rows (one per seed) as the charts draw them: the mean over seeds of
+    each (seq, model, name), in order."""
+    groups: dict[tuple, list[float]] = {}
+    for p in points:
+        groups.setdefault((p["seq"], p["model"], p["name"]), []).append(p["value"])
+    return {key: sum(values) / len(values) for key, values in groups.items()}
+
+
 def stored_points(api: httpx.Client, run_id: str) -> dict:
+    """What the charts should hold: one point per step (or epoch), model and term."""
     points = api.get(f"/api/runs/{run_id}/metrics.json").json()["points"]
-    steps = [p for p in points if p["kind"] == "step"]
+    steps = seed_means([p for p in points if p["kind"] == "step"])
+    accs = seed_means([p for p in points if p["kind"] == "epoch" and p["name"] == "acc"])
     return {
         "loss_points": len(steps),
-        "steps": len({p["seq"] for p in steps}),
-        "acc_points": sum(p["kind"] == "epoch" and p["name"] == "acc" for p in points),
+        "steps": len({seq for seq, _, _ in steps}),
+        "acc_points": len(accs),
+        "seeds": {p["seed"] for p in points},
     }
+
+
+def assert_draws_seed_means(page, api: httpx.Client, run_id: str) -> None:
+    """The charts' points are the means over seeds of the stored rows, and the page
+    keeps every seed's raw value next to them."""
+    points = api.get(f"/api/runs/{run_id}/metrics.json").json()["points"]
+    expected = seed_means([p for p in points if p["kind"] == "epoch" and p["name"] == "acc"
+                           and p["model"] == "student"])  # fmt: skip
+    drawn = page.evaluate("""() => {
+      const t = window.kdRun.acc.traces.find((t) => t.key === 'student');
+      const s = window.kdRun.state.series.acc.get('student');
+      return {y: t.raw.y, values: s.values, seeds: s.seeds};
+    }""")
+    assert drawn["y"] == pytest.approx([v * 100 for v in expected.values()])
+    assert all(len(v) == 2 for v in drawn["values"])
+    assert drawn["seeds"][-1] == [0, 1]
 
 
 def assert_no_gap(seen: dict) -> None:
@@ -109,6 +141,7 @@ def test_launch_kd_from_the_paper_page_and_watch_it_train(page, api):
         "teacher_epochs": 2,
         "train_fraction": 0.2,
         "batch_size": 8,
+        "seeds": 2,
     }
 
     # Sample the page while the run is running: the chart and the bar move.
@@ -127,22 +160,30 @@ def test_launch_kd_from_the_paper_page_and_watch_it_train(page, api):
     progress = {round(s["progress"], 3) for s in samples}
     assert len(progress) >= 3 and any(0 < p < 1 for p in progress), progress
 
-    # The end: the summary, a full bar, every stored point on the chart.
+    # The end: the summary (the server's block, fetched), a full bar, every stored
+    # point on the chart.
     summary = page.locator("#run-summary")
-    summary.wait_for(state="visible", timeout=10_000)
+    page.locator("#summary-seeds").wait_for(state="visible", timeout=10_000)
     text = summary.inner_text()
-    for label in ("方法最终准确率", "基线最终准确率", "差值", "教师准确率", "用时"):
+    for label in ("种子", "每个种子的数据", "差值 Δ（最终模型的测试准确率）",
+                  "每个种子取验证集最佳轮次时的测试准确率", "胜/平/负", "95% 置信区间",
+                  "教师测试准确率", "用时"):  # fmt: skip
         assert label in text
     final = api.get(f"/api/runs/{run_id}").json()
-    assert final["status"] == "succeeded"
+    assert final["status"] == "succeeded" and final["summary"]["seeds"] == [0, 1]
     assert f"{final['summary']['final_acc'] * 100:.2f}%" in text
+    assert final["summary"]["delta"]["label_zh"] in text
+    assert page.locator("#summary-seeds tbody tr").count() == 2
     assert page.locator("#run-status").inner_text() == "已完成"
     assert page.locator("#cancel-form").is_hidden()
     state = run_state(page)
     assert state["progress"] == 1 and state["lastSeq"] == final["last_seq"]
     stored = stored_points(api, run_id)
     assert (state["points"], state["accPoints"]) == (stored["loss_points"], stored["acc_points"])
-    assert stored["loss_points"] > 0 and stored["acc_points"] >= 8
+    assert stored["loss_points"] > 0 and stored["acc_points"] >= 8 and stored["seeds"] == {0, 1}
+    assert_draws_seed_means(page, api, run_id)
+    title = page.evaluate("() => document.getElementById('acc-chart').layout.yaxis.title.text")
+    assert "验证准确率" in title
 
 
 def test_cancel_a_running_demo(page, api):
@@ -238,7 +279,8 @@ def test_overlay_two_finished_runs(page, api):
         f"{second} lsr · baseline",
     }
     stored = api.get(f"/api/runs/{first}/metrics.json").json()["points"]
-    expected = [p["value"] * 100 for p in stored if p["kind"] == "epoch" and p["name"] == "acc"]
+    means = seed_means([p for p in stored if p["kind"] == "epoch" and p["name"] == "acc"])
+    expected = [value * 100 for value in means.values()]
     assert names[f"{first} baseline · student"] == pytest.approx(expected)
     assert len(expected) == TINY["epochs"]
     loss_names = page.evaluate(
@@ -247,3 +289,42 @@ def test_overlay_two_finished_runs(page, api):
     assert sorted(loss_names) == sorted([f"{first} baseline", f"{second} lsr"])
     rows = page.locator("section.compare tbody tr").all_inner_texts()
     assert len(rows) == 2 and any(first in r for r in rows) and any(second in r for r in rows)
+    verdict = api.get(f"/api/runs/{second}").json()["summary"]["delta"]["label_zh"]
+    assert any(second in r and verdict in r for r in rows)
+
+
+#: A run as a server before seeds stored it: plain numbers, no seeds, the old summary.
+OLD_EVENTS = [
+    {"type": "phase", "phase": "train", "state": "start", "epochs": 2, "steps": 2},
+    *({"type": "metric", "kind": "step", "phase": "train", "epoch": e, "step": e, "steps": 2,
+       "losses": {"student": {"total": 1.0 / e, "ce": 0.9 / e}, "baseline": {"total": 1.2 / e}}}
+      for e in (1, 2)),
+    *({"type": "metric", "kind": "epoch", "phase": "train", "epoch": e, "epochs": 2,
+       "models": {"student": {"acc": 0.5 + e / 10, "loss": 1.0}, "baseline": {"acc": 0.5}}}
+      for e in (1, 2)),
+    {"type": "phase", "phase": "train", "state": "end"},
+]  # fmt: skip
+OLD_SUMMARY = {"method": "lsr", "final_acc": 0.7, "best_acc": 0.7, "baseline_final_acc": 0.5,
+               "baseline_best_acc": 0.5, "delta_acc": 0.2, "teacher_acc": None,
+               "models": {"student": 0.7, "baseline": 0.5}, "wall_s": 1.5}  # fmt: skip
+
+
+def test_a_run_stored_before_seeds_still_renders(page, server):
+    store = RunStore(server.data_dir / "runs.sqlite3")  # the server's own, shared (WAL)
+    try:
+        store.create_run("oldrun000001", "lsr", {"epochs": 2}, "127.0.0.1", time.time())
+        store.append_events("oldrun000001",
+                            [encode_event(i, e) for i, e in enumerate(OLD_EVENTS, start=1)])
+        store.finish("oldrun000001", "succeeded", {"type": "done", "summary": OLD_SUMMARY},
+                     summary=OLD_SUMMARY)  # fmt: skip
+    finally:
+        store.close()
+    page.goto("/runs/oldrun000001")
+    page.wait_for_function("() => window.kdRun && window.kdRun.state.lastSeq === 7")
+    state = run_state(page)
+    assert (state["status"], state["points"], state["accPoints"]) == ("succeeded", 6, 4)
+    student = page.evaluate("() => window.kdRun.acc.traces.find((t) => t.key === 'student').raw.y")
+    assert student == pytest.approx([60.0, 70.0])
+    text = page.locator("#run-summary").inner_text()
+    assert "70.00%" in text and "+20.00 个百分点" in text
+    assert page.locator("#summary-seeds").count() == 0

@@ -6,7 +6,8 @@ from __future__ import annotations
 
 
 def instant(config, emit):
-    emit({"type": "phase", "phase": "train", "state": "start", "epochs": 1, "steps": 1})
+    emit({"type": "phase", "phase": "train", "state": "start", "epochs": 1, "steps": 1,
+          "seeds": [0, 1]})
     emit(
         {
             "type": "metric",
@@ -15,8 +16,9 @@ def instant(config, emit):
             "epoch": 1,
             "step": 1,
             "steps": 1,
-            "losses": {"student": {"total": 0.5}},
+            "losses": {"student": {"total": [0.5, 0.6]}},  # one value per seed
         }
     )
-    emit({"type": "phase", "phase": "train", "state": "end"})
+    emit({"type": "phase", "phase": "train", "state": "end", "epochs": 1, "steps": 1,
+          "seeds": [0, 1]})
     return {"method": config.method, "final_acc": 0.5}

@@ -7,23 +7,31 @@ from __future__ import annotations
 import os
 import time
 
+#: The seeds the fakes train "together"; not 0, 1 so that a seed is never its index.
+SEEDS = [3, 4]
+
 
 def _steps(emit, n: int, pause: float, phase: str = "train") -> None:
-    emit({"type": "phase", "phase": phase, "state": "start", "epochs": 1, "steps": n})
+    """Events shaped as docs/contracts.md has them: one value per seed."""
+    emit({"type": "phase", "phase": phase, "state": "start", "epochs": 1, "steps": n,
+          "seeds": SEEDS})
     for step in range(1, n + 1):
         if pause:
             time.sleep(pause)
         emit({"type": "metric", "kind": "step", "phase": phase, "epoch": 1, "step": step,
-              "steps": n, "losses": {"student": {"total": 1.0 / step, "ce": 0.5 / step}}})
+              "steps": n, "losses": {"student": {"total": [1.0 / step, 2.0 / step],
+                                                 "ce": [0.5 / step, 1.0 / step]}}})
     emit({"type": "metric", "kind": "epoch", "phase": phase, "epoch": 1, "epochs": 1,
-          "models": {"student": {"acc": 0.9, "loss": 0.3}, "baseline": {"acc": 0.8}}})
-    emit({"type": "phase", "phase": phase, "state": "end"})
+          "models": {"student": {"acc": [0.9, 0.8], "loss": [0.3, 0.4]},
+                     "baseline": {"acc": [0.8, 0.7]}}})
+    emit({"type": "phase", "phase": phase, "state": "end", "epochs": 1, "steps": n,
+          "seeds": SEEDS})
 
 
 def quick(config, emit):
     """Ten steps, a few milliseconds each; reports its pid so tests see reuse."""
     _steps(emit, 10, 0.002)
-    return {"method": config.method, "final_acc": 0.9, "pid": os.getpid()}
+    return {"method": config.method, "seeds": SEEDS, "final_acc": 0.9, "pid": os.getpid()}
 
 
 def slow(config, emit):
@@ -46,7 +54,8 @@ def boom(config, emit):
 def odd_numbers(config, emit):
     """NaN and infinity in a loss: must reach the store as null, not break JSON."""
     emit({"type": "metric", "kind": "step", "phase": "train", "epoch": 1, "step": 1,
-          "steps": 1, "losses": {"student": {"total": float("nan"), "kd": float("inf")}}})
+          "steps": 1, "losses": {"student": {"total": [float("nan"), 0.5],
+                                             "kd": [0.1, float("inf")]}}})
     return {"final_acc": float("nan")}
 
 

@@ -11,8 +11,10 @@ import json
 import httpx
 import pytest
 from fastapi import FastAPI
+from runs_fakes import SEEDS
 from runs_helpers import running_manager, wait_status
 
+from app.runs.metrics import COLUMNS
 from app.settings import Settings
 from app.web import errors, runs_api
 
@@ -67,16 +69,23 @@ async def test_launch_inspect_list_and_download(tmp_path):
         assert (await http.get("/api/runs", params={"method": "kd"})).json()["runs"] == []
         assert (await http.get("/api/runs", params={"status": "failed"})).json()["runs"] == []
 
-        points = (await http.get(f"/api/runs/{body['id']}/metrics.json")).json()["points"]
+        metrics = (await http.get(f"/api/runs/{body['id']}/metrics.json")).json()
+        points = metrics["points"]
+        assert metrics["columns"] == list(COLUMNS) and "seed" in metrics["columns"]
         steps = [p for p in points if p["kind"] == "step"]
         epochs = [p for p in points if p["kind"] == "epoch"]
-        assert len(steps) == 20 and len(epochs) == 3  # 10 steps x 2 terms; 2 models x acc/loss
-        assert steps[0] == {**steps[0], "model": "student", "name": "total", "value": 1.0}
+        # One row per seed: 10 steps x 2 terms, and 3 epoch numbers (student acc and
+        # loss, baseline acc), each for the fake's 2 seeds.
+        assert len(steps) == 40 and len(epochs) == 6
+        first = {"model": "student", "name": "total", "step": 1}
+        assert steps[0] == {**steps[0], **first, "seed": SEEDS[0], "value": 1.0}
+        assert steps[1] == {**steps[1], **first, "seed": SEEDS[1], "value": 2.0}
 
         r = await http.get(f"/api/runs/{body['id']}/metrics.csv")
         assert r.headers["content-type"].startswith("text/csv")
         rows = list(csv.DictReader(io.StringIO(r.text)))
         assert len(rows) == len(points) and rows[0]["name"] == "total"
+        assert [row["seed"] for row in rows[:2]] == [str(s) for s in SEEDS]
 
 
 async def test_the_event_stream_of_a_finished_run_replays_and_ends(tmp_path):

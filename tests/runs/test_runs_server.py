@@ -13,7 +13,7 @@ from runs_helpers import Server, read_sse
 
 pytestmark = pytest.mark.e2e
 
-TINY = {"epochs": 1, "train_fraction": 0.05, "batch_size": 32}
+TINY = {"epochs": 1, "train_fraction": 0.05, "batch_size": 32, "seeds": 2}
 TINY_KD = {**TINY, "teacher_epochs": 1}
 #: Minutes of training: something to cancel, kill or interrupt.
 LONG = {"epochs": 30, "train_fraction": 1.0, "batch_size": 8}
@@ -72,6 +72,9 @@ def test_a_run_streams_live_in_order_and_succeeds(server, http):
     assert run["progress"]["epoch"] == 1 and run["last_seq"] == len(events)
     points = http.get(f"/api/runs/{run_id}/metrics.json").json()["points"]
     assert {p["seq"] for p in points} == {e["id"] for e in events if e["event"] == "metric"}
+    # Two seeds trained together: every number is a pair, exported as two rows.
+    assert all(len(v) == 2 for v in steps[0]["losses"]["student"].values())
+    assert {p["seed"] for p in points} == {0, 1}
 
 
 def test_a_kd_stream_resumes_after_a_dropped_connection(server, http):

@@ -19,6 +19,7 @@ import httpx
 import pytest
 
 from app import PROJECT_ROOT, main
+from app.distill.stats import paired_stats
 from app.runs import RunManager, RunStore
 from app.runs.store import encode_event
 from app.settings import Settings
@@ -29,10 +30,7 @@ HERE = Path(__file__).resolve().parent
 if str(HERE) not in sys.path:
     sys.path.insert(0, str(HERE))
 
-#: A run the live server has on record from the start: finished, with a metric.
-KNOWN_RUN = "0123456789ab"
-#: Written next to the notes and into the data folder: no response may ever carry it.
-CANARY = "canary-7f3d9c1e-not-for-the-web"
+from security_support import CANARY, KNOWN_RUN  # noqa: E402  (needs HERE on sys.path)
 
 
 @dataclass
@@ -95,6 +93,9 @@ def _record_known_run(data_dir: Path) -> None:
     store = RunStore(data_dir / "runs.sqlite3")
     store.create_run(KNOWN_RUN, "kd", {"epochs": 1}, "127.0.0.1", time.time())
     store.mark_running(KNOWN_RUN, time.time())
+    seeds = [0, 1]
+    phase = {"type": "phase", "phase": "train", "state": "start", "epochs": 1, "steps": 1,
+             "seeds": seeds}  # fmt: skip
     metric = {
         "type": "metric",
         "kind": "step",
@@ -102,18 +103,22 @@ def _record_known_run(data_dir: Path) -> None:
         "epoch": 1,
         "step": 1,
         "steps": 1,
-        "losses": {"student": {"total": 0.5}},
+        "losses": {"student": {"total": [0.5, 0.6]}},
     }
-    store.append_events(KNOWN_RUN, [encode_event(1, metric)])
+    store.append_events(KNOWN_RUN, [encode_event(1, phase), encode_event(2, metric)])
+    student, baseline = [0.5, 0.6], [0.4, 0.45]
     summary = {
         "method": "kd",
-        "final_acc": 0.5,
-        "best_acc": 0.5,
-        "baseline_final_acc": 0.4,
-        "baseline_best_acc": 0.4,
-        "delta_acc": 0.1,
+        "seeds": seeds,
+        "split": {"train": 119, "val": 269, "test": 359},
+        "final_acc": 0.55,
+        "baseline_final_acc": 0.425,
+        "delta_acc": 0.125,
         "teacher_acc": 0.9,
-        "models": {"student": 0.5, "baseline": 0.4},
+        "models": {"student": 0.55, "baseline": 0.425, "teacher": 0.9},
+        "per_seed": {"student": {"test_acc": student}, "baseline": {"test_acc": baseline}},
+        "delta": paired_stats(student, baseline).as_dict(),
+        "delta_best_val": paired_stats(student, baseline).as_dict(),
         "wall_s": 1.0,
     }  # as the contract has it
     store.finish(KNOWN_RUN, "succeeded", {"type": "done", "summary": summary}, summary=summary)

@@ -8,13 +8,15 @@ import time
 
 
 def instant(config, emit):
-    emit({"type": "phase", "phase": "train", "state": "start", "epochs": 1, "steps": 1})
+    emit({"type": "phase", "phase": "train", "state": "start", "epochs": 1, "steps": 1,
+          "seeds": [0]})
     return {"method": config.method, "final_acc": 0.5}
 
 
 def hold(config, emit):
     """Runs until cancelled (or a minute passes): a run that keeps its slot."""
-    emit({"type": "phase", "phase": "train", "state": "start", "epochs": 1, "steps": 600})
+    emit({"type": "phase", "phase": "train", "state": "start", "epochs": 1, "steps": 600,
+          "seeds": [0]})
     for _ in range(600):
         time.sleep(0.1)
     return {"method": config.method}

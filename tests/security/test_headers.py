@@ -8,8 +8,8 @@ from __future__ import annotations
 import logging
 
 import pytest
-from conftest import KNOWN_RUN
 from fastapi.testclient import TestClient
+from security_support import KNOWN_RUN
 
 HTML = {"Accept": "text/html"}
 # Referrer-Policy values that never send a path to another origin.

@@ -6,8 +6,8 @@ form), never in the URL; reading stays open. tests/runs covers the basic
 from __future__ import annotations
 
 import pytest
-from conftest import KNOWN_RUN
 from fastapi.testclient import TestClient
+from security_support import KNOWN_RUN
 
 from app.settings import Settings
 

@@ -4,6 +4,7 @@ in-process over a real run service (real worker, tiny parameters)."""
 from __future__ import annotations
 
 import json
+import re
 import time
 
 import pytest
@@ -11,11 +12,14 @@ from bs4 import BeautifulSoup
 from fastapi.testclient import TestClient
 
 from app.distill.methods import METHODS
+from app.distill.params import SPLIT_TEXT
+from app.distill.stats import arm_stats, paired_stats
 from app.main import create_app
 from app.settings import Settings
+from app.web import demos
 
 HTML = {"accept": "text/html"}
-TINY = {"epochs": 1, "train_fraction": 0.05, "batch_size": 64}
+TINY = {"epochs": 1, "train_fraction": 0.05, "batch_size": 64, "seeds": 2}
 
 
 @pytest.fixture(scope="module")
@@ -29,6 +33,16 @@ def soup_of(client, url, status=200):
     response = client.get(url, headers=HTML)
     assert response.status_code == status, response.text[:300]
     return BeautifulSoup(response.text, "html.parser")
+
+
+def facts_of(soup) -> dict[str, str]:
+    """The run page's result facts by key; the accuracies, one per model, joined."""
+    facts: dict[str, str] = {}
+    for div in soup.select("#summary-facts > div"):
+        text = div.dd.get_text(" ", strip=True)
+        key = div["data-key"]
+        facts[key] = f"{facts[key]} | {text}" if key in facts else text
+    return facts
 
 
 def wait_finished(client, run_id, timeout=120):
@@ -76,6 +90,10 @@ def test_form_post_runs_and_redirects_to_the_run_page(demo_client):
     boot = json.loads(soup.select_one("#run-boot").string)
     assert boot["id"] == run_id and boot["summary"]["final_acc"] > 0
     assert not soup.select_one("#run-summary").has_attr("hidden")
+    facts = facts_of(soup)
+    assert facts["seeds"] == "0, 1（2 个）"
+    assert "delta" not in facts  # no baseline, no difference
+    assert [td.get_text() for td in soup.select("#summary-seeds tbody tr td")][1::3] == ["—"] * 2
     params = {th.get_text(): td.get_text() for th, td in
               zip(soup.select(".params th"), soup.select(".params td"), strict=True)}  # fmt: skip
     assert params["epochs"] == "1" and params["baseline"] == "False"
@@ -114,13 +132,190 @@ def test_unknown_run_and_bad_history_filter(demo_client):
     soup_of(demo_client, "/runs?method=nope", status=400)
 
 
-def test_paper_page_shows_the_reproduction_row(demo_client):
-    from app import PROJECT_ROOT
 
-    kd = json.loads((PROJECT_ROOT / "docs" / "reproduction.json").read_text())["methods"]["kd"]
+
+# -- results of stored runs, whatever trainer wrote them ----------------------------
+
+NEW_SUMMARY = {
+    "method": "kd", "seeds": [0, 1, 2], "split": {"train": 119, "val": 269, "test": 359},
+    "final_acc": 0.94, "baseline_final_acc": 0.91, "delta_acc": 0.03, "teacher_acc": 0.97,
+    "models": {"student": 0.94, "baseline": 0.91, "teacher": 0.97},
+    "per_seed": {
+        "student": {"test_acc": [0.95, 0.93, 0.94], "best_val_test_acc": [0.95, 0.94, 0.94]},
+        "baseline": {"test_acc": [0.91, 0.92, 0.90], "best_val_test_acc": [0.92, 0.92, 0.90]},
+    },
+    "delta": paired_stats([0.95, 0.93, 0.94], [0.91, 0.92, 0.90]).as_dict(),
+    "delta_best_val": paired_stats([0.95, 0.94, 0.94], [0.92, 0.92, 0.90]).as_dict(),
+    "wall_s": 8.14,
+}  # fmt: skip
+#: What the trainer wrote before seeds: best accuracies, no per-seed data.
+OLD_SUMMARY = {
+    "method": "kd", "final_acc": 0.5, "best_acc": 0.5, "baseline_final_acc": 0.4,
+    "baseline_best_acc": 0.4, "delta_acc": 0.1, "teacher_acc": 0.9,
+    "models": {"student": 0.5, "baseline": 0.4}, "wall_s": 1.0,
+}  # fmt: skip
+
+
+def stored_run(client, run_id: str, summary, status: str = "succeeded") -> None:
+    """A finished run put straight into the app's store, as an older server may have."""
+    store = client.app.state.runs.store
+    store.create_run(run_id, "kd", {"epochs": 1}, "127.0.0.1", time.time())
+    store.finish(run_id, status, {"type": "done", "summary": summary}, summary=summary)
+
+
+def test_run_page_shows_the_paired_result_and_the_seeds(demo_client):
+    stored_run(demo_client, "new000000001", NEW_SUMMARY)
+    soup = soup_of(demo_client, "/runs/new000000001")
+    facts = facts_of(soup)
+    assert facts["seeds"] == "0, 1, 2（3 个）"
+    assert facts["split"] == "训练 119 · 验证 269 · 测试 359"
+    assert facts["acc"] == "94.00% | 91.00%"  # student, baseline; the teacher has its own
+    assert facts["teacher"] == "97.00%" and facts["wall"] == "8.1 秒"
+    delta = NEW_SUMMARY["delta"]
+    assert facts["delta"].startswith(f"{delta['mean'] * 100:+.2f} 个百分点")
+    assert f"[{delta['ci_low'] * 100:+.2f}, {delta['ci_high'] * 100:+.2f}]" in facts["delta"]
+    assert "胜/平/负 3/0/0" in facts["delta"]
+    verdict = soup.select_one('[data-key="delta"] .verdict')
+    assert verdict.get_text() == delta["label_zh"] and verdict["title"] == delta["label_en"]
+    best = soup.select_one('[data-key="delta_best_val"]')
+    assert best.dt.get_text() == "差值 Δ（每个种子取验证集最佳轮次时的测试准确率）"
+    assert best.select_one(".verdict").get_text() == NEW_SUMMARY["delta_best_val"]["label_zh"]
+    rows = [[c.get_text() for c in tr.select("th, td")]
+            for tr in soup.select("#summary-seeds tbody tr")]  # fmt: skip
+    assert rows == [["0", "95.00%", "91.00%", "+4.00"], ["1", "93.00%", "92.00%", "+1.00"],
+                    ["2", "94.00%", "90.00%", "+4.00"]]  # fmt: skip
+
+
+def test_run_page_of_an_older_or_broken_summary_still_renders(demo_client):
+    stored_run(demo_client, "old000000001", OLD_SUMMARY)
+    facts = facts_of(soup_of(demo_client, "/runs/old000000001"))
+    assert facts["acc"] == "50.00% | 40.00%" and facts["delta"] == "+10.00 个百分点"
+    assert "seeds" not in facts and "delta_best_val" not in facts
+    broken = {"final_acc": None, "seeds": "x", "split": [1], "per_seed": {"student": 3},
+              "delta": {"mean": None}, "models": {"student": "?"}, "wall_s": float("inf")}
+    stored_run(demo_client, "bad000000001", broken)
+    soup = soup_of(demo_client, "/runs/bad000000001")
+    assert facts_of(soup) == {"acc": "—", "teacher": "—", "wall": "—"}
+    assert soup.select_one("#summary-seeds") is None
+
+
+def test_history_shows_mean_accuracies_delta_and_verdict(demo_client):
+    stored_run(demo_client, "new000000002", NEW_SUMMARY)
+    stored_run(demo_client, "old000000002", OLD_SUMMARY)
+    soup = soup_of(demo_client, "/runs?compare=new000000002&compare=old000000002")
+    for table in ("table.runs-table", "section.compare table"):
+        cells = {tr.a.get_text(): [td.get_text(strip=True) for td in tr.select("td")]
+                 for tr in soup.select(f"{table} tbody tr")}  # fmt: skip
+        label = NEW_SUMMARY["delta"]["label_zh"]
+        assert cells["new000000002"][-4:] == ["94.00%", "91.00%", "+3.00", label], table
+        assert cells["old000000002"][-4:] == ["50.00%", "40.00%", "+10.00", ""], table
+
+
+# -- the demo panel: split, controls, reproduction -----------------------------------
+
+def _paired(deltas: list[float]) -> dict:
+    return paired_stats([0.9 + d for d in deltas], [0.9] * len(deltas)).as_dict()
+
+
+def _arm(values: list[float]) -> dict:
+    return arm_stats(values)
+
+
+REPRODUCTION = {
+    "seeds": [0, 1, 2, 3],
+    "methods": {
+        "kd": {
+            "method": "kd", "label": "kd", "over": {},
+            "student": _arm([0.95, 0.94, 0.96, 0.95]), "baseline": _arm([0.92, 0.91, 0.93, 0.92]),
+            "delta": _paired([0.03, 0.03, 0.03, 0.03]), "delta_best_val": _paired([0.02] * 4),
+            "wall_s": {"mean": 2.54, "sd": 0.1, "n": 4, "values": [2.4, 2.5, 2.6, 2.6]},
+            "note": "Student sees 10% of the training digits.",
+        },
+        "baseline": {
+            "method": "baseline", "label": "baseline", "over": {},
+            "student": _arm([0.92, 0.91, 0.93, 0.92]), "baseline": None, "delta": None,
+            "delta_best_val": None, "wall_s": {"mean": 0.8}, "note": "",
+        },
+        "lsr": {"method": "lsr", "label": "lsr", "student": {"mean": 0.9}},  # no sd, no n
+    },
+    "variants": [
+        {
+            "method": "kd", "label": "kd (train_fraction=1.0)", "over": {"train_fraction": 1.0},
+            "student": _arm([0.98, 0.98, 0.99, 0.98]), "baseline": _arm([0.98, 0.99, 0.98, 0.98]),
+            "delta": _paired([0.0, -0.01, 0.01, 0.0]), "delta_best_val": None,
+            "wall_s": {"mean": 9.0}, "note": "",
+        },
+        "not a row",
+    ],
+}  # fmt: skip
+
+
+@pytest.fixture
+def reproduction_file(tmp_path, monkeypatch):
+    """Point the panel at a file of the test's own, and forget what was read before."""
+    path = tmp_path / "reproduction.json"
+    monkeypatch.setattr(demos, "REPRODUCTION_JSON", path)
+    demos.reproduction.cache_clear()
+    yield path
+    demos.reproduction.cache_clear()
+
+
+def repro_rows(client, method_id: str, slug: str) -> list[list[str]]:
+    soup = soup_of(client, f"/papers/{slug}")
+    return [[c.get_text(" ", strip=True) for c in tr.select("th, td")]
+            for tr in soup.select(f"#method-{method_id} table.repro tbody tr")]  # fmt: skip
+
+
+def test_panel_shows_each_methods_default_row_and_its_variants(demo_client, reproduction_file):
+    reproduction_file.write_text(json.dumps(REPRODUCTION), encoding="utf-8")
+    kd, variant = repro_rows(demo_client, "kd", "1503.02531")
+    delta = REPRODUCTION["methods"]["kd"]["delta"]
+    assert kd[:7] == [
+        "kd Student sees 10% of the training digits.", "95.0 ± 0.8", "92.0 ± 0.8",
+        "+3.0 ± 0.0", f"[{delta['ci_low'] * 100:+.1f}, {delta['ci_high'] * 100:+.1f}]",
+        "4/0/0", delta["label_zh"],
+    ]  # fmt: skip
+    assert kd[7] == "2.5 s"
+    assert variant[0] == "kd (train_fraction=1.0)" and variant[3] == "+0.0 ± 0.8"
+    assert variant[5:7] == ["1/2/1", "此规模下无明显差异"]
     soup = soup_of(demo_client, "/papers/1503.02531")
-    cells = [td.get_text() for td in soup.select("#method-kd table.repro td")]
-    mean, std = kd["student"]["mean"] * 100, kd["student"]["std"] * 100
-    assert cells[0] == f"{mean:.1f} ± {std:.1f}"
-    assert cells[2] == f"{kd['delta'] * 100:+.1f}"
-    assert cells[4] == kd["verdict"]
+    assert "4 个种子" in soup.select_one("#method-kd table.repro caption").get_text()
+    assert soup.select_one("#method-kd .verdict")["title"] == delta["label_en"]
+    # A row without the new fields is left out, not shown half-empty.
+    assert repro_rows(demo_client, "lsr", "1909.11723") == []
+
+
+@pytest.mark.parametrize("content", [
+    json.dumps({"meta": {"seeds": [0, 1]}, "methods": {"kd": {
+        "method": "kd", "label": "kd", "student": {"mean": 0.9, "std": 0.01, "runs": [0.9]},
+        "baseline": {"mean": 0.8, "std": 0.0, "runs": [0.8]}, "delta": 0.1, "verdict": "beats"}}}),
+    json.dumps([1, 2]),
+    json.dumps({"methods": [1], "variants": {"kd": 1}}),
+    "{not json",
+])  # fmt: skip
+def test_a_reproduction_file_of_another_shape_shows_no_rows(demo_client, reproduction_file,
+                                                           content):
+    reproduction_file.write_text(content, encoding="utf-8")
+    assert repro_rows(demo_client, "kd", "1503.02531") == []
+
+
+def test_a_missing_reproduction_file_shows_no_rows(demo_client, reproduction_file):
+    assert repro_rows(demo_client, "kd", "1503.02531") == []
+
+
+def test_panel_states_the_split_and_every_methods_control(demo_client):
+    soup = soup_of(demo_client, "/papers/1909.11723")
+    split = soup.select_one("#demo-split")
+    assert split.get_text() == demos.SPLIT_TEXT_ZH
+    assert split.find_next_sibling("p").get_text() == SPLIT_TEXT
+    for method_id in ("lsr", "tfkd_reg", "tfkd_self"):
+        text = soup.select_one(f"#method-{method_id}").get_text(" ")
+        assert METHODS[method_id].control_zh in text and METHODS[method_id].control_en in text
+
+
+def test_the_chinese_split_says_what_the_english_one_says():
+    def numbers(text: str) -> list[str]:
+        return re.findall(r"\d[\d,]*%?", text)
+
+    assert numbers(demos.SPLIT_TEXT_ZH) == ["359", "20%", "269", "15%", "1,169"]
+    assert set(numbers(demos.SPLIT_TEXT_ZH)) <= set(numbers(SPLIT_TEXT))

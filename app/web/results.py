@@ -1,0 +1,183 @@
+"""How results read on the pages: accuracies in percent, paired differences in
+points with their 95% CI, win/tie/loss counts and verdict, a run's summary and a
+run's row in the history.
+
+Everything here accepts what a stored run may hold: a summary written by an older
+trainer (plain numbers, no per-seed data), missing keys, nulls where the worker
+turned NaN into null. A value that is not a finite number shows as "—".
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+DASH = "—"
+#: The model names that get a Chinese label; any other (peer, exit1, …) shows as is.
+MODEL_LABELS = {"student": "方法", "baseline": "基线", "teacher": "教师"}
+
+
+def number(value: Any) -> float | None:
+    """A finite float, or None for anything else (None, NaN, a string, a bool)."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    return float(value) if math.isfinite(value) else None
+
+
+def pct(value: Any, digits: int = 2) -> str:
+    """A fraction as a percentage: 0.9412 -> "94.12%"."""
+    x = number(value)
+    return DASH if x is None else f"{x * 100:.{digits}f}%"
+
+
+def points(value: Any, digits: int = 2) -> str:
+    """A difference of fractions in signed percentage points: 0.026 -> "+2.60"."""
+    x = number(value)
+    return DASH if x is None else f"{x * 100:+.{digits}f}"
+
+
+def mean_sd(arm: Any, digits: int = 1, signed: bool = False) -> str:
+    """An arm (or a paired Δ) in percent as "mean ± sd"; "mean" alone when the sd is
+    undefined (one seed)."""
+    if not isinstance(arm, dict) or number(arm.get("mean")) is None:
+        return DASH
+    mean = arm["mean"] * 100
+    text = f"{mean:+.{digits}f}" if signed else f"{mean:.{digits}f}"
+    sd = number(arm.get("sd"))
+    return text if sd is None else f"{text} ± {sd * 100:.{digits}f}"
+
+
+def paired_view(paired: Any, digits: int = 2) -> dict[str, str] | None:
+    """The display strings of a PAIRED dict (docs/contracts.md), or None if it is not
+    one. The CI is "—" with one seed, where it is undefined."""
+    if not isinstance(paired, dict) or number(paired.get("mean")) is None:
+        return None
+    low, high = number(paired.get("ci_low")), number(paired.get("ci_high"))
+    counts = [paired.get(k) for k in ("wins", "ties", "losses")]
+    return {
+        "mean": points(paired["mean"], digits),
+        "mean_sd": mean_sd(paired, digits, signed=True),
+        "ci": DASH
+        if low is None or high is None
+        else f"[{points(low, digits)}, {points(high, digits)}]",
+        "wtl": "/".join(str(c) if isinstance(c, int) else "?" for c in counts),
+        "verdict": str(paired.get("verdict") or ""),
+        "label_zh": str(paired.get("label_zh") or ""),
+        "label_en": str(paired.get("label_en") or ""),
+        "n": str(paired.get("n") or ""),
+    }
+
+
+def _list(value: Any) -> list:
+    """A per-seed list as stored; a plain number (older runs) is a one-seed list."""
+    if isinstance(value, list):
+        return value
+    return [] if value is None else [value]
+
+
+def seed_rows(summary: dict[str, Any]) -> list[dict[str, str]]:
+    """One row per seed: the final student's and baseline's test accuracy and Δ."""
+    per_seed = summary.get("per_seed")
+    if not isinstance(per_seed, dict):
+        return []
+
+    def accs(model: str) -> list:
+        entry = per_seed.get(model)
+        return _list(entry.get("test_acc")) if isinstance(entry, dict) else []
+
+    student, baseline = accs("student"), accs("baseline")
+    seeds = summary.get("seeds")
+    if not isinstance(seeds, list) or len(seeds) != len(student):
+        seeds = list(range(len(student)))
+    rows = []
+    for i, seed in enumerate(seeds):
+        s = number(student[i])
+        b = number(baseline[i]) if i < len(baseline) else None
+        rows.append(
+            {
+                "seed": str(seed),
+                "student": pct(s),
+                "baseline": pct(b),
+                "delta": points(None if s is None or b is None else s - b),
+            }
+        )
+    return rows
+
+
+def _split_text(split: Any) -> str | None:
+    if not isinstance(split, dict):
+        return None
+    parts = [
+        (label, split.get(key))
+        for key, label in (("train", "训练"), ("val", "验证"), ("test", "测试"))
+    ]
+    return " · ".join(f"{label} {n}" for label, n in parts if isinstance(n, int)) or None
+
+
+def _model_accuracies(summary: dict[str, Any]) -> list[tuple[str, str]]:
+    """Mean test accuracy per model; for summaries without `models`, the two
+    top-level means."""
+    models = summary.get("models")
+    if not isinstance(models, dict):
+        models = {
+            "student": summary.get("final_acc"),
+            "baseline": summary.get("baseline_final_acc"),
+        }
+    models = {k: v for k, v in models.items() if k != "teacher" and v is not None}
+    return [
+        (f"{MODEL_LABELS.get(name, name)}（{name}）测试准确率", pct(value))
+        for name, value in models.items()
+    ]
+
+
+def summary_view(summary: Any) -> dict[str, Any]:
+    """What the run page's result block shows, in order: `facts` (label, value and,
+    for paired differences, `paired`) and `seeds` (the per-seed table's rows)."""
+    if not isinstance(summary, dict):
+        return {"facts": [], "seeds": []}
+    facts: list[dict[str, Any]] = []
+
+    def fact(key: str, label: str, value: str = DASH, paired: dict | None = None) -> None:
+        facts.append({"key": key, "label": label, "value": value, "paired": paired})
+
+    seeds = summary.get("seeds")
+    seeds = seeds if isinstance(seeds, list) else []
+    if seeds:
+        fact("seeds", "种子", f"{', '.join(map(str, seeds))}（{len(seeds)} 个）")
+    if split := _split_text(summary.get("split")):
+        fact("split", "每个种子的数据", split)
+    for label, value in _model_accuracies(summary):
+        fact("acc", label + ("（各种子均值）" if seeds else ""), value)
+    delta = paired_view(summary.get("delta"))
+    if delta or number(summary.get("delta_acc")) is not None:
+        fact(
+            "delta",
+            "差值 Δ（最终模型的测试准确率）",
+            f"{points(summary.get('delta_acc'))} 个百分点",
+            delta,
+        )
+    if best := paired_view(summary.get("delta_best_val")):
+        fact(
+            "delta_best_val",
+            "差值 Δ（每个种子取验证集最佳轮次时的测试准确率）",
+            f"{best['mean']} 个百分点",
+            best,
+        )
+    fact("teacher", "教师测试准确率", pct(summary.get("teacher_acc")))
+    wall = number(summary.get("wall_s"))
+    fact("wall", "用时", DASH if wall is None else f"{wall:.1f} 秒")
+    return {"facts": facts, "seeds": seed_rows(summary)}
+
+
+def history_row(summary: Any) -> dict[str, str]:
+    """A run's cells in the history tables: mean test accuracy of the method and the
+    baseline, the mean Δ in points and the verdict (when the run has one)."""
+    s = summary if isinstance(summary, dict) else {}
+    paired = paired_view(s.get("delta"))
+    return {
+        "acc": pct(s.get("final_acc")),
+        "baseline": pct(s.get("baseline_final_acc")),
+        "delta": paired["mean"] if paired else points(s.get("delta_acc")),
+        "label_zh": paired["label_zh"] if paired else "",
+        "label_en": paired["label_en"] if paired else "",
+    }
