@@ -13,6 +13,13 @@ from typing import Any
 
 from pydantic import BaseModel
 
+# The usual control, in one line, and what a pretrained teacher adds to it.
+PLAIN_CONTROL_ZH = "对照：同样初始权重、同样批次、同样步数的纯交叉熵"
+PLAIN_CONTROL_EN = ("Control: plain CE from the same initial weights on the same batches "
+                    "for the same steps")
+TEACHER_COST_ZH = "；教师的训练是比较之外的固定成本"
+TEACHER_COST_EN = "; training the teacher is a fixed cost outside the comparison"
+
 
 @dataclass(frozen=True)
 class Method:

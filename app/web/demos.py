@@ -17,6 +17,7 @@ from app import PROJECT_ROOT
 from app.catalog.models import Paper
 from app.distill.methods import METHODS, Method, methods_for_paper, tfkd_virtual_teacher
 from app.distill.params import SPLIT_TEXT
+from app.distill.stats import PairedStats
 from app.web.deps import RunsDep
 from app.web.results import DASH, history_row, mean_sd, paired_view, summary_view
 from app.web.templating import templates
@@ -89,19 +90,6 @@ class _Arm(BaseModel):
     n: int
 
 
-class _Paired(BaseModel):
-    mean: float
-    sd: float | None
-    ci_low: float | None
-    ci_high: float | None
-    wins: int
-    ties: int
-    losses: int
-    verdict: str
-    label_zh: str = ""
-    label_en: str = ""
-
-
 class _Wall(BaseModel):
     mean: float
 
@@ -115,7 +103,7 @@ class _Row(BaseModel):
     over: dict[str, Any] = Field(default_factory=dict)
     student: _Arm
     baseline: _Arm | None = None
-    delta: _Paired | None = None
+    delta: PairedStats | None = None  # validated from its as_dict() form
     wall_s: _Wall | None = None
     note: str = ""
 
@@ -134,7 +122,7 @@ def _parse_rows(raws: Iterable[Any]) -> list[_Row]:
 
 def _row_cells(row: _Row) -> dict[str, str]:
     """A row as table cells: accuracies in %, Δ in points, one decimal."""
-    paired = paired_view(row.delta.model_dump() if row.delta else None, digits=1) or {}
+    paired = paired_view(row.delta.as_dict() if row.delta else None, digits=1) or {}
     return {
         "label": row.label,
         "over": ", ".join(f"{k}={v}" for k, v in row.over.items()),

@@ -6,6 +6,10 @@ from pydantic import Field
 
 from app.distill.params import LockstepParams, Temperature
 
+SELF_CONTROL_ZH = "对照：同一网络只用最深出口的交叉熵训练，同样初始权重、同样批次、同样步数。"
+SELF_CONTROL_EN = ("Control: the same network trained with CE on the deepest exit alone, "
+                   "from the same initial weights on the same batches for the same steps.")
+
 
 class SelfDistillParams(LockstepParams):
     temperature: Temperature = 3.0

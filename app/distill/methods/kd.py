@@ -5,7 +5,13 @@ from __future__ import annotations
 from pydantic import Field
 
 from app.distill.params import Alpha, TeacherParams, Temperature
-from app.distill.spec import Method
+from app.distill.spec import (
+    PLAIN_CONTROL_EN,
+    PLAIN_CONTROL_ZH,
+    TEACHER_COST_EN,
+    TEACHER_COST_ZH,
+    Method,
+)
 
 
 class KDParams(TeacherParams):
@@ -37,10 +43,8 @@ METHOD = Method(
     "detached. The teacher, a deeper CNN (15 convs), trains once per seed on that seed's "
     "whole training pool and is cached; by default the student sees 10% of it, as in the "
     "paper's 3%-of-the-data experiment, where soft targets help most.",
-    control_zh="对照：同样初始权重、同样批次、同样步数的纯"
-    "交叉熵学生；教师的训练是比较之外的固定成本。",
-    control_en="Control: plain CE from the same initial weights on the same batches for the "
-    "same steps; training the teacher is a fixed cost outside the comparison.",
+    control_zh=PLAIN_CONTROL_ZH + TEACHER_COST_ZH + "。",
+    control_en=PLAIN_CONTROL_EN + TEACHER_COST_EN + ".",
     params=KDParams,
     models=("student", "baseline", "teacher"),
     recipe=recipe,

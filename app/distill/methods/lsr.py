@@ -5,7 +5,7 @@ from __future__ import annotations
 from pydantic import Field
 
 from app.distill.params import LockstepParams
-from app.distill.spec import Method
+from app.distill.spec import PLAIN_CONTROL_EN, PLAIN_CONTROL_ZH, Method
 
 
 class LSRParams(LockstepParams):
@@ -37,9 +37,8 @@ METHOD = Method(
     summary_en="Cross-entropy against 1−ε on the true class and ε/(K−1) on each other class "
     "(the LSR of the Tf-KD paper and its code; PyTorch's label_smoothing parametrises it "
     "differently). A virtual teacher that always answers the uniform distribution.",
-    control_zh="对照：同样初始权重、同样批次、同样步数的纯交叉熵。",
-    control_en="Control: plain CE from the same initial weights on the same batches for the "
-    "same steps.",
+    control_zh=PLAIN_CONTROL_ZH + "。",
+    control_en=PLAIN_CONTROL_EN + ".",
     params=LSRParams,
     models=("student", "baseline"),
     recipe=recipe,

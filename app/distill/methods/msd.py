@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from app.distill.methods._selfdistill import SelfDistillParams
+from app.distill.methods._selfdistill import SELF_CONTROL_EN, SELF_CONTROL_ZH, SelfDistillParams
 from app.distill.spec import Method
 
 
@@ -31,9 +31,8 @@ METHOD = Method(
     "1−α) and shallow exits learn from each other. The paper's sampling-based branch "
     "augmentation is not implemented. The notes file both papers in one block as 'very "
     "similar': run them side by side to compare.",
-    control_zh="对照：同一网络只用最深出口的交叉熵训练，同样初始权重、同样批次、同样步数。",
-    control_en="Control: the same network trained with CE on the deepest exit alone, from "
-    "the same initial weights on the same batches for the same steps.",
+    control_zh=SELF_CONTROL_ZH,
+    control_en=SELF_CONTROL_EN,
     params=SelfDistillParams,
     models=("student", "baseline", "exit1", "exit2", "exit3"),
     recipe=recipe,

@@ -5,7 +5,13 @@ from __future__ import annotations
 from pydantic import Field
 
 from app.distill.params import TeacherParams
-from app.distill.spec import Method
+from app.distill.spec import (
+    PLAIN_CONTROL_EN,
+    PLAIN_CONTROL_ZH,
+    TEACHER_COST_EN,
+    TEACHER_COST_ZH,
+    Method,
+)
 
 
 class SPParams(TeacherParams):
@@ -53,9 +59,8 @@ METHOD = Method(
     "CE + γ·‖Ĝ_t − Ĝ_s‖²_F / B². Feature sizes may differ between the two. The teacher "
     "(15 convs, one per seed) trains once on all training digits and is cached. γ scales "
     "with the batch: the paper's 3000 at batch 128 is 375 at this demo's batch of 16.",
-    control_zh="对照：同样初始权重、同样批次、同样步数的纯交叉熵；教师的训练是比较之外的固定成本。",
-    control_en="Control: plain CE from the same initial weights on the same batches for the "
-    "same steps; training the teacher is a fixed cost outside the comparison.",
+    control_zh=PLAIN_CONTROL_ZH + TEACHER_COST_ZH + "。",
+    control_en=PLAIN_CONTROL_EN + TEACHER_COST_EN + ".",
     params=SPParams,
     models=("student", "baseline", "teacher"),
     recipe=recipe,

@@ -7,7 +7,7 @@ import math
 from pydantic import Field
 
 from app.distill.params import Alpha, LockstepParams
-from app.distill.spec import Method
+from app.distill.spec import PLAIN_CONTROL_EN, PLAIN_CONTROL_ZH, Method
 
 
 class TfKDRegParams(LockstepParams):
@@ -67,9 +67,8 @@ METHOD = Method(
     f"softens the student). With K=10 and T=20 the teacher gives {_VT_TEXT} (true class / "
     "each other class): nearly uniform, so this is label smoothing in all but name, which "
     "is why the notes doubt that Tf-KD beats LSR by much.",
-    control_zh="对照：同样初始权重、同样批次、同样步数的纯交叉熵。",
-    control_en="Control: plain CE from the same initial weights on the same batches for the "
-    "same steps.",
+    control_zh=PLAIN_CONTROL_ZH + "。",
+    control_en=PLAIN_CONTROL_EN + ".",
     params=TfKDRegParams,
     models=("student", "baseline"),
     recipe=recipe,
