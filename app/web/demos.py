@@ -14,11 +14,12 @@ from fastapi.responses import HTMLResponse
 from pydantic import BaseModel, Field, ValidationError
 
 from app import PROJECT_ROOT
+from app.catalog.catalog import Catalog
 from app.catalog.models import Paper
 from app.distill.methods import METHODS, Method, methods_for_paper, tfkd_virtual_teacher
 from app.distill.params import SPLIT_TEXT
-from app.distill.stats import PairedStats
-from app.web.deps import RunsDep
+from app.distill.stats import VERDICTS, PairedStats, t_quantile
+from app.web.deps import CatalogDep, RunsDep
 from app.web.results import DASH, history_row, mean_sd, paired_view, summary_view
 from app.web.templating import templates
 
@@ -187,8 +188,31 @@ def virtual_teacher(method: Method, params: dict[str, Any]) -> list[float] | Non
     )
 
 
+#: Most seeds a run may have (the `seeds` parameter's bound), so most degrees of freedom.
+MAX_DF = 7
+
+
+@lru_cache
+def t975_table() -> list[float]:
+    """t_{0.975, df} for df = 1..MAX_DF (index df - 1): the run page computes its live
+    95% intervals with these, so page and server share one t quantile."""
+    return [t_quantile(0.975, df) for df in range(1, MAX_DF + 1)]
+
+
+def method_papers(catalog: Catalog, method: Method | None) -> list[dict[str, str]]:
+    """The catalog's papers that a method demos, as {url, title}, matched the way the
+    paper pages find their demos (methods_for_paper), so both directions agree."""
+    if method is None:
+        return []
+    return [
+        {"url": f"/papers/{paper.slug}", "title": paper.title}
+        for paper in catalog.papers.values()
+        if any(m.id == method.id for m in methods_for_paper(paper.arxiv_id, paper.title))
+    ]
+
+
 @router.get("/runs/{run_id}", response_class=HTMLResponse)
-def run_page(request: Request, run_id: str, runs: RunsDep) -> HTMLResponse:
+def run_page(request: Request, run_id: str, runs: RunsDep, catalog: CatalogDep) -> HTMLResponse:
     record = runs.get(run_id)
     if record is None:
         raise HTTPException(404, f"no run {run_id!r}")
@@ -202,6 +226,7 @@ def run_page(request: Request, run_id: str, runs: RunsDep) -> HTMLResponse:
             "result": summary_view(record.get("summary")),
             "status_label": STATUS_LABELS.get(record["status"], record["status"]),
             "run_token_required": bool(request.app.state.settings.run_token),
+            "papers": method_papers(catalog, method),
             "boot": {
                 "id": run_id,
                 "status": record["status"],
@@ -211,6 +236,8 @@ def run_page(request: Request, run_id: str, runs: RunsDep) -> HTMLResponse:
                 "created_at": record.get("created_at"),
                 "started_at": record.get("started_at"),
                 "virtual_teacher": virtual_teacher(method, record["params"]) if method else None,
+                "t975": t975_table(),
+                "verdicts": {key: list(labels) for key, labels in VERDICTS.items()},  # [en, zh]
             },
         },
     )

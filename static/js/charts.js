@@ -2,6 +2,9 @@
 // A LiveChart keeps every raw point, shows them smoothed (EMA) and, past MAX_POINTS
 // per trace, downsampled to min/max per bucket so spikes stay visible. New points are
 // batched and drawn once per animation frame with Plotly.extendTraces.
+// A trace may have companions (addBand, addSeedLine): a ±sd band, the raw series drawn
+// faintly under the smoothed one, and thin per-seed lines. They come after the main
+// traces in Plotly's data, so data[i] is traces[i] for the main ones.
 (function () {
   "use strict";
 
@@ -18,6 +21,23 @@
 
   // TensorBoard-style exponential moving average with bias correction, so the first
   // points are not pulled towards zero.
+  // "#d1495b" -> "rgba(209, 73, 91, alpha)", for fills and faint lines.
+  function withAlpha(hex, alpha) {
+    const n = parseInt(hex.slice(1), 16);
+    return `rgba(${(n >> 16) & 255}, ${(n >> 8) & 255}, ${n & 255}, ${alpha})`;
+  }
+
+  // Mean and sample sd (n - 1) of finite numbers; sd is 0 for one value, so a band
+  // collapses onto its mean instead of vanishing.
+  function meanSd(values) {
+    const n = values.length;
+    if (!n) return null;
+    const mean = values.reduce((a, b) => a + b, 0) / n;
+    if (n === 1) return { mean, sd: 0 };
+    const ss = values.reduce((a, v) => a + (v - mean) * (v - mean), 0);
+    return { mean, sd: Math.sqrt(ss / (n - 1)) };
+  }
+
   function smooth(values, weight) {
     if (!weight) return values.slice();
     const out = new Array(values.length);
@@ -78,6 +98,8 @@
       this.options = Object.assign({ smoothing: 0, xTitle: "", yTitle: "" }, options);
       this.traces = [];          // {key, name, raw: {x, y}, shown: number, visible}
       this.index = new Map();    // key -> trace position
+      this.extras = [];          // companions, same shape plus {parent, kind}
+      this.extraIndex = new Map();
       this.pending = new Map();  // key -> {x: [], y: []} not yet drawn
       this.frame = null;
       this.needsRedraw = true;
@@ -97,13 +119,60 @@
       this.needsRedraw = true;
     }
 
+    // A companion of main trace `parent`: kind is "lower"/"upper" (the band's edges),
+    // "raw" (the unsmoothed mean) or "seed" (one seed's values).
+    addExtra(key, parent, kind, name) {
+      if (this.extraIndex.has(key)) return;
+      this.extraIndex.set(key, this.extras.length);
+      this.extras.push({
+        key, parent, kind, name, raw: { x: [], y: [] }, shown: 0, ema: 0, n: 0,
+      });
+      this.needsRedraw = true;
+    }
+
+    // The band and the faint raw line of a main trace, created together so that the
+    // band's lower edge is always just before its upper edge (fill: "tonexty").
+    addBand(parent) {
+      this.addExtra(`${parent}#lower`, parent, "lower", "");
+      this.addExtra(`${parent}#upper`, parent, "upper", "");
+      this.addExtra(`${parent}#raw`, parent, "raw", "");
+    }
+
+    addSeedLine(parent, seed, name) {
+      this.addExtra(`${parent}#seed${seed}`, parent, "seed", name);
+    }
+
+    // One point of a main trace and its band: the mean over seeds and their sd.
+    pushBand(key, x, mean, sd) {
+      this.push(key, x, mean);
+      this.push(`${key}#lower`, x, mean - sd);
+      this.push(`${key}#upper`, x, mean + sd);
+      this.push(`${key}#raw`, x, mean);
+    }
+
+    find(key) {
+      if (this.index.has(key)) return this.traces[this.index.get(key)];
+      return this.extras[this.extraIndex.get(key)];
+    }
+
+    // Position in Plotly's data: the main traces first, then the companions.
+    dataIndex(key) {
+      if (this.index.has(key)) return this.index.get(key);
+      return this.traces.length + this.extraIndex.get(key);
+    }
+
+    // The raw companion is never smoothed: it is what the smoothed line hides.
+    weightOf(trace) {
+      return trace.kind === "raw" ? 0 : this.options.smoothing;
+    }
+
     push(key, x, y) {
-      const trace = this.traces[this.index.get(key)];
+      const trace = this.find(key);
       trace.raw.x.push(x);
       trace.raw.y.push(y);
       // The EMA of the next point needs only the previous one, so smoothed points can
       // be appended too; changing the weight recomputes everything (redraw).
-      const w = this.options.smoothing;
+      const w = this.weightOf(trace);
       trace.ema = trace.ema * w + (1 - w) * y;
       trace.n += 1;
       if (!this.pending.has(key)) this.pending.set(key, { x: [], y: [] });
@@ -132,13 +201,35 @@
       this.schedule();
     }
 
+    // "linear" or "log".
+    setYType(type) {
+      this.layout.yaxis.type = type;
+      this.needsRedraw = true;
+      this.schedule();
+    }
+
+    // Forget every point and marker (to draw the run again on another x axis).
+    reset(xTitle) {
+      this.traces = []; this.index = new Map();
+      this.extras = []; this.extraIndex = new Map();
+      this.pending.clear();
+      this.layout.shapes = []; this.layout.annotations = [];
+      if (xTitle !== undefined) this.layout.xaxis.title = { text: xTitle };
+      this.needsRedraw = true;
+      this.schedule();
+    }
+
     schedule() {
       if (this.frame === null) this.frame = window.requestAnimationFrame(() => this.flush());
     }
 
     display(trace) {
-      const y = smooth(trace.raw.y, this.options.smoothing);
+      const y = smooth(trace.raw.y, this.weightOf(trace));
       return downsample(trace.raw.x, y, MAX_POINTS);
+    }
+
+    all() {
+      return this.traces.concat(this.extras);
     }
 
     pointCount() {
@@ -148,15 +239,15 @@
     flush() {
       this.frame = null;
       if (!window.Plotly) return this.schedule();
-      const tooMany = this.traces.some((t) => t.shown + (this.pending.get(t.key)?.x.length || 0) > MAX_POINTS);
+      const tooMany = this.all().some((t) => t.shown + (this.pending.get(t.key)?.x.length || 0) > MAX_POINTS);
       if (this.needsRedraw || tooMany) return this.redraw();
       const keys = [...this.pending.keys()];
       if (!keys.length) return;
       const update = { x: [], y: [] }, indices = [];
       for (const key of keys) {
         const batch = this.pending.get(key);
-        update.x.push(batch.x); update.y.push(batch.y); indices.push(this.index.get(key));
-        this.traces[this.index.get(key)].shown += batch.x.length;
+        update.x.push(batch.x); update.y.push(batch.y); indices.push(this.dataIndex(key));
+        this.find(key).shown += batch.x.length;
       }
       this.pending.clear();
       window.Plotly.extendTraces(this.el, update, indices);
@@ -165,21 +256,61 @@
     redraw() {
       this.pending.clear();
       this.needsRedraw = false;
-      const w = this.options.smoothing;
-      const data = this.traces.map((t, i) => {
+      // What the reader toggled in the legend survives a redraw (Plotly.react would
+      // otherwise put every trace back to its initial visibility).
+      const toggled = new Map((this.el.data || []).map((d) => [d.uid, d.visible]));
+      const colors = new Map(this.traces.map((t, i) => [t.key, colorFor(t.style.model || t.key, i)]));
+      const data = this.all().map((t) => {
         const shown = this.display(t);
         t.shown = shown.x.length;
+        const w = this.weightOf(t);
         t.ema = 0;
         t.n = 0;
         for (const y of t.raw.y) { t.ema = t.ema * w + (1 - w) * y; t.n += 1; }
-        return Object.assign({
-          type: "scatter", mode: "lines", name: t.name, x: shown.x, y: shown.y,
-          line: { width: 1.6, color: colorFor(t.style.model || t.key, i) },
-        }, t.style.plotly || {});
+        const trace = t.kind ? this.extraTrace(t, colors.get(t.parent)) : this.mainTrace(t, colors.get(t.key));
+        trace.uid = t.key;
+        trace.x = shown.x;
+        trace.y = shown.y;
+        if (toggled.has(t.key)) trace.visible = toggled.get(t.key);
+        return trace;
       });
       window.Plotly.react(this.el, data, this.layout, { responsive: true, displaylogo: false });
     }
+
+    mainTrace(t, color) {
+      return Object.assign({
+        type: "scatter", mode: "lines", name: t.name, legendgroup: t.key,
+        line: { width: 1.6, color },
+      }, t.style.plotly || {});
+    }
+
+    // Companions share the main trace's legend group, so hiding a model hides its band
+    // too; per-seed lines have a group of their own, one legend entry per model.
+    extraTrace(t, color) {
+      const parent = this.find(t.parent);
+      const visible = (parent.style.plotly || {}).visible;
+      const base = { type: "scatter", mode: "lines", hoverinfo: "skip", showlegend: false };
+      if (t.kind === "seed") {
+        const group = `${t.parent}#seeds`;
+        const first = this.extras.find((e) => e.kind === "seed" && e.parent === t.parent) === t;
+        return Object.assign(base, {
+          name: t.name, legendgroup: group, showlegend: first, visible: "legendonly",
+          hoverinfo: "x+y+name", line: { width: 0.8, color: withAlpha(color, 0.7) },
+        });
+      }
+      const group = { legendgroup: t.parent, visible: visible === undefined ? true : visible };
+      if (t.kind === "raw") {
+        return Object.assign(base, group, { line: { width: 1, color: withAlpha(color, 0.25) } });
+      }
+      return Object.assign(base, group, {
+        line: { width: 0, color: "rgba(0, 0, 0, 0)" },
+        fill: t.kind === "upper" ? "tonexty" : "none",
+        fillcolor: withAlpha(color, 0.15),
+      });
+    }
   }
 
-  window.KDCharts = { LiveChart, colorFor, smooth, downsample, seedMean, themeLayout, MAX_POINTS };
+  window.KDCharts = {
+    LiveChart, colorFor, smooth, downsample, seedMean, meanSd, themeLayout, MAX_POINTS,
+  };
 })();

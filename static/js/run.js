@@ -3,7 +3,7 @@
 // the browser's automatic reconnect resumes after the last seq it saw (Last-Event-ID).
 (function () {
   "use strict";
-  const { LiveChart, seedMean } = window.KDCharts;
+  const { LiveChart, meanSd } = window.KDCharts;
   const boot = JSON.parse(document.getElementById("run-boot").textContent);
   const $ = (id) => document.getElementById(id);
   const STATUS = {
@@ -12,20 +12,58 @@
   };
   const TERMINAL = new Set(["done", "failed", "cancelled"]);
 
+  // The view (x axis, log y, smoothing) lives in the query string, so a copied link
+  // opens the same view: ?x=step|epoch|time&log=1&smooth=0.6.
+  const X_MODES = { step: "步", epoch: "轮", time: "秒（自运行开始）" };
+  const DEFAULT_SMOOTHING = 0.6;
+  const view = readView(new URLSearchParams(window.location.search));
+
+  function readView(query) {
+    const smoothing = Number(query.get("smooth"));
+    return {
+      x: query.get("x") in X_MODES ? query.get("x") : "step",
+      log: query.get("log") === "1",
+      smoothing: query.has("smooth") && smoothing >= 0 && smoothing <= 0.99
+        ? smoothing : DEFAULT_SMOOTHING,
+    };
+  }
+
+  // Only what differs from the defaults goes into the URL; other parameters stay.
+  function writeView() {
+    const query = new URLSearchParams(window.location.search);
+    const set = (name, value, isDefault) => (isDefault ? query.delete(name) : query.set(name, value));
+    set("x", view.x, view.x === "step");
+    set("log", "1", !view.log);
+    set("smooth", String(view.smoothing), view.smoothing === DEFAULT_SMOOTHING);
+    const search = query.toString();
+    window.history.replaceState(null, "", `${window.location.pathname}${search ? "?" + search : ""}`);
+  }
+
+  // The accuracy chart has a point per epoch: against steps it would only be
+  // stretched, so it follows the x control only for wall-clock time.
+  function xMode(chart) {
+    if (view.x === "time") return "time";
+    return chart === "acc" ? "epoch" : view.x;
+  }
+
   const charts = {
     loss: new LiveChart($("loss-chart"), {
-      smoothing: Number($("smoothing").value), xTitle: "步", yTitle: "损失（各种子均值）",
+      smoothing: view.smoothing, xTitle: X_MODES[xMode("loss")], yTitle: "损失（各种子均值 ± sd）",
     }),
-    acc: new LiveChart($("acc-chart"), { xTitle: "轮", yTitle: "验证准确率 (%，各种子均值)" }),
+    acc: new LiveChart($("acc-chart"), {
+      xTitle: X_MODES[xMode("acc")], yTitle: "验证准确率 (%，各种子均值 ± sd)",
+    }),
   };
   const state = {
     step: 0, epoch: 0, phase: null, seeds: null, phaseSteps: 0, phaseStart: null, lastSeq: 0,
-    // Every value as it came, one per seed, by chart and trace key: the charts draw
-    // the means, and ±sd bands or per-seed lines can later be drawn from the same data.
-    // key -> {name, x: [...], seeds: [[seed, ...] per point], values: [[v, ...] per point]}
+    epochBase: 0, t0: null, final: null,
+    // Every value as it came, one per seed, by chart and trace key, with its x in every
+    // mode, so the charts can be drawn again on another x axis.
+    // key -> {name, style, x: [{step, epoch, time}], seeds: [[seed, ...]], values: [[v, ...]]}
     series: { loss: new Map(), acc: new Map() },
+    marks: [], // phase starts: {label, loss: {step, epoch, time}, acc: {...}}
   };
-  window.kdRun = { loss: charts.loss, acc: charts.acc, state }; // for the browser tests
+  window.kdRun = { loss: charts.loss, acc: charts.acc, state, view }; // for the browser tests
 
   // A metric's values, one per seed; runs stored before seeds sent a plain number.
   function asList(value) {
@@ -33,21 +71,125 @@
     return value === undefined ? [] : [value];
   }
 
-  // One point of one trace: keep its per-seed values, draw their mean (times scale).
-  function record(chart, key, name, style, x, value, scale) {
+  // Seconds since the run's first timed event (events carry `t`, unix seconds).
+  function elapsed(t) {
+    if (typeof t !== "number") return null;
+    if (state.t0 === null) state.t0 = t;
+    return t - state.t0;
+  }
+
+  // One point of one trace: keep its per-seed values, then draw it.
+  function record(chart, key, name, style, xs, value, scale) {
     const values = asList(value);
     if (!values.length) return;
     let series = state.series[chart].get(key);
     if (!series) {
-      series = { name, x: [], seeds: [], values: [] };
+      series = { name, style, x: [], seeds: [], values: [] };
       state.series[chart].set(key, series);
     }
-    series.x.push(x);
+    series.x.push(xs);
     series.seeds.push(state.seeds);
     series.values.push(values);
-    charts[chart].addTrace(key, name, style);
-    const mean = seedMean(values);
-    if (mean !== null) charts[chart].push(key, x, mean * scale);
+    draw(chart, key, series, series.x.length - 1, scale);
+  }
+
+  // Point i of a series on its chart: the mean with its ±sd band (only when every seed
+  // has a number: a mean over the survivors is not the mean across seeds) and, for
+  // traces that ask for it, each seed's own value on its thin line.
+  function draw(chart, key, series, i, scale) {
+    const c = charts[chart];
+    const x = series.x[i][xMode(chart)];
+    if (x === null || x === undefined) return;
+    const values = series.values[i];
+    c.addTrace(key, series.name, series.style);
+    c.addBand(key);
+    if (series.style.seedLines) {
+      values.forEach((v, j) => {
+        const seed = series.seeds[i] ? series.seeds[i][j] : j;
+        c.addSeedLine(key, seed, `${series.name} · 各种子`);
+        if (typeof v === "number" && Number.isFinite(v)) c.push(`${key}#seed${seed}`, x, v * scale);
+      });
+    }
+    if (!values.every((v) => typeof v === "number" && Number.isFinite(v))) return;
+    const { mean, sd } = meanSd(values);
+    c.pushBand(key, x, mean * scale, sd * scale);
+  }
+
+  const SCALE = { loss: 1, acc: 100 };
+
+  // Draw everything again from state.series (another x axis): same traces, same order.
+  function rebuild() {
+    for (const chart of ["loss", "acc"]) {
+      charts[chart].reset(X_MODES[xMode(chart)]);
+      for (const mark of state.marks) {
+        const x = mark[chart][xMode(chart)];
+        if (x !== null && x !== undefined) charts[chart].mark(x, mark.label);
+      }
+      for (const [key, series] of state.series[chart]) {
+        for (let i = 0; i < series.x.length; i++) draw(chart, key, series, i, SCALE[chart]);
+      }
+    }
+  }
+
+  // -- the verdict box: paired Δ (student − baseline), live on validation, final on test
+
+  // Mean, 95% CI (Student t, k − 1 df, from the server's table) and verdict of the
+  // per-seed deltas, in points; the same rule as app/distill/stats.py.
+  function pairedDeltas(deltas) {
+    const n = deltas.length;
+    const { mean, sd } = meanSd(deltas);
+    if (n < 2) return { mean, ciLow: null, ciHigh: null, verdict: "one_seed" };
+    const t = boot.t975[n - 2];
+    if (t === undefined) return null;
+    const half = (t * sd) / Math.sqrt(n);
+    const ciLow = mean - half, ciHigh = mean + half;
+    const verdict = ciLow > 0 ? "beats" : ciHigh < 0 ? "worse" : "unclear";
+    return { mean, ciLow, ciHigh, verdict };
+  }
+
+  const signed = (v) => `${v >= 0 ? "+" : "−"}${Math.abs(v).toFixed(2)}`;
+
+  function showVerdict(scope, scopeText, result, labelZh, labelEn) {
+    const box = $("verdict-box");
+    box.hidden = false;
+    box.dataset.scope = scope;
+    box.dataset.verdict = result.verdict;
+    $("verdict-scope").textContent = scopeText;
+    $("verdict-mean").textContent = signed(result.mean);
+    $("verdict-ci").textContent = result.ciLow === null ? ""
+      : `· 95% 置信区间 [${signed(result.ciLow)}, ${signed(result.ciHigh)}]`;
+    $("verdict-label").textContent = labelZh;
+    $("verdict-label").className = `verdict verdict-${result.verdict}`;
+    $("verdict-en").textContent = `(${labelEn})`;
+  }
+
+  // Each train-phase epoch: Δ on the latest epoch's validation accuracy, per seed.
+  function liveVerdict(event) {
+    if (state.final || event.phase !== "train") return;
+    const models = event.models || {};
+    const student = asList(models.student && models.student.acc);
+    const baseline = asList(models.baseline && models.baseline.acc);
+    const finite = (v) => typeof v === "number" && Number.isFinite(v);
+    if (!student.length || student.length !== baseline.length) return;
+    if (![...student, ...baseline].every(finite)) return;
+    const result = pairedDeltas(student.map((s, i) => (s - baseline[i]) * 100));
+    if (!result) return;
+    const [en, zh] = boot.verdicts[result.verdict];
+    showVerdict("val", `验证集（训练中）· 第 ${event.epoch} 轮`, result, zh, en);
+  }
+
+  // The summary's delta: student vs baseline on the test split, final models.
+  function finalVerdict(summary) {
+    const delta = summary && summary.delta;
+    if (!delta || typeof delta.mean !== "number" || !(delta.verdict in boot.verdicts)) return;
+    const points = (v) => (typeof v === "number" ? v * 100 : null);
+    state.final = {
+      mean: delta.mean * 100, ciLow: points(delta.ci_low), ciHigh: points(delta.ci_high),
+      verdict: delta.verdict,
+    };
+    if (state.final.ciHigh === null) state.final.ciLow = null;
+    const [en, zh] = boot.verdicts[delta.verdict];
+    showVerdict("test", "测试集（最终）", state.final, delta.label_zh || zh, delta.label_en || en);
   }
 
   function setStatus(status) {
@@ -78,18 +220,34 @@
     state.phaseSteps = event.steps;
     state.phaseEpochs = event.epochs;
     state.phaseStart = event.t || null;
-    charts.loss.mark(state.step + 0.5, event.phase);
-    charts.acc.mark(state.epoch + 0.5, event.phase);
+    state.epochBase = state.epoch;
+    const time = elapsed(event.t);
+    const mark = {
+      label: event.phase,
+      loss: { step: state.step + 0.5, epoch: state.epoch, time },
+      acc: { epoch: state.epoch + 0.5, time },
+    };
+    state.marks.push(mark);
+    for (const chart of ["loss", "acc"]) {
+      const x = mark[chart][xMode(chart)];
+      if (x !== null && x !== undefined) charts[chart].mark(x, event.phase);
+    }
     setStatus("running");
     setProgress(0, event.steps, 0, event.epochs, event.t);
   }
 
   function onStep(event) {
     state.step += 1;
+    // Epochs as a fraction: this phase's epochs so far plus the share of its steps done.
+    const epochs = state.phaseEpochs || 1, steps = event.steps || state.phaseSteps || 1;
+    const xs = {
+      step: state.step, epoch: state.epochBase + (event.step / steps) * epochs, time: elapsed(event.t),
+    };
     for (const [model, terms] of Object.entries(event.losses || {})) {
       for (const [term, value] of Object.entries(terms || {})) {
-        const style = { model, plotly: term === "total" ? {} : { visible: "legendonly" } };
-        record("loss", `${model}·${term}`, `${model} · ${term}`, style, state.step, value, 1);
+        const total = term === "total";
+        const style = { model, seedLines: total, plotly: total ? {} : { visible: "legendonly" } };
+        record("loss", `${model}·${term}`, `${model} · ${term}`, style, xs, value, 1);
       }
     }
     setProgress(event.step, event.steps, event.epoch, state.phaseEpochs || "?", event.t);
@@ -97,11 +255,13 @@
 
   function onEpoch(event) {
     state.epoch += 1;
+    const xs = { step: state.step, epoch: state.epoch, time: elapsed(event.t) };
     for (const [model, values] of Object.entries(event.models || {})) {
       if (!values || values.acc === undefined) continue;
-      const style = { model, plotly: { mode: "lines+markers" } };
-      record("acc", model, model, style, state.epoch, values.acc, 100);
+      const style = { model, seedLines: true, plotly: { mode: "lines+markers" } };
+      record("acc", model, model, style, xs, values.acc, 100);
     }
+    liveVerdict(event);
   }
 
   // The result block is the server's (run.html), so it reads the same live and after a
@@ -131,7 +291,11 @@
     if (event.type === "phase") onPhase(event);
     else if (event.type === "metric" && event.kind === "step") onStep(event);
     else if (event.type === "metric" && event.kind === "epoch") onEpoch(event);
-    else if (event.type === "done") { setStatus("succeeded"); showSummary(); }
+    else if (event.type === "done") {
+      setStatus("succeeded");
+      finalVerdict(event.summary);
+      showSummary();
+    }
     else if (event.type === "failed") {
       setStatus(event.status || "failed");
       $("run-error").textContent = event.error || "运行失败";
@@ -174,10 +338,34 @@
     { displaylogo: false, responsive: true });
   }
 
-  $("smoothing").addEventListener("input", (e) => {
-    $("smoothing-value").textContent = e.target.value;
-    charts.loss.setSmoothing(Number(e.target.value));
-  });
+  // The controls start from the URL's view, and each change goes back into the URL.
+  function setupControls() {
+    $("x-axis").value = view.x;
+    $("log-y").checked = view.log;
+    $("smoothing").value = String(view.smoothing);
+    $("smoothing-value").textContent = String(view.smoothing);
+    charts.loss.layout.yaxis.type = view.log ? "log" : "linear";
+    $("x-axis").addEventListener("change", (e) => {
+      view.x = e.target.value in X_MODES ? e.target.value : "step";
+      writeView();
+      rebuild();
+    });
+    $("log-y").addEventListener("change", (e) => {
+      view.log = e.target.checked;
+      writeView();
+      charts.loss.setYType(view.log ? "log" : "linear");
+    });
+    $("smoothing").addEventListener("input", (e) => {
+      view.smoothing = Number(e.target.value);
+      $("smoothing-value").textContent = e.target.value;
+      charts.loss.setSmoothing(view.smoothing);
+    });
+    // The URL only when the slider is let go: replaceState on every input event would
+    // be throttled by the browser.
+    $("smoothing").addEventListener("change", writeView);
+    $("chart-controls").addEventListener("submit", (e) => e.preventDefault());
+  }
+
   $("cancel-form").addEventListener("submit", async (e) => {
     e.preventDefault();
     $("cancel-button").disabled = true;
@@ -193,6 +381,8 @@
     $("cancel-button").disabled = false;
   });
 
+  setupControls();
+  finalVerdict(boot.summary);
   charts.loss.redraw();
   charts.acc.redraw();
   drawVirtualTeacher();

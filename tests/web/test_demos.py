@@ -13,7 +13,7 @@ from fastapi.testclient import TestClient
 
 from app.distill.methods import METHODS
 from app.distill.params import SPLIT_TEXT
-from app.distill.stats import arm_stats, paired_stats
+from app.distill.stats import VERDICTS, arm_stats, paired_stats, t_quantile
 from app.main import create_app
 from app.settings import Settings
 from app.web import demos
@@ -319,3 +319,38 @@ def test_the_chinese_split_says_what_the_english_one_says():
 
     assert numbers(demos.SPLIT_TEXT_ZH) == ["359", "20%", "269", "15%", "1,169"]
     assert set(numbers(demos.SPLIT_TEXT_ZH)) <= set(numbers(SPLIT_TEXT))
+
+
+# -- the run page's live verdict: what the page gets to compute it -----------------
+
+
+def test_run_page_boot_carries_the_t_table_and_the_verdict_words(demo_client):
+    stored_run(demo_client, "boot00000001", NEW_SUMMARY)
+    soup = soup_of(demo_client, "/runs/boot00000001")
+    boot = json.loads(soup.select_one("#run-boot").string)
+    # One t quantile for the page and the server: t_{0.975, df} for every df a run of
+    # 2..8 seeds can have, index df - 1.
+    max_seeds = METHODS["kd"].params.model_json_schema()["properties"]["seeds"]["maximum"]
+    assert len(boot["t975"]) == max_seeds - 1
+    for df, value in enumerate(boot["t975"], start=1):
+        assert value == pytest.approx(t_quantile(0.975, df), rel=1e-12)
+    assert boot["t975"][0] == pytest.approx(12.7062047, rel=1e-6)  # the textbook value
+    assert boot["verdicts"] == {key: list(labels) for key, labels in VERDICTS.items()}
+    # The live interval the page computes with it is the server's paired_stats interval.
+    deltas = NEW_SUMMARY["delta"]["deltas"]
+    n = len(deltas)
+    mean = sum(deltas) / n
+    sd = (sum((d - mean) ** 2 for d in deltas) / (n - 1)) ** 0.5
+    half = boot["t975"][n - 2] * sd / n**0.5
+    assert mean - half == pytest.approx(NEW_SUMMARY["delta"]["ci_low"])
+    assert mean + half == pytest.approx(NEW_SUMMARY["delta"]["ci_high"])
+    assert soup.select_one("#verdict-box").has_attr("hidden")  # run.js fills it
+
+
+def test_run_page_links_the_methods_papers(demo_client):
+    stored_run(demo_client, "link00000001", NEW_SUMMARY)  # a kd run
+    links = soup_of(demo_client, "/runs/link00000001").select(".run-papers a")
+    assert [a["href"] for a in links] == ["/papers/1503.02531"]
+    assert links[0].get_text().strip()
+    # The link leads to a paper page that offers the same method.
+    assert soup_of(demo_client, "/papers/1503.02531").select('form[data-method="kd"]')
