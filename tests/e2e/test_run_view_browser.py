@@ -185,9 +185,15 @@ def test_controls_live_in_the_url_and_a_copied_link_restores_them(page, context,
     }""")
     query = parse_qs(urlsplit(page.url).query)
     assert query == {"log": ["1"], "x": ["time"], "smooth": ["0"]}
+    # The new smoothing is drawn on the next animation frame: wait for it, bounded.
+    want = [statistics.mean(v) for v in STEP_LOSS]
+    deadline = time.monotonic() + 5
     loss = traces(page, "loss")
+    while loss["student·total"]["y"] != pytest.approx(want) and time.monotonic() < deadline:
+        page.wait_for_timeout(50)
+        loss = traces(page, "loss")
     assert loss["student·total"]["x"] == [10, 20, 30, 40]
-    assert loss["student·total"]["y"] == pytest.approx([statistics.mean(v) for v in STEP_LOSS])
+    assert loss["student·total"]["y"] == pytest.approx(want)
     acc = traces(page, "acc")
     assert acc["student"]["x"] == [21, 41]
     markers = page.evaluate("id => document.getElementById(id).layout.shapes.map(s => s.x0)",
