@@ -3,29 +3,25 @@ Data comes from the torch-free method registry and the run service."""
 
 from __future__ import annotations
 
-import json
-from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Annotated, Any
 
 from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse
-from pydantic import BaseModel, Field, ValidationError
 
-from app import PROJECT_ROOT
 from app.catalog.catalog import Catalog
 from app.catalog.models import Paper
 from app.distill.methods import METHODS, Method, methods_for_paper, tfkd_virtual_teacher
 from app.distill.params import SPLIT_TEXT
-from app.distill.stats import VERDICTS, PairedStats, t_quantile
+from app.distill.stats import VERDICTS, t_quantile
 from app.web.deps import CatalogDep, RunsDep
-from app.web.results import DASH, history_row, mean_sd, paired_view, summary_view
+from app.web.reproduction import reference
+from app.web.results import history_row, summary_view
 from app.web.templating import templates
 
 router = APIRouter(include_in_schema=False)
 
-REPRODUCTION_JSON = PROJECT_ROOT / "docs" / "reproduction.json"
 STATUS_LABELS = {
     "queued": "排队中",
     "running": "运行中",
@@ -83,94 +79,17 @@ SPLIT_TEXT_ZH = (
 )
 
 
-class _Arm(BaseModel):
-    """One arm of a reproduction row; `sd` is null for one seed, but must be there."""
-
-    mean: float
-    sd: float | None
-    n: int
-
-
-class _Wall(BaseModel):
-    mean: float
-
-
-class _Row(BaseModel):
-    """A row of docs/reproduction.json (bench/reproduce.py): a method at its defaults,
-    or a variant of it with the parameters in `over` changed."""
-
-    method: str
-    label: str
-    over: dict[str, Any] = Field(default_factory=dict)
-    student: _Arm
-    baseline: _Arm | None = None
-    delta: PairedStats | None = None  # validated from its as_dict() form
-    wall_s: _Wall | None = None
-    note: str = ""
-
-
-def _parse_rows(raws: Iterable[Any]) -> list[_Row]:
-    """The rows that have the expected shape; any other (a file written in an older
-    format, a half-edited one) is left out rather than shown wrong."""
-    rows = []
-    for raw in raws:
-        try:
-            rows.append(_Row.model_validate(raw))
-        except ValidationError:
-            continue
-    return rows
-
-
-def _row_cells(row: _Row) -> dict[str, str]:
-    """A row as table cells: accuracies in %, Δ in points, one decimal."""
-    paired = paired_view(row.delta.as_dict() if row.delta else None, digits=1) or {}
-    return {
-        "label": row.label,
-        "over": ", ".join(f"{k}={v}" for k, v in row.over.items()),
-        "method": mean_sd(row.student.model_dump()),
-        "baseline": mean_sd(row.baseline.model_dump() if row.baseline else None),
-        "delta": paired.get("mean_sd", DASH),
-        "ci": paired.get("ci", DASH),
-        "wtl": paired.get("wtl", DASH),
-        "label_zh": paired.get("label_zh", ""),
-        "label_en": paired.get("label_en", ""),
-        "wall": f"{row.wall_s.mean:.1f} s" if row.wall_s else DASH,
-        "note": row.note,
-    }
-
-
-@lru_cache
-def reproduction() -> dict[str, Any]:
-    """The committed output of bench/reproduce.py as table cells: `seeds` (how many)
-    and `rows` by method id, its default row first, then its variants. Read once per
-    process: it changes only when the benchmark is run again."""
-    try:
-        data = json.loads(REPRODUCTION_JSON.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return {"seeds": 0, "rows": {}}
-    if not isinstance(data, dict):
-        return {"seeds": 0, "rows": {}}
-    methods, variants = data.get("methods"), data.get("variants")
-    defaults = _parse_rows(methods.values() if isinstance(methods, dict) else [])
-    extra = _parse_rows(variants if isinstance(variants, list) else [])
-    rows: dict[str, list[dict[str, str]]] = {}
-    for row in defaults + extra:
-        rows.setdefault(row.method, []).append(_row_cells(row))
-    seeds = data.get("seeds")
-    return {"seeds": len(seeds) if isinstance(seeds, list) else 0, "rows": rows}
-
-
 def demo_panel(paper: Paper) -> dict[str, Any]:
     """What the paper page's demo panel shows: the split, and each method with its
     form and reproduction rows."""
     methods = methods_for_paper(paper.arxiv_id, paper.title)
-    repro = reproduction()
+    repro = reference()
     return {
         "split_zh": SPLIT_TEXT_ZH,
         "split_en": SPLIT_TEXT,
-        "repro_seeds": repro["seeds"],
+        "repro_seeds": repro.seeds,
         "methods": [
-            {"method": m, "fields": form_fields(m.id), "reproduction": repro["rows"].get(m.id, [])}
+            {"method": m, "fields": form_fields(m.id), "reproduction": repro.rows.get(m.id, [])}
             for m in methods
         ],
     }

@@ -16,7 +16,7 @@ from app.distill.params import SPLIT_TEXT
 from app.distill.stats import VERDICTS, arm_stats, paired_stats, t_quantile
 from app.main import create_app
 from app.settings import Settings
-from app.web import demos
+from app.web import demos, reproduction
 
 HTML = {"accept": "text/html"}
 TINY = {"epochs": 1, "train_fraction": 0.05, "batch_size": 64, "seeds": 2}
@@ -254,10 +254,10 @@ REPRODUCTION = {
 def reproduction_file(tmp_path, monkeypatch):
     """Point the panel at a file of the test's own, and forget what was read before."""
     path = tmp_path / "reproduction.json"
-    monkeypatch.setattr(demos, "REPRODUCTION_JSON", path)
-    demos.reproduction.cache_clear()
+    monkeypatch.setattr(reproduction, "REPRODUCTION_JSON", path)
+    reproduction.reference.cache_clear()
     yield path
-    demos.reproduction.cache_clear()
+    reproduction.reference.cache_clear()
 
 
 def repro_rows(client, method_id: str, slug: str) -> list[list[str]]:

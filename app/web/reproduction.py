@@ -1,0 +1,107 @@
+"""The committed reference results: `docs/reproduction.json`, written by
+`bench/reproduce.py` (every method at its defaults over 10 seeds, plus variants).
+
+The paper pages' demo panels show them as table cells; `/methods` shows each
+method's default row beside the latest run of this server, so both read the rows
+through `reference()`. A file of another shape (older format, half edited) gives
+no rows rather than wrong ones."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import Any
+
+from pydantic import BaseModel, Field, ValidationError
+
+from app import PROJECT_ROOT
+from app.distill.stats import PairedStats
+from app.web.results import DASH, mean_sd, paired_view
+
+REPRODUCTION_JSON = PROJECT_ROOT / "docs" / "reproduction.json"
+
+
+class Arm(BaseModel):
+    """One arm of a row; `sd` is null for one seed, but must be there."""
+
+    mean: float
+    sd: float | None
+    n: int
+
+
+class _Wall(BaseModel):
+    mean: float
+
+
+class Row(BaseModel):
+    """A row of docs/reproduction.json: a method at its defaults, or a variant of it
+    with the parameters in `over` changed."""
+
+    method: str
+    label: str
+    over: dict[str, Any] = Field(default_factory=dict)
+    student: Arm
+    baseline: Arm | None = None
+    delta: PairedStats | None = None  # validated from its as_dict() form
+    wall_s: _Wall | None = None
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class Reference:
+    seeds: int  # how many seeds every row has
+    defaults: dict[str, Row] = field(default_factory=dict)  # by method id
+    rows: dict[str, list[dict[str, str]]] = field(default_factory=dict)  # cells, default first
+
+
+def _parse_rows(raws: Iterable[Any]) -> list[Row]:
+    rows = []
+    for raw in raws:
+        try:
+            rows.append(Row.model_validate(raw))
+        except ValidationError:
+            continue
+    return rows
+
+
+def row_cells(row: Row) -> dict[str, str]:
+    """A row as table cells: accuracies in %, Δ in points, one decimal."""
+    paired = paired_view(row.delta.as_dict() if row.delta else None, digits=1) or {}
+    return {
+        "label": row.label,
+        "over": ", ".join(f"{k}={v}" for k, v in row.over.items()),
+        "method": mean_sd(row.student.model_dump()),
+        "baseline": mean_sd(row.baseline.model_dump() if row.baseline else None),
+        "delta": paired.get("mean_sd", DASH),
+        "ci": paired.get("ci", DASH),
+        "wtl": paired.get("wtl", DASH),
+        "label_zh": paired.get("label_zh", ""),
+        "label_en": paired.get("label_en", ""),
+        "wall": f"{row.wall_s.mean:.1f} s" if row.wall_s else DASH,
+        "note": row.note,
+    }
+
+
+@lru_cache
+def reference() -> Reference:
+    """Read once per process: the file changes only when the benchmark runs again."""
+    try:
+        data = json.loads(REPRODUCTION_JSON.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return Reference(0)
+    if not isinstance(data, dict):
+        return Reference(0)
+    methods, variants = data.get("methods"), data.get("variants")
+    defaults = _parse_rows(methods.values() if isinstance(methods, dict) else [])
+    extra = _parse_rows(variants if isinstance(variants, list) else [])
+    rows: dict[str, list[dict[str, str]]] = {}
+    for row in defaults + extra:
+        rows.setdefault(row.method, []).append(row_cells(row))
+    seeds = data.get("seeds")
+    return Reference(
+        seeds=len(seeds) if isinstance(seeds, list) else 0,
+        defaults={row.method: row for row in defaults},
+        rows=rows,
+    )
