@@ -14,7 +14,7 @@ from app import PROJECT_ROOT
 from app.catalog.store import CatalogStore
 from app.runs import RunManager
 from app.settings import Settings, get_settings
-from app.web import api, demos, errors, pages, runs_api, security
+from app.web import api, demos, errors, methods, pages, runs_api, security
 
 log = logging.getLogger(__name__)
 
@@ -53,4 +53,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(runs_api.router)
     app.include_router(pages.router)
     app.include_router(demos.router)
+    app.include_router(methods.api)
+    app.include_router(methods.pages)
     return app

@@ -15,7 +15,9 @@ from app.catalog.models import Paper
 from app.distill.methods import METHODS, Method, methods_for_paper, tfkd_virtual_teacher
 from app.distill.params import SPLIT_TEXT
 from app.distill.stats import VERDICTS, t_quantile
+from app.runs import RunManager
 from app.web.deps import CatalogDep, RunsDep
+from app.web.method_rows import live_cells, live_row
 from app.web.reproduction import reference
 from app.web.results import history_row, summary_view
 from app.web.templating import templates
@@ -79,9 +81,9 @@ SPLIT_TEXT_ZH = (
 )
 
 
-def demo_panel(paper: Paper) -> dict[str, Any]:
+def demo_panel(paper: Paper, runs: RunManager | None = None) -> dict[str, Any]:
     """What the paper page's demo panel shows: the split, and each method with its
-    form and reproduction rows."""
+    form, its latest default run on this server and its reference rows."""
     methods = methods_for_paper(paper.arxiv_id, paper.title)
     repro = reference()
     return {
@@ -89,7 +91,12 @@ def demo_panel(paper: Paper) -> dict[str, Any]:
         "split_en": SPLIT_TEXT,
         "repro_seeds": repro.seeds,
         "methods": [
-            {"method": m, "fields": form_fields(m.id), "reproduction": repro.rows.get(m.id, [])}
+            {
+                "method": m,
+                "fields": form_fields(m.id),
+                "reproduction": repro.rows.get(m.id, []),
+                "live": live_cells(live_row(runs, m.id)),
+            }
             for m in methods
         ],
     }

@@ -70,7 +70,7 @@ async def paper_page(
         "detail": paper_detail(catalog, paper),
         "paper": paper,
         "scale": catalog.rating_scale,
-        "demo": demo_panel(paper),
+        "demo": demo_panel(paper, getattr(request.app.state, "runs", None)),
         "run_token_required": bool(settings.run_token),
     }
     return templates.TemplateResponse(request, "paper.html", context)

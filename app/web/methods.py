@@ -1,0 +1,227 @@
+"""`/methods`: every method's Δ against its baseline in one table and one forest
+plot, its JSON twin `/api/methods`, and "re-run all", which queues one default run
+per method through the same admission as any other launch."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query, Request
+from fastapi.concurrency import run_in_threadpool
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from app.distill.methods import METHODS
+from app.runs import RunError, RunManager
+from app.runs.errors import Busy
+from app.web.deps import CatalogDep, RunsDep
+from app.web.method_rows import BASELINE, MethodTable, Sort, method_table
+from app.web.results import paired_view, pct
+from app.web.runs_api import (
+    ClientDep,
+    FieldErrors,
+    Message,
+    _check_token,
+    _read_fields,
+    _wants_page,
+)
+from app.web.templating import templates
+
+pages = APIRouter(include_in_schema=False)
+api = APIRouter(prefix="/api/methods", tags=["methods"])
+
+SortDep = Annotated[
+    Sort, Query(description="method: registry order; live/reference: Δ, largest first")
+]
+
+
+def _runs(request: Request) -> RunManager | None:
+    """The run service when it is up: the table still shows the reference rows if not."""
+    return getattr(request.app.state, "runs", None)
+
+
+@api.get("", response_model=MethodTable, summary="Every method: live and reference Δ with 95% CI")
+def list_methods(request: Request, catalog: CatalogDep, sort: SortDep = "method") -> MethodTable:
+    return method_table(_runs(request), catalog, sort)
+
+
+@pages.get("/methods", response_class=HTMLResponse)
+def methods_page(
+    request: Request,
+    catalog: CatalogDep,
+    sort: SortDep = "method",
+    fragment: Annotated[bool, Query(description="Only the table, for live refresh.")] = False,
+) -> HTMLResponse:
+    table = method_table(_runs(request), catalog, sort)
+    context = {
+        "table": table,
+        "cells": {row.id: _cells(row) for row in table.methods},
+        "forest": _forest(table),
+        "run_token_required": bool(request.app.state.settings.run_token),
+    }
+    name = "_methods_table.html" if fragment else "methods.html"
+    return templates.TemplateResponse(request, name, context)
+
+
+def _cells(row) -> dict[str, Any]:
+    def view(delta) -> dict[str, str]:
+        return paired_view(delta.as_dict() if delta else None, digits=1) or {}
+
+    live, ref = row.live, row.reference
+    return {
+        "live": view(live.delta if live else None),
+        "live_acc": pct(live.student_acc, 1) if live else "",
+        "live_n": len(live.seeds) if live else 0,
+        "ref": view(ref.delta if ref else None),
+    }
+
+
+def _forest(table: MethodTable) -> dict[str, Any]:
+    """Δ and CI bounds in points per method and source, for the Plotly error bars."""
+
+    def points(row, source: str) -> dict[str, Any] | None:
+        found = getattr(row, source)
+        delta = found.delta if found is not None else None
+        if delta is None or delta.ci_low is None or delta.ci_high is None:
+            return None
+        return {
+            "mean": delta.mean * 100,
+            "low": delta.ci_low * 100,
+            "high": delta.ci_high * 100,
+            "n": delta.n,
+            "verdict": delta.verdict,
+        }
+
+    return {
+        "rows": [
+            {"id": row.id, "live": points(row, "live"), "reference": points(row, "reference")}
+            for row in table.methods
+        ],
+        "reference_seeds": table.reference_seeds,
+    }
+
+
+# -- re-run all ------------------------------------------------------------------------
+
+
+class Queued(BaseModel):
+    method: str
+    id: str
+    url: str
+    status: str
+    position: int | None
+
+
+class Refused(BaseModel):
+    method: str
+    status_code: int = Field(description="What a single launch would have answered.")
+    detail: str
+    retry_after: int | None = None
+
+
+class RerunOut(BaseModel):
+    detail: str
+    queued: list[Queued]
+    refused: list[Refused]
+
+
+class RerunRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    methods: list[Annotated[str, Field(json_schema_extra={"enum": [*METHODS]})]] | None = Field(
+        None,
+        min_length=1,
+        max_length=len(METHODS),
+        description="Method ids; omitted: every method but the baseline.",
+    )
+    token: str | None = Field(None, description="The run token, when the server sets one.")
+
+    @field_validator("methods")
+    @classmethod
+    def _known(cls, methods: list[str] | None) -> list[str] | None:
+        unknown = [m for m in methods or () if m not in METHODS]
+        if unknown:
+            raise ValueError(f"unknown method {unknown[0]!r}; known: {', '.join(METHODS)}")
+        return methods
+
+
+def rerun_targets(requested: list[str] | None) -> list[str]:
+    """The methods to queue: every one but the baseline in registry order, or those
+    named, once each; an unknown id is refused by submit like any launch."""
+    if requested is None:
+        return [m for m in METHODS if m != BASELINE]
+    return list(dict.fromkeys(requested))
+
+
+def queue_all(runs: RunManager, methods: list[str], client: str) -> RerunOut:
+    """One default run per method, each admitted or refused as a single launch is."""
+    queued, refused = [], []
+    for method in methods:
+        try:
+            record = runs.submit(method, {}, client)
+        except RunError as exc:
+            retry = exc.retry_after if isinstance(exc, Busy) else None
+            refused.append(
+                Refused(
+                    method=method,
+                    status_code=exc.status_code,
+                    detail=exc.message,
+                    retry_after=retry,
+                )
+            )
+            continue
+        queued.append(
+            Queued(
+                method=method,
+                id=record["id"],
+                url=f"/runs/{record['id']}",
+                status=record["status"],
+                position=record.get("position"),
+            )
+        )
+    detail = f"queued {len(queued)} of {len(methods)}"
+    if refused:
+        detail += f"; refused {len(refused)}: {refused[0].detail}"
+    return RerunOut(detail=detail, queued=queued, refused=refused)
+
+
+@api.post(
+    "/rerun",
+    status_code=202,
+    response_model=RerunOut,
+    summary="Queue one default run per method (all, or those named)",
+    # 429: nothing could be queued (the body lists why, per method); the rest as
+    # for a single launch.
+    responses={
+        **{code: {"model": Message} for code in (400, 401, 403, 413, 415, 503)},
+        422: {"model": FieldErrors},
+        429: {"model": RerunOut},
+    },
+    openapi_extra={
+        "requestBody": {
+            "required": False,
+            "content": {"application/json": {"schema": RerunRequest.model_json_schema()}},
+        }
+    },
+)
+async def rerun_all(request: Request, runs: RunsDep, client: ClientDep) -> Response:
+    fields, is_form = await _read_fields(request)
+    _check_token(request.app.state.settings, request, fields)
+    if is_form:  # the page's plain form sends its token only
+        fields.pop("params", None)
+    try:
+        body = RerunRequest.model_validate(fields)
+    except ValidationError as exc:
+        raise RequestValidationError(
+            [{**e, "loc": ("body", *e["loc"])} for e in exc.errors(include_url=False)]
+        ) from None
+    methods = rerun_targets(body.methods)
+    out = await run_in_threadpool(queue_all, runs, methods, client)
+    if _wants_page(request, is_form):
+        return RedirectResponse("/methods", status_code=303)
+    if out.queued or not out.refused:
+        return JSONResponse(out.model_dump(), status_code=202)
+    first = out.refused[0]
+    headers = {"Retry-After": str(first.retry_after)} if first.retry_after else None
+    return JSONResponse(out.model_dump(), status_code=first.status_code, headers=headers)
