@@ -49,8 +49,9 @@
     const { themeLayout } = window.KDCharts;
     const base = themeLayout();
     const layout = themeLayout({
-      height: Math.max(240, 34 * rows.length + 90),
-      margin: { l: 80, r: 10, t: 10, b: 60 },
+      height: Math.max(240, 34 * rows.length + 100),
+      margin: { l: 80, r: 10, t: 30, b: 50 },
+      legend: { orientation: "h", x: 0, y: 1.0, yanchor: "bottom" },
       hovermode: "closest",
       scattermode: "group",
       xaxis: Object.assign(base.xaxis, { title: { text: "Δ 测试准确率（百分点，95% 置信区间）" }, zeroline: true }),
