@@ -43,9 +43,17 @@ def _listing(request: Request, catalog: Catalog, query: PaperQuery, **extra) -> 
             "grouped": grouped,
             "groups": [g for g in groups if g["papers"]],
             "scale": catalog.rating_scale,
+            "active_filters": _active_filters(query),
             **extra,
         },
     )
+
+
+def _active_filters(query: PaperQuery) -> int:
+    """How many filters narrow the list (search included; sort and page do not)."""
+    defaults = PaperQuery().model_dump()
+    values = query.model_dump(exclude={"sort", "page", "per_page"})
+    return sum(1 for key, value in values.items() if value not in (None, "", defaults[key]))
 
 
 @router.get("/", response_class=HTMLResponse)
