@@ -6,9 +6,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Annotated, Any
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, HTTPException, Query, Request
-from fastapi.responses import HTMLResponse
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from app.catalog.catalog import Catalog
 from app.catalog.models import Paper
@@ -176,14 +177,14 @@ def runs_page(
     method: Annotated[str | None, Query(max_length=64)] = None,
     status: Annotated[str | None, Query(max_length=16)] = None,
     compare: Annotated[list[str] | None, Query(max_length=20)] = None,
-) -> HTMLResponse:
+) -> Response:
+    if compare:  # the overlay that lived here moved to its own page; old links follow
+        return RedirectResponse("/runs/compare?" + urlencode({"ids": ",".join(compare)}), 303)
     method = method or None
     status = status if status in STATUS_LABELS else None
     if method is not None and method not in METHODS:
         raise HTTPException(400, f"unknown method {method!r}")
     records = runs.list_runs(methods={method} if method else None, status=status, limit=200)
-    compared = [r for r in (runs.get(i) for i in (compare or [])) if r is not None]
-    cells = {r["id"]: history_row(r.get("summary")) for r in [*records, *compared]}
     return templates.TemplateResponse(
         request,
         "runs.html",
@@ -192,8 +193,6 @@ def runs_page(
             "methods": METHODS,
             "status_labels": STATUS_LABELS,
             "filters": {"method": method, "status": status},
-            "compared": compared,
-            "cells": cells,
-            "compare_ids": [r["id"] for r in compared],
+            "cells": {r["id"]: history_row(r.get("summary")) for r in records},
         },
     )

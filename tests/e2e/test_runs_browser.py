@@ -4,8 +4,11 @@ trains for real (tiny sizes, two seeds)."""
 
 from __future__ import annotations
 
+import csv
+import io
 import re
 import time
+from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 import httpx
@@ -249,7 +252,8 @@ def test_reload_mid_run_redraws_every_point(page, api):
     assert all(t["drawn"] == len(t["x"]) for t in seen["traces"])
 
 
-def test_overlay_two_finished_runs(page, api):
+def test_compare_two_finished_runs(page, api):
+    # Seeds 1, 2 and 2, 3: the two runs share seed 2, so they pair on it.
     first = launch(api, "baseline", {**TINY, "seed": 1})
     second = launch(api, "lsr", {**TINY, "seed": 2})
     for run_id in (first, second):
@@ -257,11 +261,12 @@ def test_overlay_two_finished_runs(page, api):
 
     page.goto("/runs")
     for run_id in (first, second):
-        page.locator(f'tr[data-run-id="{run_id}"] input[name=compare]').check()
+        page.locator(f'tr[data-run-id="{run_id}"] input[name=ids]').check()
     with page.expect_navigation():
         page.locator("#compare-button").click()
-    assert sorted(parse_qs(urlsplit(page.url).query)["compare"]) == sorted([first, second])
-    assert page.locator("#compare-title").inner_text() == "叠加比较（2 次运行）"
+    assert urlsplit(page.url).path == "/runs/compare"
+    assert sorted(parse_qs(urlsplit(page.url).query)["ids"]) == sorted([first, second])
+    assert page.locator("#compare-title").inner_text() == "比较 2 次运行"
 
     # Both runs' curves are drawn, with every epoch.
     page.wait_for_function(
@@ -283,14 +288,32 @@ def test_overlay_two_finished_runs(page, api):
     expected = [value * 100 for value in means.values()]
     assert names[f"{first} baseline · student"] == pytest.approx(expected)
     assert len(expected) == TINY["epochs"]
-    loss_names = page.evaluate(
-        "() => document.getElementById('compare-loss').data.map(t => t.name)"
+
+    # Only what differs: the method, the seed and LSR's own parameters, not the epochs.
+    params = page.locator("#param-diff tbody tr").evaluate_all(
+        "rows => rows.map(r => r.dataset.param)"
     )
-    assert sorted(loss_names) == sorted([f"{first} baseline", f"{second} lsr"])
-    rows = page.locator("section.compare tbody tr").all_inner_texts()
-    assert len(rows) == 2 and any(first in r for r in rows) and any(second in r for r in rows)
-    verdict = api.get(f"/api/runs/{second}").json()["summary"]["delta"]["label_zh"]
-    assert any(second in r and verdict in r for r in rows)
+    assert {"method", "seed"} <= set(params) and "epochs" not in params
+    # The paired Δ on the shared seed, as the JSON twin computes it.
+    pair = page.locator("#pairs tbody tr")  # the later run minus the earlier in the URL
+    assert pair.count() == 1 and pair.locator("td").first.inner_text() == "2"
+    assert {pair.get_attribute("data-a"), pair.get_attribute("data-b")} == {first, second}
+    twin = api.get("/api/compare", params={"ids": f"{first},{second}"}).json()
+    assert twin["pairs"][0]["seeds"] == [2] and twin["pairs"][0]["delta"]["n"] == 1
+    assert twin["pairs"][0]["delta"]["verdict"] == "one_seed"
+
+    # One CSV of both runs in long form, the same rows as the JSON version.
+    with page.expect_download() as download:
+        page.locator("#download-csv").click()
+    text = Path(download.value.path()).read_text(encoding="utf-8")
+    rows = list(csv.DictReader(io.StringIO(text)))
+    long = api.get("/api/compare/metrics.json", params={"ids": f"{first},{second}"}).json()
+    assert list(rows[0]) == long["columns"] == [
+        "run", "method", "model", "seed", "phase", "epoch", "step", "metric", "value",
+    ]  # fmt: skip
+    assert len(rows) == len(long["rows"]) > 0
+    assert {r["run"] for r in rows} == {first, second}
+    assert {r["seed"] for r in rows if r["run"] == second} == {"2", "3"}
 
 
 #: A run as a server before seeds stored it: plain numbers, no seeds, the old summary.

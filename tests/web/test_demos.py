@@ -199,14 +199,19 @@ def test_run_page_of_an_older_or_broken_summary_still_renders(demo_client):
     assert soup.select_one("#summary-seeds") is None
 
 
-def test_history_shows_mean_accuracies_delta_and_verdict(demo_client):
+def test_history_and_compare_show_mean_accuracies_delta_and_verdict(demo_client):
     stored_run(demo_client, "new000000002", NEW_SUMMARY)
     stored_run(demo_client, "old000000002", OLD_SUMMARY)
-    soup = soup_of(demo_client, "/runs?compare=new000000002&compare=old000000002")
-    for table in ("table.runs-table", "section.compare table"):
+    label = NEW_SUMMARY["delta"]["label_zh"]
+    pages = {
+        "table.runs-table": "/runs",
+        # The old overlay link leads to the compare page.
+        "table.compared-runs": "/runs?compare=new000000002&compare=old000000002",
+    }
+    for table, url in pages.items():
+        soup = soup_of(demo_client, url)
         cells = {tr.a.get_text(): [td.get_text(strip=True) for td in tr.select("td")]
                  for tr in soup.select(f"{table} tbody tr")}  # fmt: skip
-        label = NEW_SUMMARY["delta"]["label_zh"]
         assert cells["new000000002"][-4:] == ["94.00%", "91.00%", "+3.00", label], table
         assert cells["old000000002"][-4:] == ["50.00%", "40.00%", "+10.00", ""], table
 
