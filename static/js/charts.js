@@ -2,9 +2,13 @@
 // A LiveChart keeps every raw point, shows them smoothed (EMA) and, past MAX_POINTS
 // per trace, downsampled to min/max per bucket so spikes stay visible. New points are
 // batched and drawn once per animation frame with Plotly.extendTraces.
-// A trace may have companions (addBand, addSeedLine): a ±sd band, the raw series drawn
-// faintly under the smoothed one, and thin per-seed lines. They come after the main
-// traces in Plotly's data, so data[i] is traces[i] for the main ones.
+// A trace may have companions (addBand, addSeeds): a ±sd band, the raw series drawn
+// faintly under the smoothed one, and its seeds' thin lines (one trace, the lines
+// joined by gaps). They come after the main traces in Plotly's data, so data[i] is
+// traces[i] for the main ones.
+// What a frame costs is mostly Plotly redrawing, which grows with every trace it
+// holds. So a hidden trace (legendonly) carries one point until the reader shows it,
+// and the charts of a page take turns: one chart draws per animation frame.
 (function () {
   "use strict";
 
@@ -92,6 +96,20 @@
     }, extra || {});
   }
 
+  // One chart draws per animation frame; another that is waiting draws on the next.
+  const waiting = [];
+  let frameAsked = false;
+  function askFrame(chart) {
+    if (!waiting.includes(chart)) waiting.push(chart);
+    if (!frameAsked) { frameAsked = true; window.requestAnimationFrame(drawOne); }
+  }
+  function drawOne() {
+    frameAsked = false;
+    const chart = waiting.shift();
+    if (waiting.length) { frameAsked = true; window.requestAnimationFrame(drawOne); }
+    if (chart) chart.flush();
+  }
+
   class LiveChart {
     constructor(element, options) {
       this.el = element;
@@ -108,6 +126,9 @@
         yaxis: Object.assign(themeLayout().yaxis, { title: { text: this.options.yTitle } },
           this.options.yRange ? { range: this.options.yRange } : {}),
       });
+      // Axes at once, before any point: Plotly's first draw of a page is its dearest,
+      // and done now it is not in the way of the points arriving.
+      this.schedule();
     }
 
     addTrace(key, name, style) {
@@ -120,12 +141,12 @@
     }
 
     // A companion of main trace `parent`: kind is "lower"/"upper" (the band's edges),
-    // "raw" (the unsmoothed mean) or "seed" (one seed's values).
+    // "raw" (the unsmoothed mean) or "seeds" (every seed's values, `lines` by seed).
     addExtra(key, parent, kind, name) {
       if (this.extraIndex.has(key)) return;
       this.extraIndex.set(key, this.extras.length);
       this.extras.push({
-        key, parent, kind, name, raw: { x: [], y: [] }, shown: 0, ema: 0, n: 0,
+        key, parent, kind, name, raw: { x: [], y: [] }, shown: 0, ema: 0, n: 0, lines: new Map(),
       });
       this.needsRedraw = true;
     }
@@ -138,8 +159,19 @@
       this.addExtra(`${parent}#raw`, parent, "raw", "");
     }
 
-    addSeedLine(parent, seed, name) {
-      this.addExtra(`${parent}#seed${seed}`, parent, "seed", name);
+    addSeeds(parent, name) {
+      this.addExtra(`${parent}#seeds`, parent, "seeds", name);
+    }
+
+    // One seed's point on its thin line. The lines share a trace, so a new point lands
+    // mid-trace: shown, the trace is drawn anew; hidden (the default), it costs nothing.
+    pushSeed(parent, seed, x, y) {
+      const trace = this.find(`${parent}#seeds`);
+      if (!trace.lines.has(seed)) trace.lines.set(seed, { x: [], y: [] });
+      const line = trace.lines.get(seed);
+      line.x.push(x);
+      line.y.push(y);
+      if (!trace.hidden) { this.needsRedraw = true; this.schedule(); }
     }
 
     // One point of a main trace and its band: the mean over seeds and their sd.
@@ -220,12 +252,30 @@
     }
 
     schedule() {
-      if (this.frame === null) this.frame = window.requestAnimationFrame(() => this.flush());
+      if (this.frame === null) { this.frame = true; askFrame(this); }
+    }
+
+    // Nothing left to draw: every point kept is in Plotly (hidden traces excepted).
+    settled() {
+      return this.frame === null && !this.needsRedraw && this.pending.size === 0;
     }
 
     display(trace) {
+      if (trace.kind === "seeds") return this.joinLines(trace);
       const y = smooth(trace.raw.y, this.weightOf(trace));
       return downsample(trace.raw.x, y, MAX_POINTS);
+    }
+
+    // Each seed's line smoothed on its own, then all joined with a gap between them.
+    joinLines(trace) {
+      const x = [], y = [];
+      const per = Math.max(2, Math.floor(MAX_POINTS / Math.max(1, trace.lines.size)));
+      for (const line of trace.lines.values()) {
+        if (x.length) { x.push(null); y.push(null); }
+        const shown = downsample(line.x, smooth(line.y, this.weightOf(trace)), per);
+        x.push(...shown.x); y.push(...shown.y);
+      }
+      return { x, y };
     }
 
     all() {
@@ -241,8 +291,8 @@
       if (!window.Plotly) return this.schedule();
       const tooMany = this.all().some((t) => t.shown + (this.pending.get(t.key)?.x.length || 0) > MAX_POINTS);
       if (this.needsRedraw || tooMany) return this.redraw();
-      const keys = [...this.pending.keys()];
-      if (!keys.length) return;
+      const keys = [...this.pending.keys()].filter((key) => !this.find(key).hidden);
+      if (!keys.length) return this.pending.clear();
       const update = { x: [], y: [] }, indices = [];
       for (const key of keys) {
         const batch = this.pending.get(key);
@@ -261,20 +311,40 @@
       const toggled = new Map((this.el.data || []).map((d) => [d.uid, d.visible]));
       const colors = new Map(this.traces.map((t, i) => [t.key, colorFor(t.style.model || t.key, i)]));
       const data = this.all().map((t) => {
-        const shown = this.display(t);
+        const trace = t.kind ? this.extraTrace(t, colors.get(t.parent)) : this.mainTrace(t, colors.get(t.key));
+        trace.uid = t.key;
+        if (toggled.has(t.key)) trace.visible = toggled.get(t.key);
+        t.hidden = trace.visible === "legendonly";
+        const shown = t.hidden ? this.placeholder(t) : this.display(t);
         t.shown = shown.x.length;
         const w = this.weightOf(t);
         t.ema = 0;
         t.n = 0;
         for (const y of t.raw.y) { t.ema = t.ema * w + (1 - w) * y; t.n += 1; }
-        const trace = t.kind ? this.extraTrace(t, colors.get(t.parent)) : this.mainTrace(t, colors.get(t.key));
-        trace.uid = t.key;
         trace.x = shown.x;
         trace.y = shown.y;
-        if (toggled.has(t.key)) trace.visible = toggled.get(t.key);
         return trace;
       });
       window.Plotly.react(this.el, data, this.layout, { responsive: true, displaylogo: false });
+      this.listen();
+    }
+
+    // A hidden trace is drawn with one point, not none: Plotly leaves a trace without
+    // points out of the legend, and then the reader could not show it.
+    placeholder(t) {
+      const line = t.kind === "seeds" ? t.lines.values().next().value : t.raw;
+      return line && line.x.length ? { x: [line.x[0]], y: [line.y[0]] } : { x: [], y: [] };
+    }
+
+    // A hidden trace that the reader shows from the legend gets its points.
+    listen() {
+      if (this.listening || typeof this.el.on !== "function") return;
+      this.listening = true;
+      this.el.on("plotly_restyle", () => {
+        const data = this.el.data || [];
+        const shown = this.all().some((t, i) => t.hidden && data[i] && data[i].visible !== "legendonly");
+        if (shown) { this.needsRedraw = true; this.schedule(); }
+      });
     }
 
     mainTrace(t, color) {
@@ -285,17 +355,15 @@
     }
 
     // Companions share the main trace's legend group, so hiding a model hides its band
-    // too; per-seed lines have a group of their own, one legend entry per model.
+    // too; the seeds' lines have a group of their own, one legend entry per model.
     extraTrace(t, color) {
       const parent = this.find(t.parent);
       const visible = (parent.style.plotly || {}).visible;
       const base = { type: "scatter", mode: "lines", hoverinfo: "skip", showlegend: false };
-      if (t.kind === "seed") {
-        const group = `${t.parent}#seeds`;
-        const first = this.extras.find((e) => e.kind === "seed" && e.parent === t.parent) === t;
+      if (t.kind === "seeds") {
         return Object.assign(base, {
-          name: t.name, legendgroup: group, showlegend: first, visible: "legendonly",
-          hoverinfo: "x+y+name", line: { width: 0.8, color: withAlpha(color, 0.7) },
+          name: t.name, legendgroup: t.key, showlegend: true, visible: "legendonly",
+          connectgaps: false, hoverinfo: "x+y+name", line: { width: 0.8, color: withAlpha(color, 0.7) },
         });
       }
       const group = { legendgroup: t.parent, visible: visible === undefined ? true : visible };

@@ -104,10 +104,10 @@
     c.addTrace(key, series.name, series.style);
     c.addBand(key);
     if (series.style.seedLines) {
+      c.addSeeds(key, `${series.name} · 各种子`);
       values.forEach((v, j) => {
         const seed = series.seeds[i] ? series.seeds[i][j] : j;
-        c.addSeedLine(key, seed, `${series.name} · 各种子`);
-        if (typeof v === "number" && Number.isFinite(v)) c.push(`${key}#seed${seed}`, x, v * scale);
+        if (typeof v === "number" && Number.isFinite(v)) c.pushSeed(key, seed, x, v * scale);
       });
     }
     if (!values.every((v) => typeof v === "number" && Number.isFinite(v))) return;

@@ -71,8 +71,7 @@ def open_run(page, url: str) -> None:
     page.wait_for_function(
         """() => ['loss', 'acc'].every((c) => {
           const chart = window.kdRun[c], d = document.getElementById(c + '-chart').data;
-          return d.length === chart.all().length
-            && chart.all().every((t, i) => d[i].x.length === t.raw.x.length);
+          return d.length === chart.all().length && chart.settled();
         })"""
     )
 
@@ -112,20 +111,28 @@ def test_bands_per_seed_lines_and_the_live_verdict(page, server):
     assert uids.index("student#upper") == uids.index("student#lower") + 1
     assert {lower["legendgroup"], upper["legendgroup"]} == {"student"}
     assert not lower["showlegend"] and not upper["showlegend"]
-    # One thin line per seed, hidden until asked for, one legend entry per model.
-    seeds = {uid: t for uid, t in acc.items() if uid.startswith("student#seed")}
-    assert sorted(seeds) == [f"student#seed{s}" for s in SEEDS]
-    assert all(t["visible"] == "legendonly" for t in seeds.values())
-    assert [t["showlegend"] for t in seeds.values()] == [True, False, False]
-    for i, seed in enumerate(SEEDS):
-        assert seeds[f"student#seed{seed}"]["y"] == pytest.approx([s[i] * 100 for s in STUDENT])
+    # One thin line per seed, hidden until asked for: one trace and one legend entry per
+    # model, carrying one point while hidden (for the legend; all are kept, and drawn
+    # when shown).
+    seeds = acc["student#seeds"]
+    assert seeds["visible"] == "legendonly" and seeds["showlegend"]
+    assert seeds["y"] == pytest.approx([STUDENT[0][0] * 100])
+    assert not [uid for uid in acc if "#seed" in uid and not uid.endswith("#seeds")]
+    kept = page.evaluate(
+        "() => [...window.kdRun.acc.find('student#seeds').lines]"
+        ".map(([seed, line]) => [seed, line.y])"
+    )
+    assert [seed for seed, _ in kept] == SEEDS
+    for i, (_, ys) in enumerate(kept):
+        assert ys == pytest.approx([s[i] * 100 for s in STUDENT])
     # The loss chart has bands too (smoothed like its mean, at the default 0.6), for
     # every term, and per-seed lines for the total only; the raw mean drawn faintly.
     loss = traces(page, "loss")
     upper = [statistics.mean(v) + statistics.stdev(v) for v in STEP_LOSS]
     assert loss["student·total#upper"]["y"] == pytest.approx(ema(upper, 0.6))
     assert loss["student·total#raw"]["y"] == pytest.approx([statistics.mean(v) for v in STEP_LOSS])
-    assert "student·ce#upper" in loss and "student·ce#seed0" not in loss
+    assert "student·ce#upper" in loss and "student·ce#seeds" not in loss
+    assert len(loss["student·ce"]["y"]) == len(loss["student·ce#upper"]["y"]) == 1  # hidden
 
     # Live verdict: Δ on the latest epoch's validation accuracy, paired by seed.
     expected = paired_stats(STUDENT[-1], BASELINE[-1])
@@ -143,11 +150,20 @@ def test_bands_per_seed_lines_and_the_live_verdict(page, server):
     entry = page.locator("#acc-chart .legend .traces", has_text="student · 各种子")
     entry.locator(".legendtoggle").click()
     page.wait_for_function(
-        """() => document.getElementById('acc-chart').data
-          .filter((d) => d.uid.startsWith('student#seed')).every((d) => d.visible === true)"""
+        """() => { const d = document.getElementById('acc-chart').data
+                     .find((t) => t.uid === 'student#seeds');
+                   return d.visible === true && d.y.length > 0; }"""
     )
+    # Shown: each seed's line, joined to the next by a gap.
+    expected = []
+    for i in range(len(SEEDS)):
+        expected += ([None] if expected else []) + [s[i] * 100 for s in STUDENT]
+    drawn = traces(page, "acc")["student#seeds"]["y"]
+    assert [y is None for y in drawn] == [y is None for y in expected]
+    numbers = [y for y in expected if y is not None]
+    assert [y for y in drawn if y is not None] == pytest.approx(numbers)
     # The baseline's seeds stay hidden.
-    assert traces(page, "acc")["baseline#seed0"]["visible"] == "legendonly"
+    assert traces(page, "acc")["baseline#seeds"]["visible"] == "legendonly"
 
 
 def test_the_final_verdict_comes_from_the_summary(page, server):
@@ -232,7 +248,7 @@ def test_a_real_two_seed_run_draws_bands_and_a_verdict(page, api):
     assert "测试集（最终）" in box and run["summary"]["delta"]["label_zh"] in box
     page.wait_for_function(
         """() => { const d = document.getElementById('acc-chart').data;
-          return d.filter((t) => t.uid.startsWith('student#seed')).length === 2
+          return window.kdRun.acc.find('student#seeds').lines.size === 2
             && d.find((t) => t.uid === 'student#upper').y.length === 2; }"""
     )
     points = api.get(f"/api/runs/{run_id}/metrics.json").json()["points"]

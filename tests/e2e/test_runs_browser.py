@@ -44,7 +44,7 @@ LOSS_TRACES = """() => {
   return {
     step: window.kdRun.state.step,
     traces: chart.traces.map((t, i) => ({
-      key: t.key, x: t.raw.x, drawn: drawn[i] ? drawn[i].x.length : -1,
+      key: t.key, x: t.raw.x, hidden: !!t.hidden, drawn: drawn[i] ? drawn[i].x.length : -1,
     })),
   };
 }"""
@@ -242,14 +242,17 @@ def test_reload_mid_run_redraws_every_point(page, api):
     page.wait_for_function(
         """() => {
           const c = window.kdRun.loss, d = document.getElementById('loss-chart').data;
-          return d && c.traces.every((t, i) => d[i] && d[i].x.length === t.raw.x.length);
+          return d && c.settled()
+            && c.traces.every((t, i) => d[i] && d[i].x.length === (t.hidden ? 1 : t.raw.x.length));
         }""",
         timeout=10_000,
     )
     seen = page.evaluate(LOSS_TRACES)
     assert seen["step"] == stored["steps"]
     assert_no_gap(seen)
-    assert all(t["drawn"] == len(t["x"]) for t in seen["traces"])
+    # Hidden terms carry one point (for the legend) until shown; the rest are all drawn.
+    assert all(t["drawn"] == (1 if t["hidden"] else len(t["x"])) for t in seen["traces"])
+    assert any(not t["hidden"] for t in seen["traces"])
 
 
 def test_compare_two_finished_runs(page, api):

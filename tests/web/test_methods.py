@@ -157,3 +157,13 @@ def test_nothing_queued_answers_429_with_retry_after(app_client):
     assert first.status_code == 202
     assert again.status_code == 429 and int(again.headers["retry-after"]) >= 1
     assert again.json()["queued"] == [] and len(again.json()["refused"]) == 2
+
+
+def test_a_default_run_behind_several_variants_is_still_found(app_client):
+    with app_client() as client:
+        default = record_run(client, "sp", [0.9, 0.9], [0.8, 0.8], age=100)
+        for i in range(6):  # newer variants push it past the first look
+            changed = default_params("sp") | {"gamma": 100.0 + i}
+            record_run(client, "sp", [0.5] * 2, [0.5] * 2, params=changed, age=50 - i)
+        sp = next(r for r in client.get("/api/methods").json()["methods"] if r["id"] == "sp")
+    assert sp["live"]["run_id"] == default
