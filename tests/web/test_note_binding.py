@@ -9,6 +9,7 @@ import pytest
 from bs4 import BeautifulSoup
 from fastapi.testclient import TestClient
 
+from app.distill.methods import METHODS
 from app.main import create_app
 from app.settings import Settings
 
@@ -90,3 +91,18 @@ def test_the_run_page_links_back_to_the_note_bound_paper(bound_client):
     stored_run(bound_client, "bindcskd0002", "cskd")
     links = soup_of(bound_client, "/runs/bindcskd0002").select(".run-papers a")
     assert [a["href"] for a in links] == [f"/papers/{NOTE_BOUND}"]
+
+
+def test_the_json_twin_lists_the_demos_the_page_shows(bound_client):
+    for paper in bound_client.get("/api/papers").json()["papers"]:
+        detail = bound_client.get(f"/api/papers/{paper['slug']}").json()
+        assert [d["id"] for d in detail["demos"]] == demo_forms(bound_client, paper["slug"])
+    detail = bound_client.get(f"/api/papers/{NOTE_BOUND}").json()
+    assert detail["demos"] == [
+        {"id": "cskd", "title": METHODS["cskd"].title, "url": "/methods/cskd"}
+    ]
+    # The note's own words stay in the record, the unknown id included, with its line.
+    assert detail["note_demos"] == [
+        {"method": "cskd", "line": 10},
+        {"method": "nosuchmethod", "line": 10},
+    ]
