@@ -3,8 +3,8 @@
 The notes are read as the author writes them: headings are categories, a list item
 that starts with a link is a paper, its nested list is the note (a `5分` item sets
 the rating, a `演示: kd` / `demo: kd` item binds demo methods, every other item is an
-insight). Papers listed back to back with no note
-of their own share the next note block.
+insight). Papers listed back to back with no note of their own share the next note
+block.
 """
 
 from __future__ import annotations

@@ -18,8 +18,8 @@ router = APIRouter(prefix="/api", tags=["catalog"])
 
 
 # -- shapes ------------------------------------------------------------------------
-# The catalog's own dataclasses (NoteDemo, Facet, RatingLevel) serve as they are:
-# pydantic reads them without a copy into a twin model.
+# The catalog's own dataclasses (NoteDemo, Facet, RatingLevel) are used as they are,
+# so there is no twin model to keep in step with them.
 
 
 class Message(BaseModel):

@@ -16,7 +16,6 @@ from app.settings import Settings
 DEFAULT_SITE_TITLE = "知识蒸馏论文笔记"
 
 
-
 def site_title(settings: Settings, catalog: Catalog | None) -> str:
     """SITE_TITLE when set, else the notes' own top heading, else the default."""
     configured = (settings.site_title or "").strip()

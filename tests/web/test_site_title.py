@@ -36,9 +36,7 @@ def feed_title(client) -> str:
 
 def serve(notes_dir, data_dir, **settings):
     return TestClient(
-        create_app(
-            Settings(notes_dir=notes_dir, data_dir=data_dir, run_warm_workers=0, **settings)
-        )
+        create_app(Settings(notes_dir=notes_dir, data_dir=data_dir, run_warm_workers=0, **settings))
     )
 
 
