@@ -33,11 +33,16 @@ def _notes_check(args: argparse.Namespace) -> int:
     if not notes_dir.is_dir():
         print(f"error: {notes_dir} is not a folder", file=sys.stderr)
         return 2
+    from app.distill.methods import METHODS  # the torch-free registry
+
     catalog = parse_notes_dir(notes_dir)
-    for diagnostic in catalog.diagnostics:
+    diagnostics = sorted(
+        [*catalog.diagnostics, *catalog.unknown_demos(METHODS)], key=lambda d: (d.file, d.line)
+    )
+    for diagnostic in diagnostics:
         print(diagnostic, file=sys.stderr)
-    errors = sum(d.level == "error" for d in catalog.diagnostics)
-    warnings = len(catalog.diagnostics) - errors
+    errors = sum(d.level == "error" for d in diagnostics)
+    warnings = len(diagnostics) - errors
     print(
         f"{len(catalog.papers)} papers in {len(catalog.categories)} categories, "
         f"{errors} errors, {warnings} warnings"

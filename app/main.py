@@ -12,6 +12,7 @@ from fastapi.staticfiles import StaticFiles
 
 from app import PROJECT_ROOT
 from app.catalog.store import CatalogStore
+from app.distill.methods import METHODS  # the torch-free registry
 from app.runs import RunManager
 from app.settings import Settings, get_settings
 from app.web import api, compare, demos, errors, methods, pages, runs_api, security
@@ -25,7 +26,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         store = CatalogStore(settings.notes_dir, poll_interval=settings.notes_poll_interval)
-        for diagnostic in store.get().diagnostics:
+        catalog = store.get()
+        # The catalog does not know the methods; a demo bullet's typo is found here.
+        for diagnostic in [*catalog.diagnostics, *catalog.unknown_demos(METHODS)]:
             log.warning("%s", diagnostic)
         app.state.catalog = store
         # Runs train in spawned worker processes; this process never imports torch.

@@ -26,6 +26,11 @@ class Settings(BaseSettings):
         description="The site's address for absolute links (the Atom feed); "
         "unset: taken from each request's Host header.",
     )
+    site_title: str | None = Field(
+        None,
+        description="The site's name in the header, page titles and feed; "
+        "unset: the notes' own top heading (`# 论文阅读笔记`).",
+    )
     log_level: Literal["debug", "info", "warning", "error"] = "info"
     notes_poll_interval: float = Field(
         1.0, ge=0, description="Seconds between checks of notes/ for edits (0: every request)."

@@ -3,6 +3,7 @@ collection to decide (duplicates, shared notes, mentions)."""
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
@@ -28,6 +29,7 @@ class Catalog:
     # Values derived from the catalog alone (such as unfiltered facet counts), computed
     # on first use; a new parse makes a new Catalog, so they never go stale.
     derived: dict = field(default_factory=dict, repr=False)
+    title: str | None = None  # the notes' own top heading (`# 论文阅读笔记`), if any
 
     def paper(self, slug: str) -> Paper | None:
         return self.papers.get(slug)
@@ -50,6 +52,18 @@ class Catalog:
         previous = siblings[index - 1] if index > 0 else None
         following = siblings[index + 1] if index + 1 < len(siblings) else None
         return previous, following
+
+    def unknown_demos(self, known: Collection[str]) -> list[Diagnostic]:
+        """Demo bullets naming a method id outside `known`, at the bullet's line. The
+        caller passes the registry's ids: the catalog stays free of the methods."""
+        found: dict[tuple[str, int, str], Diagnostic] = {}  # a shared note counts once
+        for paper in self.papers.values():
+            for demo in paper.note_demos:
+                key = (paper.file, demo.line, demo.method)
+                if demo.method not in known and key not in found:
+                    message = f"unknown demo method {demo.method!r}; known: {', '.join(known)}"
+                    found[key] = Diagnostic(paper.file, demo.line, "error", message)
+        return list(found.values())
 
     def mentions(self, paper: Paper) -> tuple[str, ...]:
         """Other papers whose title the note names (case-insensitive), computed on demand:
@@ -143,6 +157,7 @@ def _build_paper(
         order=order,
         arxiv_id=arxiv,
         venue_raw=draft.venue_text,
+        note_demos=tuple(draft.note.demos),
     )
     return paper, diagnostics
 

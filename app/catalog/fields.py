@@ -20,6 +20,11 @@ _VENUE = re.compile(
 )
 _RATING = re.compile(r"^(?P<value>\d+(?:\.\d+)?)\s*(?:分|/\s*(?P<scale>\d+))$")
 _LEGEND = re.compile(r"^(?P<value>\d+)\s*分\s*[:：]\s*(?P<label>.+)$")
+# `演示: kd, lsr` or `demo：kd，lsr` binds a paper to demo methods by id.
+_DEMO = re.compile(r"^(?:演示|demo)\s*[:：]\s*(?P<ids>.*)$", re.IGNORECASE)
+_DEMO_SEPARATORS = re.compile(r"\s*[,，、]\s*")
+# Ids look like identifiers; a bullet such as `demo: 作者给了一个网页` is prose, an insight.
+_DEMO_ID = re.compile(r"^[A-Za-z][\w-]*$", re.ASCII)
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,6 +76,18 @@ def parse_legend_item(text: str) -> tuple[int, str] | None:
     """`5分：值得反复阅读的论文` -> (5, '值得反复阅读的论文')."""
     match = _LEGEND.match(text.strip())
     return (int(match["value"]), match["label"].strip()) if match else None
+
+
+def parse_demo_bullet(text: str) -> tuple[str, ...] | None:
+    """`演示: kd, lsr` -> ('kd', 'lsr'); `演示:` alone -> (). None when the text is not
+    a demo binding: another prefix, or after the colon anything but a list of ids."""
+    match = _DEMO.match(text.strip())
+    if not match:
+        return None
+    ids = [part for part in _DEMO_SEPARATORS.split(match["ids"].strip()) if part]
+    if not all(_DEMO_ID.match(part) for part in ids):
+        return None
+    return tuple(dict.fromkeys(ids))  # repeated ids once, in the order written
 
 
 def slugify(text: str, *, fallback_prefix: str = "p", max_length: int = 80) -> str:

@@ -53,6 +53,15 @@ class Category:
 
 
 @dataclass(frozen=True, slots=True)
+class NoteDemo:
+    """A demo method id from a note's `演示: kd` / `demo: kd` bullet, and that bullet's
+    line. The catalog does not know the methods: the web and `notes check` resolve it."""
+
+    method: str
+    line: int
+
+
+@dataclass(frozen=True, slots=True)
 class Paper:
     slug: str
     title: str
@@ -72,6 +81,11 @@ class Paper:
     venue_raw: str | None = None
     shares_notes_with: tuple[str, ...] = ()
     mentions: tuple[str, ...] = field(default=())  # slugs of papers the note names
+    note_demos: tuple[NoteDemo, ...] = ()  # methods the note binds, as written there
+
+    @property
+    def demo_ids(self) -> tuple[str, ...]:
+        return tuple(demo.method for demo in self.note_demos)
 
     @property
     def first_insight(self) -> str | None:

@@ -2,8 +2,9 @@
 
 The notes are read as the author writes them: headings are categories, a list item
 that starts with a link is a paper, its nested list is the note (a `5分` item sets
-the rating, every other item is an insight). Papers listed back to back with no note
-of their own share the next note block.
+the rating, a `演示: kd` / `demo: kd` item binds demo methods, every other item is an
+insight). Papers listed back to back with no note of their own share the next note
+block.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from markdown_it.tree import SyntaxTreeNode
 
 from app.catalog import fields
 from app.catalog.catalog import Catalog, build_catalog
-from app.catalog.models import Diagnostic, RatingLevel, RatingScale
+from app.catalog.models import Diagnostic, NoteDemo, RatingLevel, RatingScale
 
 # Raw HTML is allowed through markdown-it and then sanitised by nh3, so notes may
 # use <sup> or <br> while <script> and on* handlers never reach a page.
@@ -43,6 +44,7 @@ class Note:
 
     rating: int | None = None
     insights: list[str] = field(default_factory=list)
+    demos: list[NoteDemo] = field(default_factory=list)
     html: str = ""
     line: int | None = None
 
@@ -83,6 +85,7 @@ class FileResult:
     diagnostics: list[Diagnostic] = field(default_factory=list)
     legend: list[RatingLevel] = field(default_factory=list)
     legend_line: int = 0
+    title: str | None = None  # the first `# ` heading: the notes' own name
 
 
 def plain_text(node: SyntaxTreeNode) -> str:
@@ -180,10 +183,13 @@ class FileParser:
         depth = int(node.tag[1])
         while self.stack and self.stack[-1].depth >= depth:
             self.stack.pop()
-        title = plain_text(node.children[0]) or "(untitled)"
+        text = plain_text(node.children[0])
+        title = text or "(untitled)"
         parent = self.stack[-1] if self.stack else None
         path = (*parent.path, title) if parent else (title,)
         category = DraftCategory(title, path, depth, self.file, _first_line(node))
+        if depth == 1 and text and self.result.title is None:
+            self.result.title = text
         self.result.categories.append(category)
         self.stack.append(category)
 
@@ -252,30 +258,45 @@ class FileParser:
             if node.type not in _LISTS:
                 kept.append(node)
                 continue
-            kept_items = [item for item in node.children if not self._take_rating(item, note)]
+            kept_items = [item for item in node.children if not self._take_field(item, note)]
             note.insights += [plain_text(item) for item in kept_items]
-            kept.append(_with_children(node, kept_items))
+            if kept_items:  # a list of only a rating and a demo binding shows nothing
+                kept.append(_with_children(node, kept_items))
         tokens = [token for node in kept for token in node.to_tokens()]
         note.html = sanitize(_MD.renderer.render(tokens, _MD.options, {}))
         for paper in group:
             paper.note = note
             paper.group = group
 
-    def _take_rating(self, item: SyntaxTreeNode, note: Note) -> bool:
-        """If the item is only a rating, record it on the note and return True."""
+    def _take_field(self, item: SyntaxTreeNode, note: Note) -> bool:
+        """If the item is only a rating or a demo binding, record it on the note and
+        return True: it is a fact about the paper, not an insight to show."""
         inline = _head_inline(item)
         if inline is None or len(item.children) > 1:
             return False
-        value = fields.parse_rating(plain_text(inline))
+        text, line = plain_text(inline), _first_line(item)
+        return self._take_rating(text, line, note) or self._take_demos(text, line, note)
+
+    def _take_rating(self, text: str, line: int, note: Note) -> bool:
+        value = fields.parse_rating(text)
         if value is None:
             return False
-        line = _first_line(item)
         if note.rating is not None:
             self.diagnose(line, "warning", f"a second rating ({value:g}); keeping {note.rating}")
         elif value != int(value) or not 1 <= value <= 5:
             self.diagnose(line, "error", f"rating {value:g} is outside the 1-5 scale")
         else:
             note.rating = int(value)
+        return True
+
+    def _take_demos(self, text: str, line: int, note: Note) -> bool:
+        ids = fields.parse_demo_bullet(text)
+        if ids is None:
+            return False
+        if not ids:
+            self.diagnose(line, "warning", "a demo bullet that names no method id")
+        known = {demo.method for demo in note.demos}
+        note.demos += [NoteDemo(method, line) for method in ids if method not in known]
         return True
 
 
@@ -300,12 +321,15 @@ def combine(results: list[FileResult]) -> Catalog:
         if other.legend != with_legend[0].legend:
             message = f"a different rating legend; the one in {with_legend[0].file} is used"
             diagnostics.append(Diagnostic(other.file, other.legend_line, "warning", message))
-    return build_catalog(
+    catalog = build_catalog(
         [p for r in results for p in r.papers],
         [c for r in results for c in r.categories],
         scale,
         diagnostics,
     )
+    # Named like the legend: by the first file, in path order, that has a top heading.
+    catalog.title = next((r.title for r in results if r.title), None)
+    return catalog
 
 
 def parse_texts(files: Iterable[tuple[str, str]]) -> Catalog:

@@ -13,10 +13,11 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from app.catalog.catalog import Catalog
 from app.catalog.models import Paper
-from app.distill.methods import METHODS, Method, methods_for_paper, tfkd_virtual_teacher
+from app.distill.methods import METHODS, Method, tfkd_virtual_teacher
 from app.distill.params import SPLIT_TEXT
 from app.distill.stats import VERDICTS, t_quantile
 from app.runs import RunManager
+from app.web.bindings import paper_methods
 from app.web.deps import CatalogDep, RunsDep
 from app.web.method_rows import live_cells, live_row
 from app.web.reproduction import reference
@@ -85,7 +86,7 @@ SPLIT_TEXT_ZH = (
 def demo_panel(paper: Paper, runs: RunManager | None = None) -> dict[str, Any]:
     """What the paper page's demo panel shows: the split, and each method with its
     form, its latest default run on this server and its reference rows."""
-    methods = methods_for_paper(paper.arxiv_id, paper.title)
+    methods = paper_methods(paper)
     repro = reference()
     return {
         "split_zh": SPLIT_TEXT_ZH,
@@ -128,13 +129,13 @@ def t975_table() -> list[float]:
 
 def method_papers(catalog: Catalog, method: Method | None) -> list[dict[str, str]]:
     """The catalog's papers that a method demos, as {url, title}, matched the way the
-    paper pages find their demos (methods_for_paper), so both directions agree."""
+    paper pages find their demos (paper_methods), so both directions agree."""
     if method is None:
         return []
     return [
         {"url": f"/papers/{paper.slug}", "title": paper.title}
         for paper in catalog.papers.values()
-        if any(m.id == method.id for m in methods_for_paper(paper.arxiv_id, paper.title))
+        if any(m.id == method.id for m in paper_methods(paper))
     ]
 
 

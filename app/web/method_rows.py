@@ -13,9 +13,10 @@ from typing import Any, Literal
 from pydantic import BaseModel, ValidationError
 
 from app.catalog.catalog import Catalog
-from app.distill.methods import METHODS, methods_for_paper
+from app.distill.methods import METHODS
 from app.distill.stats import PairedStats
 from app.runs import RunManager
+from app.web.bindings import method_url, paper_methods
 from app.web.reproduction import Arm, reference
 from app.web.results import DASH, number, paired_view, pct
 
@@ -138,7 +139,7 @@ def papers_by_method(catalog: Catalog) -> dict[str, list[Link]]:
         return cached[1]
     found: dict[str, list[Link]] = {}
     for paper in catalog.papers.values():
-        for method in methods_for_paper(paper.arxiv_id, paper.title):
+        for method in paper_methods(paper):
             found.setdefault(method.id, []).append(
                 Link(url=f"/papers/{paper.slug}", title=paper.title)
             )
@@ -156,7 +157,7 @@ def method_table(runs: RunManager | None, catalog: Catalog, sort: Sort = "method
         MethodRow(
             id=m.id,
             title=m.title,
-            url=f"/methods/{m.id}",
+            url=method_url(m),
             runs_url=f"/runs?method={m.id}",
             papers=papers.get(m.id, []),
             control_en=m.control_en,

@@ -18,7 +18,7 @@ from app.catalog.catalog import Catalog
 from app.catalog.query import PaperQuery, run_query
 from app.web.demos import demo_panel
 from app.web.deps import CatalogDep, PaperDep, QueryDep, SettingsDep
-from app.web.templating import templates
+from app.web.templating import site_title, templates
 from app.web.views import category_chain, paper_detail
 
 router = APIRouter(include_in_schema=False)
@@ -93,6 +93,7 @@ async def paper_bibtex(catalog: CatalogDep, paper: PaperDep) -> str:
 async def feed(request: Request, catalog: CatalogDep, settings: SettingsDep) -> Response:
     updated = max((p.stat().st_mtime for p in settings.notes_dir.rglob("*.md")), default=0.0)
     body = templates.get_template("feed.xml").render(
+        site_title=site_title(settings, catalog),
         papers=list(catalog.papers.values()),
         # A configured address wins: behind a shared cache, a forged Host header must
         # not end up in everyone's feed.

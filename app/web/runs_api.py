@@ -19,6 +19,7 @@ from app.distill.methods import METHODS  # torch-free by contract
 from app.runs import RunError, RunManager, StoredEvent, follow
 from app.runs.errors import Busy, InvalidParams
 from app.runs.metrics import COLUMNS, metric_rows, to_csv
+from app.web.bindings import paper_methods
 from app.web.deps import RunsDep, SettingsDep
 
 router = APIRouter(prefix="/api/runs", tags=["runs"])
@@ -288,8 +289,8 @@ def _paper_methods(request: Request, paper: str) -> list[str]:
 
     store = getattr(request.app.state, "catalog", None)
     found = store.get().paper(paper) if store is not None else None
-    if found is not None:
-        return [m.id for m in methods_for_paper(found.arxiv_id, found.title)]
+    if found is not None:  # the page's own binding, the note's bullet included
+        return [m.id for m in paper_methods(found)]
     methods = methods_for_paper(paper, paper)
     if not methods:
         raise HTTPException(404, f"no paper {paper!r}")

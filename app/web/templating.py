@@ -4,12 +4,34 @@ from __future__ import annotations
 
 from urllib.parse import urlencode
 
+from fastapi import Request
 from fastapi.templating import Jinja2Templates
 
 from app import PROJECT_ROOT
+from app.catalog.catalog import Catalog
 from app.catalog.query import PaperQuery
+from app.settings import Settings
 
-templates = Jinja2Templates(directory=PROJECT_ROOT / "templates")
+#: The site's name when neither SITE_TITLE nor a `# ` heading in the notes gives one.
+DEFAULT_SITE_TITLE = "知识蒸馏论文笔记"
+
+
+def site_title(settings: Settings, catalog: Catalog | None) -> str:
+    """SITE_TITLE when set, else the notes' own top heading, else the default."""
+    configured = (settings.site_title or "").strip()
+    return configured or (catalog.title if catalog else None) or DEFAULT_SITE_TITLE
+
+
+def _site_context(request: Request) -> dict[str, object]:
+    # Every page names the site; an error page may render before the catalog exists.
+    state = request.app.state
+    store = getattr(state, "catalog", None)
+    return {"site_title": site_title(state.settings, store.get() if store else None)}
+
+
+templates = Jinja2Templates(
+    directory=PROJECT_ROOT / "templates", context_processors=[_site_context]
+)
 _QUERY_DEFAULTS = PaperQuery().model_dump()
 
 

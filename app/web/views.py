@@ -7,6 +7,8 @@ from dataclasses import asdict, dataclass, fields
 from app.catalog import export
 from app.catalog.catalog import Catalog
 from app.catalog.models import Category, Paper
+from app.distill.methods import Method  # torch-free by contract
+from app.web.bindings import method_url, paper_methods
 
 
 @dataclass(frozen=True)
@@ -19,6 +21,7 @@ class PaperDetail:
     shares_notes_with: list[Paper]
     mentions: list[Paper]
     bibtex: str
+    methods: list[Method]  # its live demos, as the page's demo panel lists them
 
 
 def paper_detail(catalog: Catalog, paper: Paper) -> PaperDetail:
@@ -32,6 +35,7 @@ def paper_detail(catalog: Catalog, paper: Paper) -> PaperDetail:
         shares_notes_with=[catalog.papers[s] for s in paper.shares_notes_with],
         mentions=[catalog.papers[s] for s in catalog.mentions(paper)],
         bibtex=export.bibtex(paper),
+        methods=paper_methods(paper),
     )
 
 
@@ -74,6 +78,7 @@ def paper_detail_json(detail: PaperDetail) -> dict:
         "next": paper_link_json(detail.next),
         "mentions": [paper_link_json(p) for p in detail.mentions],
         "bibtex": detail.bibtex,
+        "demos": [{"id": m.id, "title": m.title, "url": method_url(m)} for m in detail.methods],
     }
     return data
 

@@ -8,6 +8,7 @@ method file may import torch at module level (a test checks it in a subprocess).
 from __future__ import annotations
 
 import re
+from collections.abc import Collection
 from importlib import import_module
 from pathlib import Path
 from typing import Literal
@@ -46,9 +47,13 @@ def _title_key(title: str) -> str:
     return re.sub(r"[^0-9a-z]+", "", title.casefold())
 
 
-def methods_for_paper(arxiv_id: str | None, title: str) -> list[Method]:
+def methods_for_paper(
+    arxiv_id: str | None, title: str, demos: Collection[str] = ()
+) -> list[Method]:
     """The methods that demo a paper, matched by arXiv id (version suffix ignored) or,
-    for papers without one, by title (case, spaces and punctuation ignored)."""
+    for papers without one, by title (case, spaces and punctuation ignored), plus the
+    method ids in `demos` (the note's `演示: kd` bullet; unknown ids are ignored).
+    Registry order either way."""
     keys = set()
     if arxiv_id:
         keys.add(_arxiv_core(arxiv_id))
@@ -57,7 +62,7 @@ def methods_for_paper(arxiv_id: str | None, title: str) -> list[Method]:
     found = []
     for method in METHODS.values():
         own = {_arxiv_core(x) for x in method.papers} | {_title_key(x) for x in method.papers}
-        if own & keys:
+        if own & keys or method.id in demos:
             found.append(method)
     return found
 

@@ -31,12 +31,15 @@ def recipe(ctx):
 METHOD = Method(
     id="lsr",
     title="Label smoothing regularisation",
-    papers=("1909.11723",),
-    summary_zh="目标分布：真实类 1−ε，其余每类 ε/(K−1)（Tf-KD 论文所用的 LSR，作者代码同此；"
-    "与 PyTorch 自带的 label_smoothing 参数化不同）。可看作一个永远输出均匀分布的“虚拟教师”。",
+    # Tf-KD, and the label smoothing of Inception v3 (Szegedy et al.) it starts from.
+    papers=("1909.11723", "1512.00567"),
+    summary_zh="目标分布：真实类 1−ε，其余每类 ε/(K−1)（Tf-KD 论文所用的 LSR，作者代码同此）。"
+    "Inception v3 论文（1512.00567）与 PyTorch 自带的 label_smoothing 则把 a 均摊到全部 K 类，"
+    "a = ε·K/(K−1) 时两者相同。可看作一个永远输出均匀分布的“虚拟教师”。",
     summary_en="Cross-entropy against 1−ε on the true class and ε/(K−1) on each other class "
-    "(the LSR of the Tf-KD paper and its code; PyTorch's label_smoothing parametrises it "
-    "differently). A virtual teacher that always answers the uniform distribution.",
+    "(the LSR of the Tf-KD paper and its code). The Inception v3 paper (1512.00567), like "
+    "PyTorch's label_smoothing, spreads a over all K classes instead; the two agree at "
+    "a = ε·K/(K−1). A virtual teacher that always answers the uniform distribution.",
     control_zh=PLAIN_CONTROL_ZH + "。",
     control_en=PLAIN_CONTROL_EN + ".",
     params=LSRParams,
