@@ -33,6 +33,9 @@ class Method:
     params: type[BaseModel]
     models: tuple[str, ...]  # the models a run reports, e.g. ("student", "baseline")
     recipe: Callable[[Any], Any]  # recipe(ctx: engine.Context) -> loops.Result (torch)
+    # The loss the demo minimises, in one or two lines of plain Unicode (the method's
+    # page shows it); z: logits, p: probabilities, F: features, T: temperature.
+    formula: str = ""
 
     def __post_init__(self) -> None:
         for name in ("summary_zh", "summary_en", "control_zh", "control_en"):

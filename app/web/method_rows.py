@@ -197,3 +197,61 @@ def live_cells(live: LiveRow | None) -> dict[str, str] | None:
         "label_zh": paired.get("label_zh", ""),
         "label_en": paired.get("label_en", ""),
     }
+
+
+class Param(BaseModel):
+    name: str
+    title: str
+    type: str
+    default: Any
+    minimum: int | float | None  # ints stay ints: "1 – 30" epochs, not "1.0 – 30.0"
+    maximum: int | float | None
+    choices: list[Any]
+    description: str
+
+
+class MethodDetail(MethodRow):
+    """A method's page: its row of the table, plus what it is and what it takes."""
+
+    summary_zh: str
+    summary_en: str
+    control_zh: str
+    formula: str
+    models: list[str]
+    paper_refs: list[str]  # the registry's binding: arXiv ids or exact titles
+    params: list[Param]
+
+
+def method_detail(runs: RunManager | None, catalog: Catalog, method_id: str) -> MethodDetail:
+    method = METHODS[method_id]
+    schema = method.params.model_json_schema()["properties"]
+    params = [
+        Param(
+            name=name,
+            title=prop.get("title", name),
+            type="choice" if "enum" in prop else prop.get("type", "number"),
+            default=prop.get("default"),
+            minimum=prop.get("minimum"),
+            maximum=prop.get("maximum"),
+            choices=list(prop.get("enum", ())),
+            description=prop.get("description", ""),
+        )
+        for name, prop in schema.items()
+    ]
+    return MethodDetail(
+        id=method.id,
+        title=method.title,
+        url=method_url(method),
+        runs_url=f"/runs?method={method.id}",
+        papers=papers_by_method(catalog).get(method.id, []),
+        control_en=method.control_en,
+        live=live_row(runs, method.id),
+        reference=reference_row(method.id),
+        summary_zh=method.summary_zh,
+        summary_en=method.summary_en,
+        control_zh=method.control_zh,
+        formula=method.formula,
+        models=list(method.models),
+        paper_refs=list(method.papers),
+        params=params,
+    )

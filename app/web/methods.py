@@ -4,9 +4,10 @@ per method through the same admission as any other launch."""
 
 from __future__ import annotations
 
+import re
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
@@ -15,8 +16,18 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from app.distill.methods import METHODS
 from app.runs import RunError, RunManager
 from app.runs.errors import Busy
+from app.web.demos import form_fields
 from app.web.deps import CatalogDep, RunsDep
-from app.web.method_rows import BASELINE, MethodTable, Sort, method_table
+from app.web.method_rows import (
+    BASELINE,
+    MethodDetail,
+    MethodTable,
+    Sort,
+    live_cells,
+    method_detail,
+    method_table,
+)
+from app.web.reproduction import reference
 from app.web.results import paired_view, pct
 from app.web.runs_api import (
     ClientDep,
@@ -29,6 +40,7 @@ from app.web.runs_api import (
 from app.web.templating import templates
 
 pages = APIRouter(include_in_schema=False)
+ARXIV_ID = re.compile(r"^\d{4}\.\d{4,5}(v\d+)?$")
 api = APIRouter(prefix="/api/methods", tags=["methods"])
 
 SortDep = Annotated[
@@ -100,6 +112,43 @@ def _forest(table: MethodTable) -> dict[str, Any]:
         ],
         "reference_seeds": table.reference_seeds,
     }
+
+
+# -- one method ------------------------------------------------------------------------
+
+
+def _method_id(method_id: str) -> str:
+    if method_id not in METHODS:
+        raise HTTPException(404, f"no method {method_id!r}; known: {', '.join(METHODS)}")
+    return method_id
+
+
+@api.get(
+    "/{method_id}",
+    response_model=MethodDetail,
+    responses={404: {"model": Message}},
+    summary="One method: formula, parameters, control, papers, live and reference rows",
+)
+def get_method(request: Request, catalog: CatalogDep, method_id: str) -> MethodDetail:
+    return method_detail(_runs(request), catalog, _method_id(method_id))
+
+
+@pages.get("/methods/{method_id}", response_class=HTMLResponse)
+def method_page(request: Request, catalog: CatalogDep, method_id: str) -> HTMLResponse:
+    detail = method_detail(_runs(request), catalog, _method_id(method_id))
+    method = METHODS[method_id]
+    ref = reference()
+    context = {
+        "detail": detail,
+        "m": method,
+        "entry": {"fields": form_fields(method_id)},
+        "live": live_cells(detail.live),
+        "reproduction": ref.rows.get(method_id, []),
+        "repro_seeds": ref.seeds,
+        "arxiv": [p for p in detail.paper_refs if ARXIV_ID.match(p)],
+        "run_token_required": bool(request.app.state.settings.run_token),
+    }
+    return templates.TemplateResponse(request, "method.html", context)
 
 
 # -- re-run all ------------------------------------------------------------------------

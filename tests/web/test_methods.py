@@ -167,3 +167,37 @@ def test_a_default_run_behind_several_variants_is_still_found(app_client):
             record_run(client, "sp", [0.5] * 2, [0.5] * 2, params=changed, age=50 - i)
         sp = next(r for r in client.get("/api/methods").json()["methods"] if r["id"] == "sp")
     assert sp["live"]["run_id"] == default
+
+
+@pytest.mark.parametrize("method", list(METHODS))
+def test_every_method_has_a_page_with_formula_params_papers_and_a_run_form(app_client, method):
+    with app_client() as client:
+        soup = BeautifulSoup(client.get(f"/methods/{method}", headers=HTML).text, "html.parser")
+        twin = client.get(f"/api/methods/{method}").json()
+    spec = METHODS[method]
+    assert spec.formula and soup.select_one("#formula").get_text() == spec.formula
+    schema = spec.params.model_json_schema()["properties"]
+    assert [tr["data-param"] for tr in soup.select("#method-params tbody tr")] == list(schema)
+    assert [p["name"] for p in twin["params"]] == list(schema)
+    form = soup.select_one("form.run-form")
+    assert form["data-method"] == method and form["action"] == "/api/runs"
+    assert {i["name"] for i in form.select("input, select") if i.get("name")} >= set(schema)
+    links = [a["href"] for a in soup.select("#method-papers a")]
+    assert [p["url"] for p in twin["papers"]] == [h for h in links if h.startswith("/papers/")]
+    assert twin["control_en"] == spec.control_en and twin["formula"] == spec.formula
+
+
+def test_a_method_page_links_its_papers_and_shows_live_and_reference(app_client):
+    with app_client() as client:
+        run_id = record_run(client, "kd", [0.93, 0.95], [0.9, 0.91])
+        soup = BeautifulSoup(client.get("/methods/kd", headers=HTML).text, "html.parser")
+        epochs = client.get("/api/methods/kd").json()["params"][0]
+        missing = client.get("/methods/nope", headers=HTML)
+        missing_json = client.get("/api/methods/nope")
+    hrefs = [a["href"] for a in soup.select("#method-papers a")]
+    assert hrefs == ["/papers/1503.02531", "https://arxiv.org/abs/1503.02531"]
+    assert soup.select_one("tr.live-row a")["href"] == f"/runs/{run_id}"
+    assert soup.select("tr.reference-row")  # the committed rows, default first
+    assert (epochs["name"], epochs["minimum"], epochs["maximum"]) == ("epochs", 1, 30)
+    assert missing.status_code == 404 and missing_json.status_code == 404
+    assert "no method 'nope'" in missing_json.json()["detail"]

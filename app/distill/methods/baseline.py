@@ -24,4 +24,5 @@ METHOD = Method(
     params=CommonParams,
     models=("student",),
     recipe=recipe,
+    formula="L = CE(softmax(z_s), y)",
 )

@@ -34,4 +34,8 @@ METHOD = Method(
     params=SelfDistillParams,
     models=("student", "baseline", "exit1", "exit2", "exit3"),
     recipe=recipe,
+    formula=(
+        "L = CE(z_C, y) + Σ_{i<C} [(1−α)·CE(z_i, y) + α·KL(softmax(z_C/T) ‖ "
+        "softmax(z_i/T)) + λ·‖F_i − F_C‖₂],  C: deepest exit, detached"
+    ),
 )

@@ -50,4 +50,8 @@ METHOD = Method(
     params=CSKDParams,
     models=("student", "baseline"),
     recipe=recipe,
+    formula=(
+        "L = CE(softmax(z(x)), y) + λ·T²·KL(softmax(z(x′)/T) ‖ "
+        "softmax(z(x)/T)),  x′ of x's class, z(x′) detached"
+    ),
 )

@@ -98,4 +98,8 @@ METHOD = Method(
     params=DMLParams,
     models=("student", "peer", "baseline"),
     recipe=recipe,
+    formula=(
+        "each peer k: L_k = CE(softmax(z_k), y) + KL(softmax(z_other) ‖ "
+        "softmax(z_k)),  z_other detached"
+    ),
 )

@@ -87,4 +87,8 @@ METHOD = Method(
     params=FSPParams,
     models=("student", "baseline", "teacher"),
     recipe=recipe,
+    formula=(
+        "stage 1: Σ_i mean (G_s,i − G_t,i)²,  G_i = F_iᵀ·F_{i+1} / (h·w) "
+        "between consecutive stages;  stage 2: CE(softmax(z_s), y)"
+    ),
 )

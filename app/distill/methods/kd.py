@@ -48,4 +48,8 @@ METHOD = Method(
     params=KDParams,
     models=("student", "baseline", "teacher"),
     recipe=recipe,
+    formula=(
+        "L = (1−α)·CE(softmax(z_s), y) + α·T²·KL(softmax(z_t/T) ‖ "
+        "softmax(z_s/T)),  z_t detached"
+    ),
 )

@@ -45,4 +45,5 @@ METHOD = Method(
     params=LSRParams,
     models=("student", "baseline"),
     recipe=recipe,
+    formula="L = −Σ_k q_k·log softmax(z_s)_k,  q_y = 1−ε,  q_k = ε/(K−1) for k ≠ y",
 )

@@ -36,4 +36,8 @@ METHOD = Method(
     params=SelfDistillParams,
     models=("student", "baseline", "exit1", "exit2", "exit3"),
     recipe=recipe,
+    formula=(
+        "L = Σ_i [(1−α)·CE(z_i, y) + α·mean_{j≠i} KL(softmax(z_j/T) ‖ "
+        "softmax(z_i/T))] + λ·Σ_{i<C} ‖F_i − F_C‖₂"
+    ),
 )

@@ -64,4 +64,8 @@ METHOD = Method(
     params=SPParams,
     models=("student", "baseline", "teacher"),
     recipe=recipe,
+    formula=(
+        "L = CE(softmax(z_s), y) + γ·‖Ĝ_t − Ĝ_s‖²_F / B²,  G = F·Fᵀ over the "
+        "batch (B×B), rows L2-normalised"
+    ),
 )

@@ -72,4 +72,8 @@ METHOD = Method(
     params=TfKDRegParams,
     models=("student", "baseline"),
     recipe=recipe,
+    formula=(
+        "L = (1−α)·CE(softmax(z_s), y) + α·KL(p^d ‖ softmax(z_s)),  p^d = "
+        "softmax(v/T) with the virtual teacher's p_y = a, p_k = (1−a)/(K−1)"
+    ),
 )

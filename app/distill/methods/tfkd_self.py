@@ -40,4 +40,8 @@ METHOD = Method(
     params=TfKDSelfParams,
     models=("student", "baseline", "teacher"),
     recipe=recipe,
+    formula=(
+        "L = (1−α)·CE(softmax(z_s), y) + α·T²·KL(softmax(z_t/T) ‖ "
+        "softmax(z_s/T)),  z_t: a pretrained copy of the student"
+    ),
 )
