@@ -12,6 +12,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from starlette.convertors import StringConvertor, register_url_convertor
 
 from app.distill.methods import METHODS
 from app.runs import RunError, RunManager
@@ -38,6 +39,16 @@ from app.web.runs_api import (
     _wants_page,
 )
 from app.web.templating import templates
+
+
+class _MethodIdConvertor(StringConvertor):
+    """A method id in a path: anything but "rerun", so that /api/methods/rerun belongs
+    to re-run all alone (and its Allow header says POST only)."""
+
+    regex = "(?!rerun$)[^/]+"
+
+
+register_url_convertor("method_id", _MethodIdConvertor())
 
 pages = APIRouter(include_in_schema=False)
 ARXIV_ID = re.compile(r"^\d{4}\.\d{4,5}(v\d+)?$")
@@ -124,7 +135,7 @@ def _method_id(method_id: str) -> str:
 
 
 @api.get(
-    "/{method_id}",
+    "/{method_id:method_id}",
     response_model=MethodDetail,
     responses={404: {"model": Message}},
     summary="One method: formula, parameters, control, papers, live and reference rows",
@@ -133,7 +144,7 @@ def get_method(request: Request, catalog: CatalogDep, method_id: str) -> MethodD
     return method_detail(_runs(request), catalog, _method_id(method_id))
 
 
-@pages.get("/methods/{method_id}", response_class=HTMLResponse)
+@pages.get("/methods/{method_id:method_id}", response_class=HTMLResponse)
 def method_page(request: Request, catalog: CatalogDep, method_id: str) -> HTMLResponse:
     detail = method_detail(_runs(request), catalog, _method_id(method_id))
     method = METHODS[method_id]
