@@ -118,6 +118,7 @@
       this.index = new Map();    // key -> trace position
       this.extras = [];          // companions, same shape plus {parent, kind}
       this.extraIndex = new Map();
+      this.position = new Map(); // key -> index in Plotly's data, as last drawn
       this.pending = new Map();  // key -> {x: [], y: []} not yet drawn
       this.frame = null;
       this.needsRedraw = true;
@@ -187,10 +188,10 @@
       return this.extras[this.extraIndex.get(key)];
     }
 
-    // Position in Plotly's data: the main traces first, then the companions.
+    // Position in Plotly's data as last drawn: the main traces first, then the
+    // companions that are not left out.
     dataIndex(key) {
-      if (this.index.has(key)) return this.index.get(key);
-      return this.traces.length + this.extraIndex.get(key);
+      return this.position.get(key);
     }
 
     // The raw companion is never smoothed: it is what the smoothed line hides.
@@ -310,10 +311,18 @@
       // otherwise put every trace back to its initial visibility).
       const toggled = new Map((this.el.data || []).map((d) => [d.uid, d.visible]));
       const colors = new Map(this.traces.map((t, i) => [t.key, colorFor(t.style.model || t.key, i)]));
-      const data = this.all().map((t) => {
+      const visible = new Map();  // key -> Plotly's visible, main traces first
+      const data = [];
+      this.position = new Map();
+      for (const t of this.all()) {
+        // A band or raw line follows its model, and is left out while the model is hidden.
+        t.omitted = Boolean(t.kind) && t.kind !== "seeds" && visible.get(t.parent) === "legendonly";
+        if (t.omitted) { t.hidden = true; t.shown = 0; continue; }
         const trace = t.kind ? this.extraTrace(t, colors.get(t.parent)) : this.mainTrace(t, colors.get(t.key));
         trace.uid = t.key;
         if (toggled.has(t.key)) trace.visible = toggled.get(t.key);
+        else if (t.kind && t.kind !== "seeds") trace.visible = visible.get(t.parent);
+        visible.set(t.key, trace.visible);
         t.hidden = trace.visible === "legendonly";
         const shown = t.hidden ? this.placeholder(t) : this.display(t);
         t.shown = shown.x.length;
@@ -323,8 +332,9 @@
         for (const y of t.raw.y) { t.ema = t.ema * w + (1 - w) * y; t.n += 1; }
         trace.x = shown.x;
         trace.y = shown.y;
-        return trace;
-      });
+        this.position.set(t.key, data.length);
+        data.push(trace);
+      }
       window.Plotly.react(this.el, data, this.layout, { responsive: true, displaylogo: false });
       this.listen();
     }
@@ -336,14 +346,18 @@
       return line && line.x.length ? { x: [line.x[0]], y: [line.y[0]] } : { x: [], y: [] };
     }
 
-    // A hidden trace that the reader shows from the legend gets its points.
+    // A hidden trace (or a left-out band) whose model the reader shows from the legend
+    // gets its points.
     listen() {
       if (this.listening || typeof this.el.on !== "function") return;
       this.listening = true;
       this.el.on("plotly_restyle", () => {
-        const data = this.el.data || [];
-        const shown = this.all().some((t, i) => t.hidden && data[i] && data[i].visible !== "legendonly");
-        if (shown) { this.needsRedraw = true; this.schedule(); }
+        const now = new Map((this.el.data || []).map((d) => [d.uid, d.visible]));
+        const revealed = this.all().some((t) => {
+          const key = t.omitted ? t.parent : t.key;
+          return t.hidden && now.has(key) && now.get(key) !== "legendonly";
+        });
+        if (revealed) { this.needsRedraw = true; this.schedule(); }
       });
     }
 

@@ -71,7 +71,8 @@ def open_run(page, url: str) -> None:
     page.wait_for_function(
         """() => ['loss', 'acc'].every((c) => {
           const chart = window.kdRun[c], d = document.getElementById(c + '-chart').data;
-          return d.length === chart.all().length && chart.settled();
+          return d.length > 0 && chart.settled()
+            && chart.all().every((t) => t.omitted || chart.position.has(t.key));
         })"""
     )
 
@@ -131,8 +132,9 @@ def test_bands_per_seed_lines_and_the_live_verdict(page, server):
     upper = [statistics.mean(v) + statistics.stdev(v) for v in STEP_LOSS]
     assert loss["student·total#upper"]["y"] == pytest.approx(ema(upper, 0.6))
     assert loss["student·total#raw"]["y"] == pytest.approx([statistics.mean(v) for v in STEP_LOSS])
-    assert "student·ce#upper" in loss and "student·ce#seeds" not in loss
-    assert len(loss["student·ce"]["y"]) == len(loss["student·ce#upper"]["y"]) == 1  # hidden
+    # A hidden term: one point for its legend entry, its band left out until shown.
+    assert len(loss["student·ce"]["y"]) == 1 and loss["student·ce"]["visible"] == "legendonly"
+    assert "student·ce#upper" not in loss and "student·ce#seeds" not in loss
 
     # Live verdict: Δ on the latest epoch's validation accuracy, paired by seed.
     expected = paired_stats(STUDENT[-1], BASELINE[-1])
@@ -164,6 +166,17 @@ def test_bands_per_seed_lines_and_the_live_verdict(page, server):
     assert [y for y in drawn if y is not None] == pytest.approx(numbers)
     # The baseline's seeds stay hidden.
     assert traces(page, "acc")["baseline#seeds"]["visible"] == "legendonly"
+
+    # Showing a hidden term from the legend draws it whole, with its band.
+    term = page.locator("#loss-chart .legend .traces", has_text="student · ce")
+    term.locator(".legendtoggle").click()
+    page.wait_for_function(
+        """n => { const d = document.getElementById('loss-chart').data;
+                  const band = d.find((t) => t.uid === 'student·ce#upper');
+                  return band && band.visible === true && band.y.length === n
+                    && d.find((t) => t.uid === 'student·ce').y.length === n; }""",
+        arg=len(STEP_LOSS),
+    )
 
 
 def test_the_final_verdict_comes_from_the_summary(page, server):
