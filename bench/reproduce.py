@@ -51,7 +51,7 @@ NOTES = {
     "dml": "Accuracy of the first peer; the second is in the JSON.",
     "fitnets": "Compute-matched: the control trains with CE through stage 1 and stage 2 "
                "(stage 2 of the method is KD).",
-    "at": "β/2 · Σ over the three stages with β = 1000, as the authors' script.",
+    "at": "β · Σ over the three stages with β = 1000, as the authors' cifar.py.",
     "nst": "The first two stages only: at 2×2 the normalised channels made training chaotic.",
     "pkt": "β = 7500: RepDistiller's 30000 at batch 64, rescaled for batch 16 (the loss ~ 1/B).",
     "crd": "40 negatives per positive from the other classes of a 119-digit pool.",

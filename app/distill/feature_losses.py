@@ -57,7 +57,7 @@ def at_loss(student_maps: Sequence[Tensor], teacher_maps: Sequence[Tensor],
 
     The authors' ``at_loss`` (attention-transfer utils.py; RepDistiller AT.py): the
     squared difference averaged over batch and positions, summed over map pairs. The
-    method multiplies by β/2 as their training script does.
+    method multiplies by β, as their cifar.py does (the paper's eq. 2 writes β/2).
     """
     _same_shapes(student_maps, teacher_maps)
     return sum((attention_map(s, p) - attention_map(t.detach(), p)).pow(2).mean(dim=(-2, -1))

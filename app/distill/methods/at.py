@@ -17,8 +17,8 @@ from app.distill.spec import (
 class ATParams(TeacherParams):
     beta: float = Field(
         1000.0, ge=0.0, le=100000.0,
-        description="Weight β of the attention term; the loss adds β/2 · Σ over the three "
-        "stages, as the authors' script (β = 1000).",
+        description="Weight β of the attention term; the loss adds β · Σ over the three "
+        "stages, as the authors' cifar.py with β = 1000 (the paper's eq. 2 writes β/2).",
     )
 
 
@@ -39,7 +39,7 @@ def recipe(ctx):
         logits, maps = model.features(x)
         ce = cross_entropy(logits, y)
         at = at_loss(maps, t_maps, p=2.0)  # every stage's output, as the authors' groups
-        return {"total": ce + p.beta / 2 * at, "ce": ce, "at": at}
+        return {"total": ce + p.beta * at, "ce": ce, "at": at}
 
     return train_single(ctx, terms, fixed=scores)
 
@@ -50,13 +50,15 @@ METHOD = Method(
     papers=("1612.03928",),
     summary_zh="注意力图 Q = 各通道激活平方的平均（p = 2），"
     "展平后 L2 归一化；学生在三个卷积阶段的输出上"
-    "逼近教师的注意力图：CE + β/2 · Σ_阶段 mean(Q̂_s − Q̂_t)²，"
-    "β = 1000，与作者代码相同。与论文的差别：网络是 8×8 数字上的小 CNN，"
+    "逼近教师的注意力图：CE + β · Σ_阶段 mean(Q̂_s − Q̂_t)²，"
+    "β = 1000，与作者代码（cifar.py）和 RepDistiller 相同（论文公式 2 写作 β/2）。"
+    "与论文的差别：网络是 8×8 数字上的小 CNN，"
     "师生各阶段宽度与尺寸相同；教师（15 层卷积）每个种子一个，用全部训练数据训练并缓存。",
     summary_en="Attention map Q = the mean over channels of the squared activations (p = 2), "
     "flattened and L2-normalised; on each of the three conv stages' outputs the student "
-    "matches the teacher's map: CE + β/2 · Σ_stages mean(Q̂_s − Q̂_t)², β = 1000, as the "
-    "authors' code. Deviations from the paper: a tiny CNN on 8×8 digits, whose student and "
+    "matches the teacher's map: CE + β · Σ_stages mean(Q̂_s − Q̂_t)², β = 1000, as the "
+    "authors' cifar.py and RepDistiller (the paper's eq. 2 writes β/2). Deviations from "
+    "the paper: a tiny CNN on 8×8 digits, whose student and "
     "teacher stages have equal widths and sizes; the teacher (15 convs, one per seed) "
     "trains once on all training digits and is cached.",
     control_zh=PLAIN_CONTROL_ZH + TEACHER_COST_ZH + "。",
