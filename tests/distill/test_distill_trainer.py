@@ -15,7 +15,7 @@ from pydantic import ValidationError
 
 from app.distill.data import load_split
 from app.distill.engine import Evaluator, build_stacked, evaluate, watch
-from app.distill.methods import METHODS, RunConfig
+from app.distill.methods import METHODS, RunConfig, methods_for_paper
 from app.distill.models import SmallCNN
 from app.distill.stats import paired_stats
 from app.distill.teacher import TEACHER_CODE_VERSION, Recipe, teacher_key
@@ -305,3 +305,11 @@ def test_every_method_file_holds_its_recipe_and_names_its_control():
         assert method.recipe.__module__ == f"app.distill.methods.{method.id}"
         assert method.control_en.startswith(("Control", "Compute-matched", "It is"))
         assert method.control_zh
+
+
+@pytest.mark.parametrize("method", ["fitnets", "at", "nst", "pkt", "rkd", "vid", "crd", "dkd",
+                                    "ls_teacher", "conf_penalty"])
+def test_new_methods_bind_to_their_paper_by_arxiv_id_and_by_title(method: str):
+    arxiv_id, title = METHODS[method].papers
+    assert [m.id for m in methods_for_paper(f"{arxiv_id}v3", "")] == [method]
+    assert [m.id for m in methods_for_paper(None, title.upper() + " ")] == [method]

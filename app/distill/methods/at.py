@@ -13,6 +13,11 @@ from app.distill.spec import (
     Method,
 )
 
+TITLE = (
+    "Paying More Attention to Attention: Improving the "
+    "Performance of Convolutional Neural Networks via Attention Transfer"
+)
+
 
 class ATParams(TeacherParams):
     beta: float = Field(
@@ -47,7 +52,7 @@ def recipe(ctx):
 METHOD = Method(
     id="at",
     title="Attention transfer (AT)",
-    papers=("1612.03928",),
+    papers=("1612.03928", TITLE),
     summary_zh="注意力图 Q = 各通道激活平方的平均（p = 2），"
     "展平后 L2 归一化；学生在三个卷积阶段的输出上"
     "逼近教师的注意力图：CE + β · Σ_阶段 mean(Q̂_s − Q̂_t)²，"

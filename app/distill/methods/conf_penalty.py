@@ -7,6 +7,11 @@ from pydantic import Field
 from app.distill.params import LockstepParams
 from app.distill.spec import PLAIN_CONTROL_EN, PLAIN_CONTROL_ZH, Method
 
+TITLE = (
+    "Regularizing Neural Networks by "
+    "Penalizing Confident Output Distributions"
+)
+
 
 class ConfPenaltyParams(LockstepParams):
     beta: float = Field(
@@ -34,7 +39,7 @@ def recipe(ctx):
 METHOD = Method(
     id="conf_penalty",
     title="Confidence penalty",
-    papers=("1701.06548",),
+    papers=("1701.06548", TITLE),
     summary_zh="惩罚过于自信的输出分布：损失 = CE − β·H(softmax(z))，"
     "H 是输出分布的熵，β = 0.1。与标签平滑同属正则化，"
     "但方向相反：标签平滑是 KL(均匀 ‖ 输出)，置信度惩罚约等于 KL(输出 ‖ 均匀)。"

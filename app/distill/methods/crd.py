@@ -7,6 +7,9 @@ from pydantic import Field
 from app.distill.params import TeacherParams
 from app.distill.spec import PLAIN_CONTROL_EN, PLAIN_CONTROL_ZH, Method
 
+TITLE = "Contrastive Representation Distillation"
+
+
 # The embeddings' and memories' initial values, and the negatives, get their own seeds.
 HEAD_SEED_OFFSET = 4001
 SAMPLER_SEED_OFFSET = 2
@@ -77,7 +80,7 @@ def recipe(ctx):
 METHOD = Method(
     id="crd",
     title="Contrastive representation distillation (CRD)",
-    papers=("1910.10699",),
+    papers=("1910.10699", TITLE),
     summary_zh="对比学习：学生与教师的池化特征各经一个线性层投到 128 维单位球上，"
     "同一样本的师生嵌入是正对，其他类样本的嵌入（来自每个训练样本一条、动量 0.5 更新的记忆库）"
     "是负对；用 NCE 损失（τ = 0.07）让正对可分：CE + β·(L_学生锚 + L_教师锚)，β = 0.8。"

@@ -13,6 +13,8 @@ from app.distill.spec import (
     Method,
 )
 
+TITLE = "Decoupled Knowledge Distillation"
+
 
 class DKDParams(TeacherParams):
     temperature: Temperature = 4.0
@@ -54,7 +56,7 @@ def recipe(ctx):
 METHOD = Method(
     id="dkd",
     title="Decoupled knowledge distillation (DKD)",
-    papers=("2203.08679",),
+    papers=("2203.08679", TITLE),
     summary_zh="把 KD 拆成两部分：目标类对“其余类”的二元分布的 KL（TCKD），"
     "和只在非目标类之间重新归一化的分布的 KL（NCKD），分别加权："
     "CE + w·(α·TCKD + β·NCKD)·T²，α = 1、β = 8、T = 4，w 在前 2 轮从 1/2 线性升到 1"

@@ -10,6 +10,8 @@ from app.distill.spec import Method
 HINT_STAGE = 1  # the middle of the three stages: the paper's guided and hint layers
 REGRESSOR_SEED_OFFSET = 6007
 
+TITLE = "FitNets: Hints for Thin Deep Nets"
+
 
 class FitNetsParams(TeacherParams):
     epochs: int = Field(
@@ -78,7 +80,7 @@ def recipe(ctx):
 METHOD = Method(
     id="fitnets",
     title="FitNets: hints for thin deep nets",
-    papers=("1412.6550",),
+    papers=("1412.6550", TITLE),
     summary_zh="两阶段。stage1：学生前两个卷积阶段（引导层）的输出经一个回归器"
     "（1×1 卷积 + BN + ReLU）去拟合教师第二阶段（提示层）的输出，损失是均方误差，"
     "只训练这两个阶段和回归器；train 阶段：回归器丢弃，整个学生用 KD 训练："

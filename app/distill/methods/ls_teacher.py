@@ -8,6 +8,8 @@ from pydantic import Field
 from app.distill.params import Alpha, TeacherParams, Temperature
 from app.distill.spec import Method
 
+TITLE = "When Does Label Smoothing Help?"
+
 
 class LSTeacherParams(TeacherParams):
     baseline: bool = Field(
@@ -68,7 +70,7 @@ def recipe(ctx):
 METHOD = Method(
     id="ls_teacher",
     title="KD from a label-smoothed teacher (When does label smoothing help?)",
-    papers=("1906.02629",),
+    papers=("1906.02629", TITLE),
     summary_zh="论文的说法：用标签平滑训练的教师虽然自身准确率不差，"
     "却是更差的蒸馏教师（平滑抹掉了类间相似度的信息）。这里两个教师结构相同"
     "（15 层卷积）、训练方式相同，只差标签平滑 a = 0.1；"

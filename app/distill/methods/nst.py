@@ -13,6 +13,12 @@ from app.distill.spec import (
     Method,
 )
 
+TITLE = (
+    "Like What You Like: Knowledge "
+    "Distill via Neuron Selectivity Transfer"
+)
+
+
 # The 8×8 and 4×4 stages. The last stage's 2×2 maps give each channel 4 positions:
 # normalising a near-dead channel there (norms down to 1e-3 at initialisation) makes
 # gradients a thousand times the median, and training chaotic: seed s then depends on
@@ -53,7 +59,7 @@ def recipe(ctx):
 METHOD = Method(
     id="nst",
     title="Neuron selectivity transfer (NST)",
-    papers=("1707.01219",),
+    papers=("1707.01219", TITLE),
     summary_zh="把每个通道在空间上的激活（L2 归一化）看作一个样本，"
     "学生的通道分布用多项式核 k(a,b) = (aᵀb)² 的 MMD² 逼近教师的："
     "CE + β · Σ_阶段 MMD²，β = 50。与论文的差别：用在前两个卷积阶段（8×8、4×4）的输出上"

@@ -13,6 +13,11 @@ from app.distill.spec import (
     Method,
 )
 
+TITLE = (
+    "Learning Deep Representations "
+    "with Probabilistic Knowledge Transfer"
+)
+
 
 class PKTParams(TeacherParams):
     beta: float = Field(
@@ -48,7 +53,7 @@ def recipe(ctx):
 METHOD = Method(
     id="pkt",
     title="Probabilistic knowledge transfer (PKT)",
-    papers=("1803.10837",),
+    papers=("1803.10837", TITLE),
     summary_zh="用余弦相似度核（缩放到 [0,1]）把 batch 内每个样本"
     "对其他样本的相似度变成条件概率分布，"
     "学生的分布用 KL 逼近教师的：CE + β · mean_{i,j} p_{j|i} log(p_{j|i}/q_{j|i})。"

@@ -13,6 +13,8 @@ from app.distill.spec import (
     Method,
 )
 
+TITLE = "Relational Knowledge Distillation"
+
 
 class RKDParams(TeacherParams):
     distance_weight: float = Field(
@@ -48,7 +50,7 @@ def recipe(ctx):
 METHOD = Method(
     id="rkd",
     title="Relational knowledge distillation (RKD)",
-    papers=("1904.05068",),
+    papers=("1904.05068", TITLE),
     summary_zh="不匹配单个样本的输出，而匹配样本之间的关系：batch 内两两距离"
     "（除以平均距离）和三元组的夹角余弦，"
     "都用 Huber 损失：CE + λ_D·距离项 + λ_A·角度项，λ_D = 25、λ_A = 50"

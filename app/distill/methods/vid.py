@@ -13,6 +13,9 @@ from app.distill.spec import (
     Method,
 )
 
+TITLE = "Variational Information Distillation for Knowledge Transfer"
+
+
 # The regressors' initial weights differ from the student's.
 REGRESSOR_SEED_OFFSET = 6007
 
@@ -56,7 +59,7 @@ def recipe(ctx):
 METHOD = Method(
     id="vid",
     title="Variational information distillation (VID)",
-    papers=("1904.05835",),
+    papers=("1904.05835", TITLE),
     summary_zh="最大化师生特征互信息的变分下界：在每个卷积阶段，"
     "学生特征经三层 1×1 卷积预测教师特征的均值 μ，方差 σ_c² = softplus(α_c) + ε "
     "每通道一个、可学习（初值 5）；损失是高斯负对数似然 "
