@@ -57,7 +57,8 @@ def at_loss(student_maps: Sequence[Tensor], teacher_maps: Sequence[Tensor],
 
     The authors' ``at_loss`` (attention-transfer utils.py; RepDistiller AT.py): the
     squared difference averaged over batch and positions, summed over map pairs. The
-    method multiplies by β, as their cifar.py does (the paper's eq. 2 writes β/2).
+    method multiplies by β, as their cifar.py does (the paper's eq. 2 writes β/2 and
+    the norm of the difference, not its square).
     """
     _same_shapes(student_maps, teacher_maps)
     return sum((attention_map(s, p) - attention_map(t.detach(), p)).pow(2).mean(dim=(-2, -1))
@@ -77,8 +78,8 @@ def nst_loss(student_maps: Sequence[Tensor], teacher_maps: Sequence[Tensor]) -> 
                − 2 mean_{i,j} k(f_s^i, f_t^j),          k(a, b) = (aᵀb)²
         nst = Σ_maps mean_b mmd²,                        teacher detached.
 
-    As RepDistiller distiller_zoo/NST.py (``full_loss``, ``poly_kernel``), which the
-    paper's eq. 5 with d = 2, c = 0 gives.
+    As RepDistiller distiller_zoo/NST.py (``full_loss``, ``poly_kernel``): the paper's
+    polynomial kernel with d = 2, c = 0.
     """
     _same_shapes(student_maps, teacher_maps)
     total = 0
@@ -104,8 +105,9 @@ def pkt_loss(student_features: Tensor, teacher_features: Tensor) -> Tensor:
         p_{j|i} = K(t_i, t_j) / Σ_j K(t_i, t_j),   K(a, b) = (cos(a, b) + 1) / 2
         pkt = mean_{i,j} p_{j|i} · log((p_{j|i} + ε) / (q_{j|i} + ε)),   q from the student
 
-    i.e. the KL of each row, averaged over B² entries, ε = 1e-7. As the authors'
-    ``cosine_similarity_loss``, copied into RepDistiller distiller_zoo/PKT.py.
+    i.e. the KL of each row, averaged over B² entries, ε = 1e-7. As
+    ``cosine_similarity_loss`` in RepDistiller distiller_zoo/PKT.py (there credited to
+    the authors' passalis/probabilistic_kt).
     """
     p = _cosine_probs(teacher_features.detach())
     q = _cosine_probs(student_features)
@@ -128,13 +130,13 @@ def _mean_normalised(d: Tensor) -> Tensor:
 
 
 def rkd_distance_loss(student_features: Tensor, teacher_features: Tensor) -> Tensor:
-    """RKD distance term (Park et al., arXiv 1904.05068, eq. 4-5)::
+    """RKD distance term (Park et al., arXiv 1904.05068)::
 
         ψ_D(t_i, t_j) = ‖t_i − t_j‖₂ / μ,   μ the mean distance over distinct pairs
         rkd_d = mean_{i,j} Huber(ψ_D(s_i, s_j) − ψ_D(t_i, t_j)),   teacher detached,
 
     Huber with δ = 1 (``smooth_l1_loss``), averaged over all B² pairs (the diagonal is
-    0 − 0), as RepDistiller distiller_zoo/RKD.py and the authors' lenscloth/RKD.
+    0 − 0), as RepDistiller distiller_zoo/RKD.py.
     """
     d_t = _mean_normalised(_pairwise_distances(teacher_features.detach()))
     d_s = _mean_normalised(_pairwise_distances(student_features))
@@ -148,7 +150,7 @@ def _angles(e: Tensor) -> Tensor:
 
 
 def rkd_angle_loss(student_features: Tensor, teacher_features: Tensor) -> Tensor:
-    """RKD angle term (Park et al., arXiv 1904.05068, eq. 6-7)::
+    """RKD angle term (Park et al., arXiv 1904.05068)::
 
         ψ_A(t_i, t_j, t_k) = ⟨(t_j − t_i)/‖t_j − t_i‖, (t_k − t_i)/‖t_k − t_i‖⟩
         rkd_a = mean_{i,j,k} Huber(ψ_A(s) − ψ_A(t)),   teacher detached,
@@ -161,14 +163,14 @@ def rkd_angle_loss(student_features: Tensor, teacher_features: Tensor) -> Tensor
 
 
 def vid_loss(mean: Tensor, log_scale: Tensor, target: Tensor, eps: float = 1e-5) -> Tensor:
-    """Variational information distillation (Ahn et al., arXiv 1904.05835, eq. 2 and 6)::
+    """Variational information distillation (Ahn et al., arXiv 1904.05835)::
 
         σ_c² = softplus(α_c) + ε                      (one learned variance per channel)
         vid = mean_{b,c,h,w} ½ ((t − μ(s))² / σ_c² + log σ_c²),   teacher t detached,
 
     the Gaussian negative log-likelihood without its constant ½ log 2π, averaged over
-    elements, as RepDistiller distiller_zoo/VID.py (from the authors' code). ``mean``
-    and ``target`` are (..., B, C, H, W), ``log_scale`` the α of (..., C).
+    elements, as RepDistiller distiller_zoo/VID.py (credited there to the authors'
+    code). ``mean`` and ``target`` are (..., B, C, H, W), ``log_scale`` the α of (..., C).
     """
     var = (F.softplus(log_scale) + eps)[..., None, :, None, None]
     nll = 0.5 * ((mean - target.detach()).pow(2) / var + var.log())

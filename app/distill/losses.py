@@ -298,7 +298,7 @@ def entropy(logits: Tensor) -> Tensor:
 
 
 def confidence_penalty_loss(logits: Tensor, targets: Tensor, beta: float) -> Tensor:
-    """Confidence penalty (Pereyra et al., arXiv 1701.06548, section 2.1)::
+    """Confidence penalty (Pereyra et al., arXiv 1701.06548)::
 
         cp = CE(z, y) − β · mean_b H(softmax(z_b))
 
@@ -309,7 +309,7 @@ def confidence_penalty_loss(logits: Tensor, targets: Tensor, beta: float) -> Ten
 
 
 def smoothed_cross_entropy(logits: Tensor, targets: Tensor, smoothing: float) -> Tensor:
-    """CE against (1 − a)·onehot + a/K (arXiv 1906.02629, section 1): the form of
+    """CE against (1 − a)·onehot + a/K (arXiv 1906.02629): the form of
     ``label_smoothing_loss`` with ε = a·(K − 1)/K, the label smoothing that the
     smoothed teacher trains with."""
     k = logits.size(-1)

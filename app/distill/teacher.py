@@ -2,7 +2,8 @@
 
 The key holds everything that determines a seed's weights: data set (and a digest of
 the shipped file), architecture, seed (hence the split and the initial weights),
-epochs, training fraction, the optimiser settings (a ``Recipe``) and
+epochs, training fraction, the optimiser settings, label smoothing if any (a
+``Recipe``) and
 ``TEACHER_CODE_VERSION`` (bump it whenever the models, data pipeline or training loop
 change what a teacher comes out as). A k-seed run loads the seeds it finds and trains
 the missing ones together, as one stack; each is then cached on its own, so a later

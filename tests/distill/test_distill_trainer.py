@@ -313,3 +313,30 @@ def test_new_methods_bind_to_their_paper_by_arxiv_id_and_by_title(method: str):
     arxiv_id, title = METHODS[method].papers
     assert [m.id for m in methods_for_paper(f"{arxiv_id}v3", "")] == [method]
     assert [m.id for m in methods_for_paper(None, title.upper() + " ")] == [method]
+
+
+def test_smoothed_teachers_control_is_the_kd_demo_from_the_plain_teacher(shared_dir: Path):
+    """ls_teacher's baseline arm is KD from the plain teacher: step by step the kd demo's
+    student, so Δ isolates the teacher's label smoothing."""
+    kd, ev_kd = run("kd", shared_dir, epochs=2)
+    ls, ev_ls = run("ls_teacher", shared_dir, epochs=2)
+
+    def steps(events, model):
+        return [e["losses"][model] for e in events
+                if e.get("kind") == "step" and e["phase"] == "train"]
+
+    assert steps(ev_ls, "baseline") == steps(ev_kd, "student")
+    assert ls["per_seed"]["baseline"]["test_acc"] == kd["per_seed"]["student"]["test_acc"]
+    assert ls["per_seed"]["plain_teacher"] == kd["per_seed"]["teacher"]
+    assert steps(ev_ls, "student") != steps(ev_kd, "student")
+
+
+def test_dkd_term_warms_up_by_epoch(shared_dir: Path):
+    _, events = run("dkd", shared_dir, epochs=3, warmup_epochs=2, alpha=1.0, beta=8.0)
+    for e in events:
+        if e.get("kind") == "step" and e["phase"] == "train":
+            terms = e["losses"]["student"]
+            warm = min(e["epoch"] / 2, 1.0)
+            for i in range(2):
+                want = warm * (terms["tckd"][i] + 8.0 * terms["nckd"][i])
+                assert terms["dkd"][i] == pytest.approx(want, rel=1e-5)

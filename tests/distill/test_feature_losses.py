@@ -311,7 +311,7 @@ def test_dkd_matches_reference_and_recomposes_kd(gen):
                                                       strict=True)]
     assert parts["tckd"].item() == pytest.approx(sum(r[0] for r in refs) / 5, rel=1e-10)
     assert parts["nckd"].item() == pytest.approx(sum(r[1] for r in refs) / 5, rel=1e-10)
-    # The paper's eq. 1: KD = TCKD + (1 − p_t) · NCKD, sample by sample.
+    # The paper's reformulation of KD: KD = TCKD + (1 − p_t) · NCKD, sample by sample.
     for i in range(5):
         one = dkd_loss(s[i:i + 1], t[i:i + 1], y[i:i + 1], temp)
         kd = kd_loss(s[i:i + 1], t[i:i + 1], temp).item()
