@@ -84,7 +84,7 @@ def main() -> int:
     floor = floors(torch.device(args.device), args.rounds)
     print(f"floor (one network, batch 80 ÷ batch 16): {floor[5]:.2f}×; "
           f"batch 128 ÷ 16: {floor[8]:.2f}×  ({args.device}, {args.threads} thread(s))\n")
-    print(f"{'method':<10} {'k=1 s':>6} {'k=5 s':>6} {'k=8 s':>6} {'k5/k1':>6} "
+    print(f"{'method':<12} {'k=1 s':>6} {'k=5 s':>6} {'k=8 s':>6} {'k5/k1':>6} "
           f"{'÷floor':>7} {'k8/k1':>6} {'÷floor':>7}", flush=True)
     slow, over = [], []
     with tempfile.TemporaryDirectory() as tmp:
@@ -96,7 +96,7 @@ def main() -> int:
                     runs[k].append(wall(method, k, Path(tmp), args.device, args.threads))
             one, five, eight = (statistics.median(runs[k]) for k in (1, 5, 8))
             r5, r8 = five / one, eight / one
-            print(f"{method:<10} {one:6.2f} {five:6.2f} {eight:6.2f} {r5:6.2f} "
+            print(f"{method:<12} {one:6.2f} {five:6.2f} {eight:6.2f} {r5:6.2f} "
                   f"{r5 / floor[5]:7.2f} {r8:6.2f} {r8 / floor[8]:7.2f}", flush=True)
             over += [method] if r5 > TARGET_RATIO else []
             slow += [method] if five > TARGET_S else []

@@ -78,18 +78,21 @@ def train_single(
     model: nn.Module | None = None,
     base: Learner | None = None,
     fixed: Evaluation | None = None,
+    extra: nn.Module | None = None,
 ) -> Result:
     """The loop of every one-network method: ``terms`` gives the student's loss terms
     on a batch; the control takes a CE step on the same batch. ``model`` replaces the
     fresh student and ``base`` its fresh control (FSP trains both in stage 1 first);
-    ``fixed`` scores (a frozen teacher's) join every epoch."""
+    ``fixed`` scores (a frozen teacher's) join every epoch; ``extra`` (a regressor, an
+    embedding) trains with the student in its optimiser and is never scored."""
     p = ctx.params
     batches = ctx.batches()
     steps = p.epochs * len(batches)
     model = build_student(ctx) if model is None else model
     if base is None:
         base = control(ctx, model, steps)
-    student = ctx.learner(model, steps)
+    trained = list(model.parameters()) + (list(extra.parameters()) if extra else [])
+    student = ctx.learner(model, steps, parameters=trained)
     models = {"student": model} | ({"baseline": base.model} if base else {})
 
     def step(idx: Tensor) -> Losses:
@@ -103,9 +106,10 @@ def train_single(
     return train_phase(ctx, batches, step, Evaluator(watch(models), ctx.split, fixed), fixed)
 
 
-def distill_from(ctx: Context, teacher: nn.Module, scores: Evaluation) -> Result:
+def distill_from(ctx: Context, teacher: nn.Module, scores: Evaluation,
+                 model: nn.Module | None = None, base: Learner | None = None) -> Result:
     """(1 − α)·CE + α·kd_loss against a frozen teacher stack (seed i's teacher
-    teaches seed i's student)."""
+    teaches seed i's student); ``model`` and ``base`` as in ``train_single``."""
     p = ctx.params
     alpha, temp = p.alpha, p.temperature
 
@@ -117,7 +121,7 @@ def distill_from(ctx: Context, teacher: nn.Module, scores: Evaluation) -> Result
         kd = kd_loss(logits, t_logits, temp)
         return {"total": (1 - alpha) * ce + alpha * kd, "ce": ce, "kd": kd}
 
-    return train_single(ctx, terms, fixed=scores)
+    return train_single(ctx, terms, model, base, scores)
 
 
 def train_multi_exit(ctx: Context, loss_fn: Callable[..., Terms]) -> Result:

@@ -262,3 +262,55 @@ def dml_loss(logits: Tensor, peer_logits: Sequence[Tensor] | Tensor, targets: Te
     peers = [peer_logits] if isinstance(peer_logits, Tensor) else list(peer_logits)
     mimic = sum(_kl_from_logits(p, logits, 1.0) for p in peers) / len(peers)
     return cross_entropy(logits, targets) + mimic
+
+
+def dkd_loss(student_logits: Tensor, teacher_logits: Tensor, targets: Tensor,
+             temperature: float) -> dict[str, Tensor]:
+    """Decoupled KD (Zhao et al., arXiv 2203.08679), its two parts, each times T²::
+
+        b = [p_t, 1 − p_t]                    (target vs all others, at temperature T)
+        p̂ = softmax_T over the non-target classes only
+        tckd = T² · KL(b_teacher ‖ b_student),   nckd = T² · KL(p̂_teacher ‖ p̂_student)
+
+    batch mean, teacher detached. The method's loss is CE + w·(α·tckd + β·nckd) with
+    the warm-up factor w, as mdistiller's ``dkd_loss`` (mdistiller/distillers/DKD.py),
+    whose ``−1000·gt_mask`` leaves the target out of p̂ the way the mask does here.
+    """
+    t = float(temperature)
+    gt = F.one_hot(targets, student_logits.size(-1)).bool()
+    p_s = F.softmax(student_logits / t, dim=-1)
+    p_t = F.softmax(teacher_logits.detach() / t, dim=-1)
+    b_s = torch.stack([(p_s * gt).sum(-1), (p_s * ~gt).sum(-1)], dim=-1)
+    b_t = torch.stack([(p_t * gt).sum(-1), (p_t * ~gt).sum(-1)], dim=-1)
+    # 0·log 0 = 0, as F.kl_div: a teacher certain at temperature T is no NaN.
+    tckd = torch.where(b_t > 0, b_t * (b_t.log() - b_s.log()), 0.0).sum(dim=-1).mean(dim=-1)
+    log_q_s = F.log_softmax((student_logits / t).masked_fill(gt, float("-inf")), dim=-1)
+    log_q_t = F.log_softmax((teacher_logits.detach() / t).masked_fill(gt, float("-inf")), dim=-1)
+    inner = torch.where(gt, 0.0, log_q_t.exp() * (log_q_t - log_q_s))
+    nckd = inner.sum(dim=-1).mean(dim=-1)
+    return {"tckd": t * t * tckd, "nckd": t * t * nckd}
+
+
+def entropy(logits: Tensor) -> Tensor:
+    """H(softmax(z)) = −Σ_k p_k log p_k per sample: (..., B)."""
+    log_p = F.log_softmax(logits, dim=-1)
+    return -(log_p.exp() * log_p).sum(dim=-1)
+
+
+def confidence_penalty_loss(logits: Tensor, targets: Tensor, beta: float) -> Tensor:
+    """Confidence penalty (Pereyra et al., arXiv 1701.06548)::
+
+        cp = CE(z, y) − β · mean_b H(softmax(z_b))
+
+    The paper's plain (not hinged) penalty; no author code is public, so this follows
+    the paper's equation.
+    """
+    return cross_entropy(logits, targets) - float(beta) * entropy(logits).mean(dim=-1)
+
+
+def smoothed_cross_entropy(logits: Tensor, targets: Tensor, smoothing: float) -> Tensor:
+    """CE against (1 − a)·onehot + a/K (arXiv 1906.02629): the form of
+    ``label_smoothing_loss`` with ε = a·(K − 1)/K, the label smoothing that the
+    smoothed teacher trains with."""
+    k = logits.size(-1)
+    return label_smoothing_loss(logits, targets, float(smoothing) * (k - 1) / k)

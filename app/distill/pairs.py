@@ -1,4 +1,4 @@
-"""CS-KD's pairs: for each sample, a random training sample of the same class."""
+"""Sample pairings: CS-KD's same-class pairs and CRD's other-class negatives."""
 
 from __future__ import annotations
 
@@ -27,3 +27,27 @@ class PairSampler:
         count = self.counts.gather(1, y)
         r = (u * count).long().clamp_max(count - 1)
         return self.order.gather(1, self.starts.gather(1, y) + r)
+
+
+class NegativeSampler:
+    """CRD's contrast indices: for each training index, itself (the positive) then
+    ``m`` distinct training indices of other classes, uniformly without replacement,
+    as RepDistiller's CIFAR100InstanceSample (``mode="exact"``). ``m`` is capped at the
+    smallest other-class pool, which depends only on the split's sizes (never on the
+    other seeds). Seed i draws from its own generator."""
+
+    def __init__(self, labels: Tensor, seeds: list[int], m: int) -> None:
+        self.labels = labels  # (k, N)
+        n = labels.size(1)
+        largest = int(torch.bincount(labels[0].cpu(), minlength=NUM_CLASSES).max())
+        self.m = min(m, n - largest)
+        self.gens = [torch.Generator().manual_seed(s) for s in seeds]
+
+    def __call__(self, idx: Tensor) -> Tensor:
+        """(k, B) training indices → (k, B, 1 + m)."""
+        b, n = idx.size(1), self.labels.size(1)
+        keys = torch.stack([torch.rand(b, n, generator=g) for g in self.gens]).to(idx.device)
+        y = self.labels.gather(1, idx)  # (k, B)
+        same = self.labels.unsqueeze(1) == y.unsqueeze(-1)  # (k, B, N)
+        negatives = keys.masked_fill(same, 2.0).topk(self.m, dim=-1, largest=False).indices
+        return torch.cat([idx.unsqueeze(-1), negatives], dim=-1)

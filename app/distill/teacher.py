@@ -2,7 +2,8 @@
 
 The key holds everything that determines a seed's weights: data set (and a digest of
 the shipped file), architecture, seed (hence the split and the initial weights),
-epochs, training fraction, the optimiser settings (a ``Recipe``) and
+epochs, training fraction, the optimiser settings, label smoothing if any (a
+``Recipe``) and
 ``TEACHER_CODE_VERSION`` (bump it whenever the models, data pipeline or training loop
 change what a teacher comes out as). A k-seed run loads the seeds it finds and trains
 the missing ones together, as one stack; each is then cached on its own, so a later
@@ -35,6 +36,7 @@ from app.distill.engine import (
     run_phase,
     watch,
 )
+from app.distill.losses import smoothed_cross_entropy
 from app.distill.models import SmallCNN, split_state, stack_states
 
 TEACHER_CODE_VERSION = 2
@@ -45,7 +47,7 @@ TEACHER_WEIGHT_DECAY = 5e-4
 TEACHER_SEED_OFFSET = 7919
 
 ARCHS: dict[str, Callable[[int], nn.Module]] = {
-    "cnn15": lambda k: SmallCNN(k, blocks=2),  # the teacher of kd, sp, fsp
+    "cnn15": lambda k: SmallCNN(k, blocks=2),  # the teacher of kd, sp, fsp, at, ...
     "cnn3": lambda k: SmallCNN(k),  # the student's own architecture (Tf-KD self)
 }
 
@@ -60,11 +62,17 @@ class Recipe:
     lr: float = TEACHER_LR
     batch_size: int = TEACHER_BATCH
     weight_decay: float = TEACHER_WEIGHT_DECAY
+    label_smoothing: float = 0.0  # a of (1 − a)·onehot + a/K (arXiv 1906.02629)
 
 
 def teacher_key(recipe: Recipe, seed: int) -> dict:
+    """The cache key. A smoothed teacher's holds its ``label_smoothing``; a plain
+    teacher's leaves it out, so the keys (and files) of existing teachers stay valid."""
+    fields = asdict(recipe)
+    if not fields["label_smoothing"]:
+        del fields["label_smoothing"]
     return {"dataset": "digits8x8", "data": data_fingerprint(), "seed": seed,
-            "version": TEACHER_CODE_VERSION} | asdict(recipe)
+            "version": TEACHER_CODE_VERSION} | fields
 
 
 def cache_path(data_dir: Path, key: dict) -> Path:
@@ -124,7 +132,12 @@ def _train(ctx: Context, recipe: Recipe, seeds: list[int]) -> nn.Module:
     learner = Learner(model, recipe.lr, recipe.weight_decay, recipe.epochs * len(batches))
 
     def step(idx: Tensor) -> dict[str, dict[str, Tensor]]:
-        return {"teacher": ce_step(learner, *split.batch(idx))}
+        x, y = split.batch(idx)
+        if not recipe.label_smoothing:
+            return {"teacher": ce_step(learner, x, y)}
+        loss = smoothed_cross_entropy(learner.model(x), y, recipe.label_smoothing)
+        learner.update(loss)
+        return {"teacher": {"total": loss}}
 
     ctx.emitter.log(f"training the teachers of seeds {seeds} ({recipe.arch})")
     run_phase(ctx, "teacher", recipe.epochs, batches, step,

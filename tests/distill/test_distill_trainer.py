@@ -15,15 +15,19 @@ from pydantic import ValidationError
 
 from app.distill.data import load_split
 from app.distill.engine import Evaluator, build_stacked, evaluate, watch
-from app.distill.methods import METHODS, RunConfig
+from app.distill.methods import METHODS, RunConfig, methods_for_paper
 from app.distill.models import SmallCNN
 from app.distill.stats import paired_stats
-from app.distill.teacher import TEACHER_CODE_VERSION
+from app.distill.teacher import TEACHER_CODE_VERSION, Recipe, teacher_key
 from app.distill.trainer import train
 
 # Tiny runs: ~60 training digits, batches of 16, one epoch per phase, two seeds.
 TINY = {"epochs": 1, "train_fraction": 0.05, "batch_size": 16, "seeds": 2}
 TINY_EXTRA = {"teacher_epochs": 1, "stage1_epochs": 1}
+
+
+TWO_STAGE = {"fsp", "fitnets"}  # a stage-1 phase before the train phase
+TEACHERS = {"ls_teacher": ["teacher", "plain_teacher"]}  # methods with two teachers
 
 
 def tiny(method: str, **over) -> dict:
@@ -90,13 +94,17 @@ def check_event_order(events: list[dict], k: int) -> list[str]:
 def test_every_method_runs_and_emits_events_in_order(method: str, shared_dir: Path):
     summary, events = run(method, shared_dir)
     phases = check_event_order(events, 2)
-    expected = ["stage1", "train"] if method == "fsp" else ["train"]
-    assert phases in (expected, ["teacher", *expected])
+    expected = ["stage1", "train"] if method in TWO_STAGE else ["train"]
+    # Each teacher not yet cached trains in its own phase, before everything else.
+    head = phases[:len(phases) - len(expected)]
+    assert phases[len(head):] == expected
+    assert head == ["teacher"] * len(head) and len(head) <= len(TEACHERS.get(method, [1]))
     assert ("teacher" in phases) <= ("teacher" in METHODS[method].models)
     train_epochs = [e for e in events if e.get("kind") == "epoch" and e["phase"] == "train"]
     assert set(train_epochs[-1]["models"]) == set(METHODS[method].models)
     train_steps = [e for e in events if e.get("kind") == "step" and e["phase"] == "train"]
-    trained = set(METHODS[method].models) - {"teacher"} - {f"exit{i}" for i in range(1, 4)}
+    frozen = set(TEACHERS.get(method, ["teacher"]))
+    trained = set(METHODS[method].models) - frozen - {f"exit{i}" for i in range(1, 4)}
     assert set(train_steps[0]["losses"]) == trained
     assert events[-1]["summary"] == summary
     assert summary["method"] == method and summary["seeds"] == [0, 1]
@@ -157,6 +165,23 @@ def test_teachers_are_cached_per_seed_and_reused_by_any_seed_set(tmp_path: Path)
     assert TEACHER_CODE_VERSION >= 2
 
 
+def test_smoothed_teacher_has_its_own_cache_key_and_the_plain_one_is_kds(tmp_path: Path):
+    plain = Recipe("cnn15", 1, 1.0)
+    smooth = Recipe("cnn15", 1, 1.0, label_smoothing=0.1)
+    assert "label_smoothing" not in teacher_key(plain, 0)  # plain keys as before
+    assert teacher_key(smooth, 0)["label_smoothing"] == 0.1
+    _, events = run("ls_teacher", tmp_path, seeds=1)
+    starts = [e for e in events if e["type"] == "phase" and e["state"] == "start"]
+    assert [e["phase"] for e in starts] == ["teacher", "teacher", "train"]
+    assert len(list((tmp_path / "teachers").glob("*.pt"))) == 2
+    summary, _ = run("kd", tmp_path, seeds=1)  # KD's teacher is the plain one: cached
+    assert len(list((tmp_path / "teachers").glob("*.pt"))) == 2
+    again, _ = run("ls_teacher", tmp_path, seeds=1)
+    assert again["per_seed"]["plain_teacher"]["test_acc"] == summary["per_seed"]["teacher"][
+        "test_acc"]
+    assert again["per_seed"]["teacher"]["test_acc"] != summary["per_seed"]["teacher"]["test_acc"]
+
+
 def test_torn_cache_file_is_retrained(tmp_path: Path):
     run("tfkd_self", tmp_path, seeds=1)
     (path,) = (tmp_path / "teachers").glob("*.pt")
@@ -189,9 +214,10 @@ def test_lockstep_baseline_equals_student_when_the_method_reduces_to_ce(shared_d
             assert e["models"]["student"] == e["models"]["baseline"]
 
 
-def test_fsp_control_gets_as_many_steps_as_the_student(shared_dir: Path):
+@pytest.mark.parametrize("method", sorted(TWO_STAGE))
+def test_two_stage_control_gets_as_many_steps_as_the_student(method: str, shared_dir: Path):
     """Compute-matched: the control takes a CE step on every stage-1 batch too."""
-    _, events = run("fsp", shared_dir, stage1_epochs=2, epochs=1)
+    _, events = run(method, shared_dir, stage1_epochs=2, epochs=1)
     steps = [e for e in events if e.get("kind") == "step" and e["phase"] != "teacher"]
     student = sum("student" in e["losses"] for e in steps)
     control = sum("baseline" in e["losses"] for e in steps)
@@ -271,7 +297,7 @@ def test_importing_the_registry_does_not_import_torch():
     out = subprocess.run([sys.executable, "-c", code], cwd=root, capture_output=True,
                          text=True, timeout=60)
     assert out.returncode == 0, out.stderr
-    assert out.stdout.strip() == str(len(METHODS)) == "11"
+    assert out.stdout.strip() == str(len(METHODS)) == "21"
 
 
 def test_every_method_file_holds_its_recipe_and_names_its_control():
@@ -279,3 +305,38 @@ def test_every_method_file_holds_its_recipe_and_names_its_control():
         assert method.recipe.__module__ == f"app.distill.methods.{method.id}"
         assert method.control_en.startswith(("Control", "Compute-matched", "It is"))
         assert method.control_zh
+
+
+@pytest.mark.parametrize("method", ["fitnets", "at", "nst", "pkt", "rkd", "vid", "crd", "dkd",
+                                    "ls_teacher", "conf_penalty"])
+def test_new_methods_bind_to_their_paper_by_arxiv_id_and_by_title(method: str):
+    arxiv_id, title = METHODS[method].papers
+    assert [m.id for m in methods_for_paper(f"{arxiv_id}v3", "")] == [method]
+    assert [m.id for m in methods_for_paper(None, title.upper() + " ")] == [method]
+
+
+def test_smoothed_teachers_control_is_the_kd_demo_from_the_plain_teacher(shared_dir: Path):
+    """ls_teacher's baseline arm is KD from the plain teacher: step by step the kd demo's
+    student, so Δ isolates the teacher's label smoothing."""
+    kd, ev_kd = run("kd", shared_dir, epochs=2)
+    ls, ev_ls = run("ls_teacher", shared_dir, epochs=2)
+
+    def steps(events, model):
+        return [e["losses"][model] for e in events
+                if e.get("kind") == "step" and e["phase"] == "train"]
+
+    assert steps(ev_ls, "baseline") == steps(ev_kd, "student")
+    assert ls["per_seed"]["baseline"]["test_acc"] == kd["per_seed"]["student"]["test_acc"]
+    assert ls["per_seed"]["plain_teacher"] == kd["per_seed"]["teacher"]
+    assert steps(ev_ls, "student") != steps(ev_kd, "student")
+
+
+def test_dkd_term_warms_up_by_epoch(shared_dir: Path):
+    _, events = run("dkd", shared_dir, epochs=3, warmup_epochs=2, alpha=1.0, beta=8.0)
+    for e in events:
+        if e.get("kind") == "step" and e["phase"] == "train":
+            terms = e["losses"]["student"]
+            warm = min(e["epoch"] / 2, 1.0)
+            for i in range(2):
+                want = warm * (terms["tckd"][i] + 8.0 * terms["nckd"][i])
+                assert terms["dkd"][i] == pytest.approx(want, rel=1e-5)

@@ -30,6 +30,16 @@ NAMES = [
     "byot",
     "msd",
     "dml",
+    "fitnets",
+    "at",
+    "nst",
+    "pkt",
+    "rkd",
+    "vid",
+    "crd",
+    "dkd",
+    "ls_teacher",
+    "conf_penalty",
 ]
 
 METHODS: dict[str, Method] = {
