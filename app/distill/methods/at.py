@@ -79,4 +79,8 @@ METHOD = Method(
     params=ATParams,
     models=("student", "baseline", "teacher"),
     recipe=recipe,
+    formula=(
+        "L = CE(softmax(z_s), y) + β·Σ_j mean (Q_s^j/‖Q_s^j‖ − Q_t^j/‖Q_t^j‖)², "
+        "Q^j = mean_c |A_c^j|² of stage j"
+    ),
 )

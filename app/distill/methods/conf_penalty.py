@@ -55,4 +55,5 @@ METHOD = Method(
     params=ConfPenaltyParams,
     models=("student", "baseline"),
     recipe=recipe,
+    formula="L = CE(softmax(z_s), y) − β·H(softmax(z_s)),  H the entropy",
 )

@@ -105,4 +105,8 @@ METHOD = Method(
     params=CRDParams,
     models=("student", "baseline", "teacher"),
     recipe=recipe,
+    formula=(
+        "L = CE(softmax(z_s), y) + β·(−log h(t, s⁺) − Σ_m log(1 − h(t, s_m⁻))), "
+        "h = e^{⟨g_t, g_s⟩/τ} / (e^{⟨g_t, g_s⟩/τ} + M/N), memory of embeddings"
+    ),
 )

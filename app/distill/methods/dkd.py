@@ -73,4 +73,9 @@ METHOD = Method(
     params=DKDParams,
     models=("student", "baseline", "teacher"),
     recipe=recipe,
+    formula=(
+        "L = CE(softmax(z_s), y) + w·T²·(α·KL(b_t ‖ b_s) + β·KL(p̂_t ‖ p̂_s)),  "
+        "b = [p_target, 1 − p_target], p̂ over the non-target classes, w: "
+        "warm-up"
+    ),
 )

@@ -106,4 +106,9 @@ METHOD = Method(
     params=FitNetsParams,
     models=("student", "baseline", "teacher"),
     recipe=recipe,
+    formula=(
+        "stage 1: mean (u_h(x) − r(v_g(x)))², teacher's middle stage u_h, "
+        "regressor r on the student's v_g;  stage 2: (1−α)·CE + "
+        "α·T²·KL(softmax(z_t/T) ‖ softmax(z_s/T))"
+    ),
 )

@@ -96,4 +96,9 @@ METHOD = Method(
     params=LSTeacherParams,
     models=("student", "baseline", "teacher", "plain_teacher"),
     recipe=recipe,
+    formula=(
+        "L = (1−α)·CE(softmax(z_s), y) + α·T²·KL(softmax(z_t/T) ‖ "
+        "softmax(z_s/T)),  z_t trained on (1−a)·onehot + a/K;  control: the "
+        "same with a plain teacher"
+    ),
 )

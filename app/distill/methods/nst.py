@@ -80,4 +80,8 @@ METHOD = Method(
     params=NSTParams,
     models=("student", "baseline", "teacher"),
     recipe=recipe,
+    formula=(
+        "L = CE(softmax(z_s), y) + β·Σ_maps MMD²(F_s, F_t),  k(a, b) = (aᵀb)² "
+        "between L2-normalised channel maps"
+    ),
 )

@@ -74,4 +74,8 @@ METHOD = Method(
     params=PKTParams,
     models=("student", "baseline", "teacher"),
     recipe=recipe,
+    formula=(
+        "L = CE(softmax(z_s), y) + β·mean_{i,j} p_{j|i}·log(p_{j|i} / q_{j|i}), "
+        "p ∝ (cos(t_i, t_j) + 1)/2, q from the student"
+    ),
 )

@@ -69,4 +69,8 @@ METHOD = Method(
     params=RKDParams,
     models=("student", "baseline", "teacher"),
     recipe=recipe,
+    formula=(
+        "L = CE(softmax(z_s), y) + w_d·Huber(ψ_D(s) − ψ_D(t)) + "
+        "w_a·Huber(ψ_A(s) − ψ_A(t)),  ψ_D: distances / their mean, ψ_A: angles"
+    ),
 )

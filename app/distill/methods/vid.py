@@ -80,4 +80,8 @@ METHOD = Method(
     params=VIDParams,
     models=("student", "baseline", "teacher"),
     recipe=recipe,
+    formula=(
+        "L = CE(softmax(z_s), y) + β·Σ_stages mean ½((t − μ(s))²/σ_c² + log "
+        "σ_c²),  σ_c² = softplus(α_c) + ε learned"
+    ),
 )
