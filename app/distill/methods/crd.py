@@ -106,7 +106,8 @@ METHOD = Method(
     models=("student", "baseline", "teacher"),
     recipe=recipe,
     formula=(
-        "L = CE(softmax(z_s), y) + β·(−log h(t, s⁺) − Σ_m log(1 − h(t, s_m⁻))), "
-        "h = e^{⟨g_t, g_s⟩/τ} / (e^{⟨g_t, g_s⟩/τ} + M/N), memory of embeddings"
+        "L = CE(softmax(z_s), y) + β·(NCE(g_s; memory of teacher embeddings) "
+        "+ NCE(g_t; memory of student embeddings)),  "
+        "NCE = −log h(P⁺) − Σ_m log(1 − h(P_m⁻)),  h(P) = P/(P + M/N),  P ∝ exp(⟨m, g⟩/τ)"
     ),
 )
