@@ -14,7 +14,12 @@ from typing import Any
 
 DASH = "—"
 #: The model names that get a Chinese label; any other (peer, exit1, …) shows as is.
-MODEL_LABELS = {"student": "方法", "baseline": "基线", "teacher": "教师"}
+MODEL_LABELS = {
+    "student": "方法",
+    "baseline": "基线",
+    "teacher": "教师",
+    "plain_teacher": "普通教师",  # ls_teacher's second teacher, trained without smoothing
+}
 
 
 def number(value: Any) -> float | None:
