@@ -19,6 +19,7 @@ from app.catalog.models import Paper
 from app.distill.methods import METHODS, Method, methods_for_paper, tfkd_virtual_teacher
 from app.distill.params import SPLIT_TEXT
 from app.distill.stats import VERDICTS, PairedStats, t_quantile
+from app.runs.contract import STATUS_LABELS as CONTRACT_LABELS
 from app.web.deps import CatalogDep, RunsDep
 from app.web.results import DASH, history_row, mean_sd, paired_view, summary_view
 from app.web.templating import templates
@@ -26,14 +27,8 @@ from app.web.templating import templates
 router = APIRouter(include_in_schema=False)
 
 REPRODUCTION_JSON = PROJECT_ROOT / "docs" / "reproduction.json"
-STATUS_LABELS = {
-    "queued": "排队中",
-    "running": "运行中",
-    "succeeded": "已完成",
-    "failed": "失败",
-    "cancelled": "已取消",
-    "interrupted": "已中断",
-}
+#: The run contract's labels (app/runs/contract.py), for the templates and run.js.
+STATUS_LABELS = {status.value: label for status, label in CONTRACT_LABELS.items()}
 
 
 @dataclass(frozen=True)
@@ -216,26 +211,27 @@ def run_page(request: Request, run_id: str, runs: RunsDep, catalog: CatalogDep) 
     record = runs.get(run_id)
     if record is None:
         raise HTTPException(404, f"no run {run_id!r}")
-    method = METHODS.get(record["method"])
+    method = METHODS.get(record.method)
     return templates.TemplateResponse(
         request,
         "run.html",
         {
             "run": record,
             "method": method,
-            "result": summary_view(record.get("summary")),
-            "status_label": STATUS_LABELS.get(record["status"], record["status"]),
+            "result": summary_view(record.summary),
+            "status_label": record.status.label_zh,
             "run_token_required": bool(request.app.state.settings.run_token),
             "papers": method_papers(catalog, method),
             "boot": {
                 "id": run_id,
-                "status": record["status"],
-                "method": record["method"],
-                "progress": record.get("progress") or {},
-                "summary": record.get("summary"),
-                "created_at": record.get("created_at"),
-                "started_at": record.get("started_at"),
-                "virtual_teacher": virtual_teacher(method, record["params"]) if method else None,
+                "status": record.status.value,
+                "status_labels": STATUS_LABELS,
+                "method": record.method,
+                "progress": record.progress,
+                "summary": record.summary,
+                "created_at": record.created_at,
+                "started_at": record.started_at,
+                "virtual_teacher": virtual_teacher(method, record.params) if method else None,
                 "t975": t975_table(),
                 "verdicts": {key: list(labels) for key, labels in VERDICTS.items()},  # [en, zh]
             },
@@ -257,7 +253,7 @@ def runs_page(
         raise HTTPException(400, f"unknown method {method!r}")
     records = runs.list_runs(methods={method} if method else None, status=status, limit=200)
     compared = [r for r in (runs.get(i) for i in (compare or [])) if r is not None]
-    cells = {r["id"]: history_row(r.get("summary")) for r in [*records, *compared]}
+    cells = {r.id: history_row(r.summary) for r in [*records, *compared]}
     return templates.TemplateResponse(
         request,
         "runs.html",
@@ -268,6 +264,6 @@ def runs_page(
             "filters": {"method": method, "status": status},
             "compared": compared,
             "cells": cells,
-            "compare_ids": [r["id"] for r in compared],
+            "compare_ids": [r.id for r in compared],
         },
     )

@@ -5,11 +5,11 @@ from __future__ import annotations
 import json
 import sqlite3
 
-from app.runs.store import INTERRUPTED_ERROR, RunStore, encode_event
+from app.runs.store import INTERRUPTED_ERROR, encode_event, open_store
 
 
 def _store(tmp_path):
-    return RunStore(tmp_path / "sub" / "runs.sqlite3")
+    return open_store(tmp_path / "sub" / "runs.sqlite3")
 
 
 def test_creates_the_folder_and_uses_wal(tmp_path):
@@ -78,7 +78,8 @@ def test_unfinished_runs_become_interrupted_with_their_events_kept(tmp_path):
     store = _store(tmp_path)
     store.create_run("running", "kd", {}, "", 1.0)
     store.mark_running("running", 2.0)
-    store.append_events("running", [encode_event(i, {"type": "log"}) for i in (1, 2)])
+    logs = [encode_event(i, {"type": "log", "message": f"m{i}"}) for i in (1, 2)]
+    store.append_events("running", logs)
     store.create_run("queued", "kd", {}, "", 3.0)
     store.create_run("done", "kd", {}, "", 4.0)
     store.finish("done", "succeeded", {"type": "done", "summary": {}}, summary={})
