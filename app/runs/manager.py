@@ -52,6 +52,8 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 DEFAULT_TARGET = "app.distill.trainer:train"
+#: Retention is applied at start, then at most this often (seconds), when a run ends.
+PRUNE_EVERY = 3600.0
 
 
 @dataclass(frozen=True)
@@ -105,6 +107,7 @@ class RunManager:
         self._queue: deque[ActiveRun] = deque()
         self._running: dict[str, ActiveRun] = {}
         self._stopping = False
+        self._pruned_at = 0.0
 
     @classmethod
     def from_settings(cls, settings: Settings, **kwargs: Any) -> RunManager:
@@ -147,6 +150,7 @@ class RunManager:
 
     def prune(self) -> int:
         """Delete the finished runs that retention does not keep; how many."""
+        self._pruned_at = time.monotonic()
         deleted = self.store.prune(self.limits.retention) if self.store else 0
         if deleted:
             log.info("retention: deleted %d finished runs with their events", deleted)
@@ -321,6 +325,8 @@ class RunManager:
 
     def finished(self, run: ActiveRun, outcome: Outcome) -> bool:
         self._finish_record(run, outcome)
+        if time.monotonic() - self._pruned_at > PRUNE_EVERY:
+            self.prune()
         with self._lock:
             self._running.pop(run.id, None)
             return bool(self._queue)

@@ -23,6 +23,7 @@ from app.runs import (
     UnknownMethod,
     follow,
 )
+from app.runs.store import open_store
 from app.runs.stream import Subscriber
 
 pytestmark = pytest.mark.anyio
@@ -218,3 +219,16 @@ def _alive(pid: int | None) -> bool:
             return f.read().split(")")[-1].split()[0] != "Z"
     except FileNotFoundError:
         return False
+
+
+async def test_the_service_applies_retention_at_start(tmp_path):
+    store = open_store(tmp_path / "runs.sqlite3")
+    for i in range(3):
+        store.create_run(f"r{i}", "kd", {}, "", float(i))
+        store.finish(f"r{i}", "cancelled", {"type": "cancelled", "status": "cancelled"})
+    store.close()
+    async with running_manager(tmp_path, settings={"run_max_stored": 2}) as runs:
+        assert [r.id for r in runs.list_runs()] == ["r2", "r1"]
+    async with running_manager(tmp_path, settings={"run_max_stored": 0,
+                                                   "run_retention_days": 0}) as runs:
+        assert len(runs.list_runs()) == 2

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import json
 import sqlite3
+import time
 
-from app.runs.store import INTERRUPTED_ERROR, encode_event, open_store
+from app.runs.store import INTERRUPTED_ERROR, Retention, encode_event, open_store
 
 
 def _store(tmp_path):
@@ -109,3 +110,59 @@ def test_mean_duration_of_recent_successes(tmp_path):
     store.mark_running("a", 10.0)
     store.finish("a", "succeeded", {"type": "done", "summary": {}})
     assert store.mean_duration() is not None
+
+
+# -- retention ----------------------------------------------------------------------
+
+DAY = 86400.0
+
+
+def _finished(store, run_id: str, created: float, status: str = "succeeded") -> None:
+    store.create_run(run_id, "kd", {}, "", created)
+    store.append_events(run_id, [encode_event(1, {"type": "log", "message": "x"})])
+    store.finish(run_id, status, {"type": "done", "summary": {}} if status == "succeeded"
+                 else {"type": "failed", "error": "e"})  # fmt: skip
+
+
+def _ids(store) -> set[str]:
+    return {r.id for r in store.list_runs(limit=None)}
+
+
+def test_retention_by_age_deletes_old_finished_runs_with_their_events(tmp_path):
+    store = _store(tmp_path)
+    now = time.time()
+    _finished(store, "old", now - 40 * DAY)
+    _finished(store, "new", now - 1 * DAY)
+    store.create_run("old-queued", "kd", {}, "", now - 50 * DAY)
+    store.create_run("old-running", "kd", {}, "", now - 50 * DAY)
+    store.mark_running("old-running", now - 50 * DAY)
+    # finished_at is when finish() ran (now): age counts from there...
+    assert store.prune(Retention(days=30)) == 0
+    # ...so look from 31 days ahead: "old" and "new" finished now, both too old then,
+    # the queued and running ones are kept whatever their age.
+    assert store.prune(Retention(days=30), now=now + 31 * DAY) == 2
+    assert _ids(store) == {"old-queued", "old-running"}
+    assert store.events_after("old", 0) == [] and store.get_run("old") is None
+
+
+def test_retention_cap_deletes_the_oldest_finished_first_never_an_active_one(tmp_path):
+    store = _store(tmp_path)
+    for i in range(5):
+        _finished(store, f"f{i}", float(i), "failed" if i % 2 else "succeeded")
+    store.create_run("queued", "kd", {}, "", -1.0)  # the oldest of all, but queued
+    assert store.prune(Retention(max_runs=3)) == 3
+    assert _ids(store) == {"queued", "f3", "f4"}
+    assert [e.seq for e in store.events_after("f4", 0)] == [1, 2]
+    # Nothing finished left to delete: the cap can't go below the active runs.
+    store.create_run("q2", "kd", {}, "", 10.0)
+    store.create_run("q3", "kd", {}, "", 11.0)
+    assert store.prune(Retention(max_runs=1)) == 2
+    assert _ids(store) == {"queued", "q2", "q3"}
+
+
+def test_zero_retention_keeps_everything(tmp_path):
+    store = _store(tmp_path)
+    _finished(store, "ancient", 0.0)
+    assert Retention(0, 0).keeps_everything
+    assert store.prune(Retention(0, 0), now=time.time() + 1000 * DAY) == 0
+    assert _ids(store) == {"ancient"}
