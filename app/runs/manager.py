@@ -43,6 +43,8 @@ from app.runs.errors import (
     UnknownMethod,
 )
 from app.runs.executor import ActiveRun, Executor
+from app.runs.feed import StoreFeed
+from app.runs.keeper import Keeper
 from app.runs.store import Retention, RunStore, open_store
 from app.runs.stream import Hub
 
@@ -108,6 +110,8 @@ class RunManager:
         self._running: dict[str, ActiveRun] = {}
         self._stopping = False
         self._pruned_at = 0.0
+        self._feed: StoreFeed | None = None
+        self._keeper: Keeper | None = None
 
     @classmethod
     def from_settings(cls, settings: Settings, **kwargs: Any) -> RunManager:
@@ -132,7 +136,14 @@ class RunManager:
         except RuntimeError:
             self.hub.bind(None)  # no viewers then (scripts, some tests)
         self.store = self._store_given or open_store(self.settings.store_url)
-        if self.executor.runs_die_with_process:
+        if self.store.shared:
+            # Other replicas' runs are in this store too: a run is lost when its
+            # heartbeats stop (the keeper), not because this process restarted.
+            self._feed = StoreFeed(self.hub, self.store)
+            self._keeper = Keeper(self.store, self.active_ids, self.cancel)
+            self._feed.start()
+            self._keeper.start()
+        elif self.executor.runs_die_with_process:
             for run_id in self.store.interrupt_unfinished():
                 log.warning("run %s was left unfinished by a previous process: interrupted", run_id)
         self.prune()
@@ -175,6 +186,9 @@ class RunManager:
         for run in running:
             run.finished.wait(max(0.0, deadline - time.monotonic()))
         self.executor.stop()
+        for helper in (self._keeper, self._feed):
+            if helper is not None:
+                helper.stop()
         if self.store and all(run.finished.is_set() for run in running):
             self.store.close()
 
@@ -250,9 +264,24 @@ class RunManager:
         record = self.get(run_id)
         if record is None:
             raise RunNotFound(f"no run {run_id}")
-        if record.status in ACTIVE:  # queued or running, but not here
-            raise RunFinished(f"run {run_id} is not run by this service ({record.status})")
+        if record.status in ACTIVE and self.store.shared:
+            return self._cancel_elsewhere(run_id, timeout)
         raise RunFinished(f"run {run_id} has already finished ({record.status})")
+
+    def _cancel_elsewhere(self, run_id: str, timeout: float) -> RunRecord:
+        """A run another replica (or the cluster) runs: flag it, wait for it to stop."""
+        if not self.store.request_cancel(run_id):
+            record = self.get(run_id)
+            raise RunFinished(f"run {run_id} has already finished ({record.status})")
+        deadline = time.monotonic() + timeout
+        while True:
+            record = self.get(run_id)
+            if record.status not in ACTIVE or time.monotonic() > deadline:
+                break
+            time.sleep(0.05)
+        if record.status not in (*ACTIVE, Status.CANCELLED):
+            raise RunFinished(f"run {run_id} had already finished ({record.status})")
+        return record
 
     def get(self, run_id: str) -> RunRecord | None:
         record = self.store.get_run(run_id) if self.store else None
@@ -277,6 +306,11 @@ class RunManager:
         """Place in the queue of every queued run, from 1 (next to start)."""
         with self._lock:
             return {run.id: i for i, run in enumerate(self._queue, start=1)}
+
+    def active_ids(self) -> list[str]:
+        """The runs queued or running here (any thread)."""
+        with self._lock:
+            return [*(r.id for r in self._queue), *self._running]
 
     def worker_pid(self, run_id: str) -> int | None:
         run = self._running.get(run_id)

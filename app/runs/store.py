@@ -128,6 +128,24 @@ class RunStore(abc.ABC):
             self.finish(run_id, Status.INTERRUPTED, interrupted_event(), error=INTERRUPTED_ERROR)
         return ids
 
+    # -- a shared store only: runs kept alive and stopped across processes ------------
+
+    def heartbeat(self, run_ids: Iterable[str], now: float | None = None) -> None:
+        """Whoever runs these says they live."""
+        raise NotImplementedError(f"{type(self).__name__} is not shared")
+
+    def silent_runs(self, older_than: float) -> list[RunRecord]:
+        """Queued or running runs with no heartbeat since `older_than` (unix s)."""
+        raise NotImplementedError(f"{type(self).__name__} is not shared")
+
+    def request_cancel(self, run_id: str) -> bool:
+        """Ask whichever process runs it to stop it; False if it is not active."""
+        raise NotImplementedError(f"{type(self).__name__} is not shared")
+
+    def cancel_requests(self, run_ids: Iterable[str]) -> list[str]:
+        """Of these runs, those that some process asked to cancel."""
+        raise NotImplementedError(f"{type(self).__name__} is not shared")
+
     @abc.abstractmethod
     def prune(self, retention: Retention, now: float | None = None) -> int:
         """Delete finished runs (with their events) that `retention` does not keep,

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import threading
 from collections.abc import AsyncIterator
 from typing import TYPE_CHECKING
 
@@ -36,6 +37,9 @@ class Subscriber:
         self.queue: asyncio.Queue[StoredEvent] = asyncio.Queue(maxsize)
         self.overflowed = False
         self._wake = asyncio.Event()
+        #: The last seq this viewer has (None while it replays from the store): a
+        #: replica's feed of a shared store starts from here for a run it has not fed.
+        self.position: int | None = None
 
     def offer(self, events: list[StoredEvent]) -> None:
         if self.overflowed:
@@ -81,6 +85,8 @@ class Hub:
         self.subscriber_queue = subscriber_queue
         self._loop: asyncio.AbstractEventLoop | None = None
         self._subscribers: dict[str, set[Subscriber]] = {}
+        self._published: dict[str, int] = {}  # run -> the last seq handed over
+        self._lock = threading.Lock()  # guards _published (written from any thread)
 
     def bind(self, loop: asyncio.AbstractEventLoop | None) -> None:
         """The loop that serves the viewers; None: no viewers (scripts, tests)."""
@@ -105,11 +111,30 @@ class Hub:
         """Runs that someone watches now (a snapshot; any thread)."""
         return list(self._subscribers)
 
+    def positions(self, run_id: str) -> list[int]:
+        """Where the viewers of a run that already stream live are (any thread)."""
+        found = [s.position for s in list(self._subscribers.get(run_id, ()))]
+        return [p for p in found if p is not None]
+
+    def published(self, run_id: str) -> int | None:
+        """The last seq of the run handed to the viewers here; None: none yet."""
+        with self._lock:
+            return self._published.get(run_id)
+
+    def forget(self, keep: set[str]) -> None:
+        """Drop the publishing marks of runs not in `keep` (nobody watches them)."""
+        with self._lock:
+            for run_id in set(self._published) - keep:
+                del self._published[run_id]
+
     def publish(self, run_id: str, events: list[StoredEvent]) -> None:
         """From any thread: hand stored events to the loop for the viewers."""
         loop = self._loop
         if loop is None or not events:
             return
+        with self._lock:
+            if events[-1].seq > self._published.get(run_id, 0):
+                self._published[run_id] = events[-1].seq
         with contextlib.suppress(RuntimeError):  # the loop has closed: nobody is watching
             loop.call_soon_threadsafe(self._deliver, run_id, events)
 
@@ -138,15 +163,16 @@ async def follow(
             for start in range(0, len(stored), REPLAY_CHUNK):
                 chunk = _until_terminal(stored[start : start + REPLAY_CHUNK])
                 yield chunk
-                last = chunk[-1].seq
+                last = subscriber.position = chunk[-1].seq
                 if chunk[-1].terminal:
                     return
             if status in FINISHED:
                 return
+            subscriber.position = last  # live from here
             # Queued events that we just sent from the store are skipped by seq.
             async for chunk in _live(subscriber, last, idle_check):
                 yield chunk
-                last = chunk[-1].seq
+                last = subscriber.position = chunk[-1].seq
                 if chunk[-1].terminal:
                     return
     finally:

@@ -2,26 +2,45 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import sqlite3
 import time
 
+import pytest
+
 from app.runs.store import INTERRUPTED_ERROR, Retention, encode_event, open_store
 
 
-def _store(tmp_path):
-    return open_store(tmp_path / "sub" / "runs.sqlite3")
+@pytest.fixture(params=["sqlite", "postgres"])
+def make_store(request, tmp_path):
+    """Opens the store under test (the same one at each call, as a new process
+    would); every test here runs against both."""
+    if request.param == "sqlite":
+        where = tmp_path / "sub" / "runs.sqlite3"
+    else:
+        where = request.getfixturevalue("pg_url")
+    opened = []
+
+    def make():
+        opened.append(open_store(where))
+        return opened[-1]
+
+    yield make
+    for store in opened:
+        with contextlib.suppress(Exception):
+            store.close()
 
 
 def test_creates_the_folder_and_uses_wal(tmp_path):
-    store = _store(tmp_path)
+    store = open_store(tmp_path / "sub" / "runs.sqlite3")
     store.close()
     db = sqlite3.connect(tmp_path / "sub" / "runs.sqlite3")
     assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
 
 
-def test_run_record_round_trip(tmp_path):
-    store = _store(tmp_path)
+def test_run_record_round_trip(make_store):
+    store = make_store()
     store.create_run("r1", "kd", {"epochs": 2, "alpha": 0.5}, "1.2.3.4", 100.0)
     run = store.get_run("r1")
     assert run["status"] == "queued"
@@ -33,8 +52,8 @@ def test_run_record_round_trip(tmp_path):
     assert store.get_run("nope") is None
 
 
-def test_events_are_numbered_and_replayed_after_a_seq(tmp_path):
-    store = _store(tmp_path)
+def test_events_are_numbered_and_replayed_after_a_seq(make_store):
+    store = make_store()
     store.create_run("r1", "kd", {}, "", 1.0)
     events = [encode_event(i, {"type": "log", "message": f"m{i}"}) for i in range(1, 6)]
     store.append_events("r1", events[:3], {"phase": "train"})
@@ -49,8 +68,8 @@ def test_events_are_numbered_and_replayed_after_a_seq(tmp_path):
     assert run["last_seq"] == 5 and run["progress"] == {"phase": "train"}
 
 
-def test_finish_appends_the_final_event_with_the_status(tmp_path):
-    store = _store(tmp_path)
+def test_finish_appends_the_final_event_with_the_status(make_store):
+    store = make_store()
     store.create_run("r1", "kd", {}, "", 1.0)
     store.append_events("r1", [encode_event(1, {"type": "log", "message": "x"})])
     final = store.finish("r1", "succeeded", {"type": "done", "summary": {"acc": 1}},
@@ -63,8 +82,8 @@ def test_finish_appends_the_final_event_with_the_status(tmp_path):
     assert status == "succeeded" and [e.type for e in events] == ["log", "done"]
 
 
-def test_list_is_newest_first_and_filters(tmp_path):
-    store = _store(tmp_path)
+def test_list_is_newest_first_and_filters(make_store):
+    store = make_store()
     for i, method in enumerate(["kd", "lsr", "kd"]):
         store.create_run(f"r{i}", method, {}, "", float(i))
     store.finish("r1", "failed", {"type": "failed", "error": "e"}, error="e")
@@ -75,8 +94,8 @@ def test_list_is_newest_first_and_filters(tmp_path):
     assert store.list_runs(methods=[]) == []
 
 
-def test_unfinished_runs_become_interrupted_with_their_events_kept(tmp_path):
-    store = _store(tmp_path)
+def test_unfinished_runs_become_interrupted_with_their_events_kept(make_store):
+    store = make_store()
     store.create_run("running", "kd", {}, "", 1.0)
     store.mark_running("running", 2.0)
     logs = [encode_event(i, {"type": "log", "message": f"m{i}"}) for i in (1, 2)]
@@ -86,7 +105,7 @@ def test_unfinished_runs_become_interrupted_with_their_events_kept(tmp_path):
     store.finish("done", "succeeded", {"type": "done", "summary": {}}, summary={})
     store.close()
 
-    store = _store(tmp_path)  # as a new process would
+    store = make_store()  # as a new process would
     assert sorted(store.interrupt_unfinished()) == ["queued", "running"]
     run = store.get_run("running")
     assert run["status"] == "interrupted" and run["error"] == INTERRUPTED_ERROR
@@ -103,8 +122,8 @@ def test_event_json_is_compact_and_one_line(tmp_path):
     assert json.loads(event.data) == {"seq": 7, "type": "log", "message": "two\nlines", "t": 5.0}
 
 
-def test_mean_duration_of_recent_successes(tmp_path):
-    store = _store(tmp_path)
+def test_mean_duration_of_recent_successes(make_store):
+    store = make_store()
     assert store.mean_duration() is None
     store.create_run("a", "kd", {}, "", 1.0)
     store.mark_running("a", 10.0)
@@ -128,8 +147,8 @@ def _ids(store) -> set[str]:
     return {r.id for r in store.list_runs(limit=None)}
 
 
-def test_retention_by_age_deletes_old_finished_runs_with_their_events(tmp_path):
-    store = _store(tmp_path)
+def test_retention_by_age_deletes_old_finished_runs_with_their_events(make_store):
+    store = make_store()
     now = time.time()
     _finished(store, "old", now - 40 * DAY)
     _finished(store, "new", now - 1 * DAY)
@@ -145,8 +164,8 @@ def test_retention_by_age_deletes_old_finished_runs_with_their_events(tmp_path):
     assert store.events_after("old", 0) == [] and store.get_run("old") is None
 
 
-def test_retention_cap_deletes_the_oldest_finished_first_never_an_active_one(tmp_path):
-    store = _store(tmp_path)
+def test_retention_cap_deletes_the_oldest_finished_first_never_an_active_one(make_store):
+    store = make_store()
     for i in range(5):
         _finished(store, f"f{i}", float(i), "failed" if i % 2 else "succeeded")
     store.create_run("queued", "kd", {}, "", -1.0)  # the oldest of all, but queued
@@ -160,8 +179,8 @@ def test_retention_cap_deletes_the_oldest_finished_first_never_an_active_one(tmp
     assert _ids(store) == {"queued", "q2", "q3"}
 
 
-def test_zero_retention_keeps_everything(tmp_path):
-    store = _store(tmp_path)
+def test_zero_retention_keeps_everything(make_store):
+    store = make_store()
     _finished(store, "ancient", 0.0)
     assert Retention(0, 0).keeps_everything
     assert store.prune(Retention(0, 0), now=time.time() + 1000 * DAY) == 0
