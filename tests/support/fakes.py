@@ -91,3 +91,9 @@ def hold(config, emit):
     for _ in range(600):
         time.sleep(0.1)
     return {"method": config.method}
+
+
+def steady(config, emit):
+    """150 steps, 20 ms apart (about 3 s): a run to restart things under."""
+    _steps(emit, 150, 0.02)
+    return {"method": config.method, "final_acc": 0.9}
