@@ -74,7 +74,8 @@ def test_100_launches_over_two_replicas_admit_exactly_the_bound(tmp_path, pg_url
         assert all(int(r.headers["retry-after"]) >= 1 for r in refused)
         assert all("queue is full" in r.json()["detail"] for r in refused)
         ids = [r.json()["id"] for r in admitted]
-        listed = {r["id"] for r in clients[0].get("/api/runs", params={"limit": 500}).json()["runs"]}
+        stored = clients[0].get("/api/runs", params={"limit": 500}).json()["runs"]
+        listed = {r["id"] for r in stored}
         assert listed == set(ids)  # none lost, none extra
         for i, run_id in enumerate(ids):  # cancelled from either replica: none hangs
             r = clients[i % 2].post(f"/api/runs/{run_id}/cancel")
