@@ -80,6 +80,14 @@ class Settings(BaseSettings):
         "unset: RAY_ADDRESS as Ray reads it.",
     )
 
+    ray_num_cpus: float = Field(
+        1.0, gt=0, le=64, description="CPUs each Ray trainer (one training slot) asks for."
+    )
+    ray_num_gpus: float = Field(
+        0.0, ge=0, le=8, description="GPUs each Ray trainer asks for: a fraction (0.25) lets "
+        "several tiny demos share one GPU; above 0, runs train on CUDA on GPU nodes.",
+    )
+
     @model_validator(mode="after")
     def _shared_store_for_a_cluster(self) -> "Settings":
         if self.run_executor == "ray" and not self.store_url.startswith("postgres"):

@@ -54,3 +54,13 @@ def postgres():
 def pg_url(postgres) -> str:
     """A fresh database of the session's cluster."""
     return postgres.new_database()
+
+
+@pytest.fixture(scope="session")
+def ray_cluster():
+    """A local Ray cluster for the session (tests/support/ray_cluster.py)."""
+    from support.ray_cluster import RayCluster
+
+    cluster = RayCluster()
+    yield cluster
+    cluster.shutdown()

@@ -52,6 +52,9 @@ class Executor(abc.ABC):
     #: unfinished runs are marked interrupted at start). False where runs outlive
     #: the replica that launched them.
     runs_die_with_process: bool = True
+    #: Runs wait in the (shared) store, and cluster workers claim them from there:
+    #: the service keeps no queue of its own and launches nothing.
+    pulls_from_store: bool = False
 
     @abc.abstractmethod
     def start(self, sink: RunSink) -> None: ...

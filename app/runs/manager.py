@@ -221,9 +221,10 @@ class RunManager:
             run = ActiveRun(secrets.token_hex(6), method, params, client)
             record = RunRecord(id=run.id, method=method, params=params, status=Status.QUEUED,
                                client=client, created_at=time.time())  # fmt: skip
+            pulled = self.executor.pulls_from_store
             refused = self.store.admit(
                 record, capacity=limits.concurrency + limits.queue_size,
-                per_client=limits.per_client,
+                per_client=limits.per_client, held_here=not pulled,
             )  # fmt: skip
             if refused is not None and refused.reason == "queue_full":
                 raise QueueFull(
@@ -236,8 +237,9 @@ class RunManager:
                     f" (at most {limits.per_client})",
                     self._retry_after(),
                 )
-            self._queue.append(run)
-            self._dispatch()
+            if not pulled:
+                self._queue.append(run)
+                self._dispatch()
         return self.get(run.id)
 
     def cancel(self, run_id: str, timeout: float = 2.0) -> RunRecord:
@@ -264,6 +266,11 @@ class RunManager:
         record = self.get(run_id)
         if record is None:
             raise RunNotFound(f"no run {run_id}")
+        if record.status == Status.QUEUED and self.executor.pulls_from_store:
+            event = self.store.cancel_queued(run_id, cancelled_event())
+            if event is not None:  # still waiting in the store's queue: done
+                self.hub.publish(run_id, [event])
+                return self.get(run_id)
         if record.status in ACTIVE and self.store.shared:
             return self._cancel_elsewhere(run_id, timeout)
         raise RunFinished(f"run {run_id} has already finished ({record.status})")
@@ -304,6 +311,8 @@ class RunManager:
 
     def positions(self) -> dict[str, int]:
         """Place in the queue of every queued run, from 1 (next to start)."""
+        if self.executor.pulls_from_store and self.store is not None:
+            return {run_id: i for i, run_id in enumerate(self.store.queued_ids(), start=1)}
         with self._lock:
             return {run.id: i for i, run in enumerate(self._queue, start=1)}
 
@@ -325,7 +334,7 @@ class RunManager:
             run = self._queue.popleft()
             self._running[run.id] = run
             self.executor.launch(run, self._job(run))
-        if not self._stopping:
+        if not self._stopping and not self.executor.pulls_from_store:
             self.executor.keep_warm(len(self._running))
 
     def _job(self, run: ActiveRun) -> dict[str, Any]:
@@ -380,6 +389,10 @@ class RunManager:
 
 
 def _executor(settings: Settings, target: str, limits: RunLimits) -> Executor:
+    if settings.run_executor == "ray":
+        from app.runs.ray_executor import RayExecutor  # ray lives only there
+
+        return RayExecutor(settings, target, limits.concurrency)
     from app.runs.local_executor import LocalExecutor
 
     return LocalExecutor(target, warm_workers=limits.warm_workers, batch_limit=limits.batch_limit)

@@ -51,6 +51,8 @@ ADMIT_LOCK, MIGRATE_LOCK = 4_200_101, 4_200_102
 #: How long a statement is retried while the database is unreachable.
 RETRY_SECONDS = 60.0
 _ACTIVE = "status IN ('queued', 'running')"
+#: Columns for the processes that share the store, not part of a RunRecord.
+_INTERNAL = frozenset({"n", "heartbeat_at", "cancel_requested", "runner"})
 
 T = TypeVar("T")
 
@@ -95,7 +97,13 @@ class PostgresRunStore(RunStore):
 
     # -- writes ---------------------------------------------------------------------
 
-    def admit(self, run: RunRecord, *, capacity: int, per_client: int) -> Admission | None:
+    def admit(
+        self, run: RunRecord, *, capacity: int, per_client: int, held_here: bool = True
+    ) -> Admission | None:
+        # held_here: a process holds the queued run (and beats for it); otherwise it
+        # waits in the table for a cluster worker to claim it, and no beat is due.
+        beat = time.time() if held_here else None
+
         def work(conn: psycopg.Connection) -> Admission | None:
             conn.execute("SELECT pg_advisory_xact_lock(%s)", (ADMIT_LOCK,))
             if conn.execute("SELECT 1 FROM runs WHERE id = %s", (run.id,)).fetchone():
@@ -110,7 +118,7 @@ class PostgresRunStore(RunStore):
             conn.execute(
                 "INSERT INTO runs (id, method, params, status, client, created_at, heartbeat_at)"
                 " VALUES (%s, %s, %s, 'queued', %s, %s, %s)",
-                (run.id, run.method, Jsonb(run.params), run.client, run.created_at, time.time()),
+                (run.id, run.method, Jsonb(run.params), run.client, run.created_at, beat),
             )
             return None
 
@@ -168,25 +176,59 @@ class PostgresRunStore(RunStore):
         if isinstance(final_event, dict):
             final_event = parse_event(final_event)
 
+        return self._run(lambda conn: self._finish_in(
+            conn, run_id, status, final_event, summary, error, progress))  # fmt: skip
+
+    def _finish_in(self, conn: psycopg.Connection, run_id: str, status: Status,
+                   final_event: Event, summary: Any, error: str | None,
+                   progress: dict[str, Any] | None) -> StoredEvent | None:  # fmt: skip
+        row = conn.execute(
+            "SELECT last_seq, status FROM runs WHERE id = %s FOR UPDATE", (run_id,)
+        ).fetchone()
+        if row is None or Status(row["status"]) in FINISHED:
+            return None  # first wins: a cancel racing the run's own end, a retry
+        event = encode_event(row["last_seq"] + 1, final_event)
+        conn.execute(
+            "INSERT INTO events (run_id, seq, type, payload) VALUES (%s, %s, %s, %s)",
+            (run_id, event.seq, event.type, event.data),
+        )
+        conn.execute(
+            "UPDATE runs SET status = %s, finished_at = %s, summary = %s, error = %s,"
+            " last_seq = %s, progress = COALESCE(%s, progress) WHERE id = %s",
+            (status.value, time.time(), Jsonb(summary) if summary is not None else None,
+             error, event.seq, Jsonb(progress) if progress is not None else None, run_id),
+        )  # fmt: skip
+        self._notify(conn, run_id, event.seq)
+        return event
+
+    def claim_next(self, runner: str = "") -> RunRecord | None:
+        """For a cluster worker (`runner`: its host:pid): take the oldest queued
+        run, marked running, or None. SKIP LOCKED: workers claiming at once never
+        take the same run."""
+        now = time.time()
+        row = self._run(lambda conn: conn.execute(
+            "UPDATE runs SET status = 'running', started_at = %s, heartbeat_at = %s,"
+            " runner = %s WHERE id = (SELECT id FROM runs WHERE status = 'queued'"
+            " ORDER BY created_at, n FOR UPDATE SKIP LOCKED LIMIT 1) RETURNING *",
+            (now, now, runner)).fetchone())  # fmt: skip
+        return _record(row) if row else None
+
+    def queued_ids(self) -> list[str]:
+        """Queued runs, next to start first."""
+        rows = self._run(lambda conn: conn.execute(
+            "SELECT id FROM runs WHERE status = 'queued' ORDER BY created_at, n").fetchall())
+        return [r["id"] for r in rows]
+
+    def cancel_queued(self, run_id: str, final_event: Event) -> StoredEvent | None:
+        """Cancel the run if it still waits in the queue (row-locked against a
+        claim); None if it does not."""
+
         def work(conn: psycopg.Connection) -> StoredEvent | None:
-            row = conn.execute(
-                "SELECT last_seq, status FROM runs WHERE id = %s FOR UPDATE", (run_id,)
-            ).fetchone()
-            if row is None or Status(row["status"]) in FINISHED:
-                return None  # first wins: a cancel racing the run's own end, a retry
-            event = encode_event(row["last_seq"] + 1, final_event)
-            conn.execute(
-                "INSERT INTO events (run_id, seq, type, payload) VALUES (%s, %s, %s, %s)",
-                (run_id, event.seq, event.type, event.data),
-            )
-            conn.execute(
-                "UPDATE runs SET status = %s, finished_at = %s, summary = %s, error = %s,"
-                " last_seq = %s, progress = COALESCE(%s, progress) WHERE id = %s",
-                (status.value, time.time(), Jsonb(summary) if summary is not None else None,
-                 error, event.seq, Jsonb(progress) if progress is not None else None, run_id),
-            )  # fmt: skip
-            self._notify(conn, run_id, event.seq)
-            return event
+            row = conn.execute("SELECT status FROM runs WHERE id = %s FOR UPDATE",
+                               (run_id,)).fetchone()  # fmt: skip
+            if row is None or row["status"] != Status.QUEUED:
+                return None
+            return self._finish_in(conn, run_id, Status.CANCELLED, final_event, None, None, None)
 
         return self._run(work)
 
@@ -209,7 +251,8 @@ class PostgresRunStore(RunStore):
     def silent_runs(self, older_than: float) -> list[RunRecord]:
         """Active runs whose last heartbeat is older than `older_than` (unix s)."""
         rows = self._run(lambda conn: conn.execute(
-            f"SELECT * FROM runs WHERE {_ACTIVE} AND COALESCE(heartbeat_at, created_at) < %s",
+            "SELECT * FROM runs WHERE (status = 'running' OR (status = 'queued' AND"
+            " heartbeat_at IS NOT NULL)) AND COALESCE(heartbeat_at, started_at) < %s",
             (older_than,)).fetchall())  # fmt: skip
         return [_record(r) for r in rows]
 
@@ -328,6 +371,6 @@ def _count(conn: psycopg.Connection, sql: str, args: tuple = ()) -> int:
 
 
 def _record(row: dict[str, Any]) -> RunRecord:
-    row = {k: v for k, v in row.items() if k not in ("n", "heartbeat_at", "cancel_requested")}
+    row = {k: v for k, v in row.items() if k not in _INTERNAL}
     row["progress"] = row["progress"] or {}
     return RunRecord(**row)

@@ -83,7 +83,9 @@ class SqliteRunStore(RunStore):
 
     # -- writes ---------------------------------------------------------------
 
-    def admit(self, run: RunRecord, *, capacity: int, per_client: int) -> Admission | None:
+    def admit(
+        self, run: RunRecord, *, capacity: int, per_client: int, held_here: bool = True
+    ) -> Admission | None:
         with self._lock, self._transaction():
             held = self._db.execute(f"SELECT COUNT(*) FROM runs WHERE {_ACTIVE_SQL}").fetchone()[0]
             if held >= capacity:

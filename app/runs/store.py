@@ -79,9 +79,12 @@ class RunStore(abc.ABC):
         *,
         capacity: int,
         per_client: int,
+        held_here: bool = True,
     ) -> Admission | None:
         """Insert `run` (queued) unless `capacity` runs are queued or running, or
-        its client holds `per_client` of them; decided in one transaction."""
+        its client holds `per_client` of them; decided in one transaction.
+        `held_here`: this process holds the queued run (False: it waits in the
+        store for a cluster worker to claim it)."""
 
     def create_run(
         self, run_id: str, method: str, params: dict[str, Any], client: str, created_at: float
@@ -144,6 +147,18 @@ class RunStore(abc.ABC):
 
     def cancel_requests(self, run_ids: Iterable[str]) -> list[str]:
         """Of these runs, those that some process asked to cancel."""
+        raise NotImplementedError(f"{type(self).__name__} is not shared")
+
+    def claim_next(self) -> RunRecord | None:
+        """For a cluster worker: the oldest queued run, now running; or None."""
+        raise NotImplementedError(f"{type(self).__name__} is not shared")
+
+    def queued_ids(self) -> list[str]:
+        """Queued runs, next to start first."""
+        raise NotImplementedError(f"{type(self).__name__} is not shared")
+
+    def cancel_queued(self, run_id: str, final_event: Event) -> StoredEvent | None:
+        """Cancel the run if it still waits in the queue; None if it does not."""
         raise NotImplementedError(f"{type(self).__name__} is not shared")
 
     @abc.abstractmethod

@@ -14,7 +14,8 @@ CREATE TABLE runs (
     progress JSONB NOT NULL DEFAULT '{}',
     last_seq INTEGER NOT NULL DEFAULT 0,
     heartbeat_at DOUBLE PRECISION,     -- unix seconds; whoever runs it says it lives
-    cancel_requested BOOLEAN NOT NULL DEFAULT false  -- by any replica, for the runner
+    cancel_requested BOOLEAN NOT NULL DEFAULT false,  -- by any replica, for the runner
+    runner TEXT                        -- host:pid of the cluster worker that claimed it
 );
 CREATE INDEX runs_created ON runs (created_at DESC, n DESC);
 CREATE INDEX runs_active ON runs (status) WHERE status IN ('queued', 'running');
