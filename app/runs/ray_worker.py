@@ -56,6 +56,7 @@ class TrainerLoop:
         self.store = PostgresRunStore(store_url, max_size=3)
         self.job = job  # data_dir, device, threads: the cluster's, for every run
         self.train = load_target(target)  # the expensive import, once
+        import app.distill.methods  # noqa: F401  (RunConfig and the method registry)
         self.current: str | None = None
         thread = threading.Thread(target=self._serve, name="trainer-loop", daemon=True)
         thread.start()
