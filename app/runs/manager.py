@@ -148,6 +148,9 @@ class RunManager:
                 log.warning("run %s was left unfinished by a previous process: interrupted", run_id)
         self.prune()
         self.executor.start(self)
+        watch = getattr(self.executor, "watch", None)
+        if watch is not None:
+            watch(self.store)
         # The warm worker's torch import takes a core for a second or two: let the
         # server finish starting first. A run that comes sooner spawns its own.
         self._warm_timer = threading.Timer(self.limits.warm_delay, self._warm_up)

@@ -213,6 +213,12 @@ class PostgresRunStore(RunStore):
             (now, now, runner)).fetchone())  # fmt: skip
         return _record(row) if row else None
 
+    def running_on(self, runner: str) -> list[str]:
+        """The runs a cluster worker (host:pid) has claimed and not finished."""
+        rows = self._run(lambda conn: conn.execute(
+            "SELECT id FROM runs WHERE status = 'running' AND runner = %s", (runner,)).fetchall())
+        return [r["id"] for r in rows]
+
     def queued_ids(self) -> list[str]:
         """Queued runs, next to start first."""
         rows = self._run(lambda conn: conn.execute(

@@ -19,10 +19,12 @@ ray_worker.py import ray; the web process imports this one, never torch.
 from __future__ import annotations
 
 import logging
+import threading
 from typing import Any
 
 import ray
 
+from app.runs.contract import Status, failed_event
 from app.runs.executor import ActiveRun, Executor, RunSink
 from app.runs.ray_worker import TrainerLoop
 
@@ -30,6 +32,8 @@ log = logging.getLogger(__name__)
 
 NAMESPACE = "kd-notes"
 ACTOR_PREFIX = "kd-trainer-"
+#: How often a replica asks Ray whether the trainer actors are alive.
+WATCH_SECONDS = 1.0
 
 
 class RayExecutor(Executor):
@@ -39,6 +43,9 @@ class RayExecutor(Executor):
     def __init__(self, settings: Any, target: str, slots: int):
         self.settings, self.target, self.slots = settings, target, slots
         self.actors: list[Any] = []
+        self.store: Any = None  # the service's, given by `watch`
+        self._stop = threading.Event()
+        self._watcher: threading.Thread | None = None
 
     def start(self, sink: RunSink) -> None:
         if not ray.is_initialized():
@@ -60,6 +67,36 @@ class RayExecutor(Executor):
             for i in range(self.slots)
         ]  # fmt: skip
 
+    def watch(self, store: Any) -> None:
+        """Ask Ray, every WATCH_SECONDS, whether each trainer actor lives: a run
+        whose actor died is failed at once, with Ray's reason (heartbeats would
+        catch it too, a few seconds later, with a vaguer one)."""
+        self.store = store
+        self._watcher = threading.Thread(target=self._watch, name="ray-watch", daemon=True)
+        self._watcher.start()
+
+    def _watch(self) -> None:
+        runners: dict[int, str] = {}  # actor index -> its last known host:pid
+        while not self._stop.wait(WATCH_SECONDS):
+            for i, actor in enumerate(self.actors):
+                try:
+                    runners[i] = ray.get(actor.ready.remote(), timeout=5)
+                except ray.exceptions.GetTimeoutError:
+                    continue  # busy importing, or the cluster is slow: next round
+                except ray.exceptions.RayActorError as exc:
+                    runner = runners.pop(i, None)
+                    if runner is not None:
+                        self._fail_runs_of(runner, exc)
+                except Exception:  # the connection to the cluster: next round
+                    log.debug("ray watch failed", exc_info=True)
+
+    def _fail_runs_of(self, runner: str, exc: Exception) -> None:
+        said = str(exc).strip().splitlines()[0][:300] if str(exc).strip() else type(exc).__name__
+        reason = f"the Ray worker running it ({runner}) died; Ray says: {said}"
+        for run_id in self.store.running_on(runner):
+            if self.store.finish(run_id, Status.FAILED, failed_event(reason), error=reason):
+                log.warning("run %s: %s", run_id, reason)
+
     def wait_warm(self, timeout: float = 60.0) -> bool:
         """Every actor has imported the trainer (tests, benchmarks)."""
         try:
@@ -68,7 +105,7 @@ class RayExecutor(Executor):
         except (ray.exceptions.GetTimeoutError, ray.exceptions.RayActorError):
             return False
 
-    def actor_pids(self) -> list[int]:
+    def runners(self) -> list[str]:
         return ray.get([a.ready.remote() for a in self.actors], timeout=30)
 
     def launch(self, run: ActiveRun, job: dict[str, Any]) -> None:
@@ -79,6 +116,9 @@ class RayExecutor(Executor):
 
     def stop(self) -> None:
         """Disconnect; the detached actors, and the runs they train, carry on."""
+        self._stop.set()
+        if self._watcher is not None:
+            self._watcher.join(WATCH_SECONDS + 6)
         if ray.is_initialized():
             ray.shutdown()
 

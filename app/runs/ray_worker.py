@@ -44,6 +44,10 @@ BATCH_EVENTS, BATCH_SECONDS = 64, 0.05
 HARD_STOP_AFTER = 1.0
 
 
+def runner_name() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
 class Cancelled(BaseException):
     """Raised inside the trainer's emit once the run is cancelled; a BaseException
     so that a trainer's `except Exception` can't swallow it."""
@@ -61,13 +65,14 @@ class TrainerLoop:
         thread = threading.Thread(target=self._serve, name="trainer-loop", daemon=True)
         thread.start()
 
-    def ready(self) -> int:
-        return os.getpid()
+    def ready(self) -> str:
+        """This actor's runner name (host:pid), once the trainer is imported."""
+        return runner_name()
 
     def _serve(self) -> None:
         while True:
             try:
-                run = self.store.claim_next(f"{socket.gethostname()}:{os.getpid()}")
+                run = self.store.claim_next(runner_name())
             except Exception:
                 log.exception("claiming a run failed")
                 run = None
