@@ -203,6 +203,9 @@ class RunRecord(BaseModel):
     def get(self, key: str, default: Any = None) -> Any:
         return getattr(self, key) if key in type(self).model_fields else default
 
+    def keys(self) -> list[str]:  # with __getitem__: `{**record}` as for a dict
+        return list(type(self).model_fields)
+
 
 @dataclass(frozen=True, slots=True)
 class Outcome:

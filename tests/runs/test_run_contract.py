@@ -104,6 +104,7 @@ def test_a_record_reads_by_attribute_and_by_key():
     record = RunRecord(id="r", method="kd", params={}, status="queued", created_at=1.0)
     assert record.status is Status.QUEUED and record["status"] == "queued"
     assert record.get("position") is None and record.get("nope", 3) == 3
+    assert {**record}["method"] == "kd" and dict(record)["status"] == "queued"
     with pytest.raises(KeyError):
         record["nope"]
 
