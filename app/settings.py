@@ -80,6 +80,11 @@ class Settings(BaseSettings):
         "unset: RAY_ADDRESS as Ray reads it.",
     )
 
+    ray_namespace: str = Field(
+        "kd-notes", pattern=r"^[A-Za-z0-9_.-]{1,64}$",
+        description="Ray namespace of this deployment's trainer actors (one per "
+        "deployment, or per test, sharing a cluster).",
+    )
     ray_num_cpus: float = Field(
         1.0, gt=0, le=64, description="CPUs each Ray trainer (one training slot) asks for."
     )

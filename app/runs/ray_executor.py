@@ -8,10 +8,11 @@ any replica streams any run from the store, and any replica cancels any run
 through the store's cancel flag. A dead actor or node stops the run's heartbeats
 and any replica's keeper fails it with the reason.
 
-The pool: RUN_CONCURRENCY named actors `kd-trainer-<i>` in the `kd-notes`
-namespace, created by whichever replica starts first (get_if_exists), each
-asking for RAY_NUM_CPUS CPUs and RAY_NUM_GPUS of a GPU (a fraction: several tiny
-demos share one GPU, and only GPU nodes take them). Ray restarts an actor that
+The pool: RUN_CONCURRENCY named actors `kd-trainer-<i>` in the RAY_NAMESPACE
+namespace (`kd-notes`; one per deployment sharing a cluster), created by whichever
+replica starts first (get_if_exists), each asking for RAY_NUM_CPUS CPUs and
+RAY_NUM_GPUS of a GPU (a fraction: several tiny demos share one GPU, and only GPU
+nodes take them). Ray restarts an actor that
 dies, and the new one goes back to the queue. Only this module and
 ray_worker.py import ray; the web process imports this one, never torch.
 """
@@ -30,7 +31,6 @@ from app.runs.ray_worker import TrainerLoop
 
 log = logging.getLogger(__name__)
 
-NAMESPACE = "kd-notes"
 ACTOR_PREFIX = "kd-trainer-"
 #: How often a replica asks Ray whether the trainer actors are alive.
 WATCH_SECONDS = 1.0
@@ -49,7 +49,8 @@ class RayExecutor(Executor):
 
     def start(self, sink: RunSink) -> None:
         if not ray.is_initialized():
-            ray.init(address=self.settings.ray_address or "auto", namespace=NAMESPACE,
+            ray.init(address=self.settings.ray_address or "auto",
+                     namespace=self.settings.ray_namespace,
                      logging_level=logging.WARNING, log_to_driver=False)  # fmt: skip
         gpus = self.settings.ray_num_gpus
         job = {
@@ -60,7 +61,8 @@ class RayExecutor(Executor):
         actor = ray.remote(TrainerLoop)
         self.actors = [
             actor.options(
-                name=f"{ACTOR_PREFIX}{i}", lifetime="detached", namespace=NAMESPACE,
+                name=f"{ACTOR_PREFIX}{i}", lifetime="detached",
+                namespace=self.settings.ray_namespace,
                 get_if_exists=True, num_cpus=self.settings.ray_num_cpus, num_gpus=gpus,
                 max_restarts=-1, max_task_retries=0,
             ).remote(self.settings.store_url, self.target, job)
@@ -123,12 +125,13 @@ class RayExecutor(Executor):
             ray.shutdown()
 
 
-def shutdown_pool(address: str | None = None, slots: int = 64) -> int:
-    """End the trainer actors (an operator's tool, and tests); how many ended."""
+def shutdown_pool(namespace: str = "kd-notes", slots: int = 64) -> int:
+    """End the trainer actors of a deployment (an operator's tool, from a process
+    connected to the cluster); how many ended."""
     ended = 0
     for i in range(slots):
         try:
-            ray.kill(ray.get_actor(f"{ACTOR_PREFIX}{i}", namespace=NAMESPACE), no_restart=True)
+            ray.kill(ray.get_actor(f"{ACTOR_PREFIX}{i}", namespace=namespace), no_restart=True)
             ended += 1
         except ValueError:
             pass

@@ -28,7 +28,8 @@ def pool_env(ray_cluster, cluster_db):
     """Two trainer actors (the session's cluster ends them), a 3 s fake trainer."""
     return {**ray_cluster.env, "RUN_EXECUTOR": "ray", "RAY_ADDRESS": ray_cluster.address,
             "RUN_STORE_URL": cluster_db, "RUN_TARGET": "support.fakes:steady",
-            "RUN_CONCURRENCY": "2", "RUN_QUEUE_PER_CLIENT": "100", "RAY_NUM_CPUS": "0.5"}
+            "RUN_CONCURRENCY": "2", "RUN_QUEUE_PER_CLIENT": "100", "RAY_NUM_CPUS": "0.5",
+            "RAY_NAMESPACE": "test-steady"}
 
 
 @pytest.fixture
@@ -139,3 +140,41 @@ def test_a_database_restart_mid_run_loses_and_duplicates_nothing(two, postgres):
         assert [e["data"] for e in events[:20]] == [e["data"] for e in first]
         steps = [e["data"]["step"] for e in events if e["data"].get("kind") == "step"]
         assert steps == list(range(1, 151))
+
+
+def test_100_launches_over_two_replicas_admit_exactly_the_bound(ray_cluster, postgres,
+                                                                 tmp_path):
+    """Trainers that hold their run until cancelled (and ignore the flag: they emit
+    nothing meanwhile, so the cancel ends their process and Ray restarts them)."""
+    env = {**ray_cluster.env, "RUN_EXECUTOR": "ray", "RAY_ADDRESS": ray_cluster.address,
+           "RUN_STORE_URL": postgres.new_database(), "RUN_TARGET": "support.fakes:hold",
+           "RUN_CONCURRENCY": "2", "RUN_QUEUE_SIZE": "4", "RUN_QUEUE_PER_CLIENT": "100",
+           "RAY_NUM_CPUS": "0.5", "RAY_NAMESPACE": "test-hold"}  # fmt: skip
+    servers = []
+    for name in ("a", "b"):
+        (tmp_path / name).mkdir()
+        servers.append(LiveServer(tmp_path / name, **env))
+    clients = [httpx.Client(base_url=s.url, timeout=20) for s in servers]
+    try:
+        from concurrent.futures import ThreadPoolExecutor
+
+        def post(i: int) -> httpx.Response:
+            return clients[i % 2].post("/api/runs", json={"method": "baseline", "params": {}})
+
+        with ThreadPoolExecutor(20) as pool:
+            answers = list(pool.map(post, range(100)))
+        admitted = [r.json()["id"] for r in answers if r.status_code == 202]
+        refused = [r for r in answers if r.status_code == 429]
+        assert len(admitted) == 2 + 4 and len(refused) == 94
+        assert all(int(r.headers["retry-after"]) >= 1 for r in refused)
+        wait_until(lambda: sum(clients[0].get(f"/api/runs/{i}").json()["status"] == "running"
+                               for i in admitted) == 2, timeout=30, what="both trainers busy")
+        for i, run_id in enumerate(admitted):  # from either replica; queued ones at once
+            assert clients[i % 2].post(f"/api/runs/{run_id}/cancel").status_code == 200
+        for run_id in admitted:
+            assert wait_run(clients[1], run_id, "cancelled", timeout=10)["status"] == "cancelled"
+    finally:
+        for client in clients:
+            client.close()
+        for server in servers:
+            server.stop()
