@@ -12,7 +12,7 @@ Needs the scale extra, Debian's postgresql (initdb, pg_ctl) and ray; starts and
 ends its own Postgres cluster and Ray cluster (never `ray start`/`ray stop`).
 Prints what one run measured; never fails on a number.
 
-    .venv/bin/python bench/scale.py [--viewers 1000] [--launches 5] [--runs 8]
+    .venv/bin/python bench/scale.py [--viewers 1000] [--launches 5] [--runs 16]
 """
 
 from __future__ import annotations
@@ -73,8 +73,8 @@ async def viewers(servers: list[LiveServer], count: int) -> tuple[int, int, list
         results = await asyncio.wait_for(asyncio.gather(*tasks), 600)
         stored = (await wait_done(http, target))["last_seq"]
     complete = sum([e[0] for e in events] == list(range(1, stored + 1)) for events in results)
-    lags = [(rx - tx) * 1e3 for events in results for _, _, tx, rx in events]
-    return complete, stored, lags
+    lags = [[(rx - tx) * 1e3 for _, _, tx, rx in events] for events in results]
+    return complete, stored, lags  # lags[i]: viewer i's, on replica i % 2
 
 
 async def first_metric(server: LiveServer, launches: int) -> list[float]:
@@ -95,8 +95,12 @@ async def first_metric(server: LiveServer, launches: int) -> list[float]:
 
 async def throughput(server: LiveServer, runs: int) -> tuple[float, int]:
     """Runs per minute: `runs` short runs launched at once, until the last is done;
-    and how many of them succeeded."""
+    and how many of them succeeded. After a warm-up round: S1's cancels killed the
+    local workers, which respawn (and import torch) first."""
     async with httpx.AsyncClient(base_url=server.url, timeout=60) as http:
+        warm = [await launch(http, SHORT) for _ in range(SLOTS)]
+        for run_id in warm:
+            await wait_done(http, run_id, timeout=300)
         started = time.monotonic()
         ids = [await launch(http, SHORT) for _ in range(runs)]
         done = [await wait_done(http, run_id, timeout=900) for run_id in ids]
@@ -104,12 +108,23 @@ async def throughput(server: LiveServer, runs: int) -> tuple[float, int]:
         return per_min, sum(run["status"] == "succeeded" for run in done)
 
 
+def cpu_s(pid: int) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 async def measure(servers: list[LiveServer], args: argparse.Namespace) -> dict:
     firsts = await first_metric(servers[0], args.launches)
+    replicas_cpu, own_cpu, wall = sum(cpu_s(s.pid) for s in servers), time.process_time(), \
+        time.monotonic()
     complete, stored, lags = await viewers(servers, args.viewers)
+    cpu = (sum(cpu_s(s.pid) for s in servers) - replicas_cpu, time.process_time() - own_cpu,
+           time.monotonic() - wall)  # fmt: skip
     per_min, succeeded = await throughput(servers[0], args.runs)
     return {
-        "first": firsts, "complete": complete, "stored": stored, "lags": lags,
+        "first": firsts, "complete": complete, "stored": stored, "cpu": cpu,
+        "lags": [lag for one in lags for lag in one],
+        "lags_ab": [[lag for one in lags[i::2] for lag in one] for i in (0, 1)],
         "per_min": per_min, "succeeded": succeeded, "rss": [rss_mb(s) for s in servers],
         "torch": any("libtorch" in s.mapped_files() for s in servers),
     }  # fmt: skip
@@ -142,6 +157,10 @@ def table(results: dict[str, dict], args) -> list[Row]:
         ("S1", "lag emit -> client p50 / p99 / max (ms)",
          both(lambda r: f"{pct(r['lags'], 50):.0f} / {pct(r['lags'], 99):.0f} / "
                         f"{max(r['lags']):.0f}"), "p99 <= 250 ms"),
+        ("S1", "lag p99 on replica A (runs it) / B (ms)",
+         both(lambda r: " / ".join(f"{pct(x, 99):.0f}" for x in r["lags_ab"])), "(context)"),
+        ("S1", "CPU s during S1: replicas / this client / wall",
+         both(lambda r: " / ".join(f"{x:.0f}" for x in r["cpu"])), "(context: 2 cores)"),
         ("S2", f"POST -> first metric, warm, median / max of {args.launches} (ms)",
          both(lambda r: f"{statistics.median(r['first']):.0f} / {max(r['first']):.0f}"),
          "Ray <= 1000 ms"),
@@ -161,7 +180,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--viewers", type=int, default=1000)
     parser.add_argument("--launches", type=int, default=5)
-    parser.add_argument("--runs", type=int, default=8)
+    parser.add_argument("--runs", type=int, default=16)
     parser.add_argument("--only", choices=["local", "ray"], help="measure one executor")
     args = parser.parse_args()
     if pg_bin() is None:
