@@ -8,6 +8,9 @@ FROM ${PYTHON_IMAGE} AS build
 # comes from wherever PIP_EXTRA_ARGS points pip: --find-links, --index-url...).
 ARG TORCH_INDEX_URL=https://download.pytorch.org/whl/cpu
 ARG PIP_EXTRA_ARGS=""
+# EXTRAS=scale adds psycopg and ray: the image then serves as a web replica, a Ray
+# head or a Ray worker of deploy/compose.yaml. Empty: the one-machine image.
+ARG EXTRAS=""
 ENV PIP_DISABLE_PIP_VERSION_CHECK=1 PIP_NO_CACHE_DIR=1 PIP_ROOT_USER_ACTION=ignore
 RUN python -m venv /opt/venv
 ENV PATH=/opt/venv/bin:$PATH
@@ -16,7 +19,7 @@ WORKDIR /srv
 COPY pyproject.toml README.md ./
 COPY app ./app
 # Editable, so templates/, static/ and notes/ beside app/ are found at run time.
-RUN pip install $PIP_EXTRA_ARGS -e .
+RUN pip install $PIP_EXTRA_ARGS -e ".${EXTRAS:+[$EXTRAS]}"
 
 FROM ${PYTHON_IMAGE}
 RUN useradd --create-home --uid 10001 kd && mkdir -p /data && chown kd:kd /data

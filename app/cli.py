@@ -14,8 +14,15 @@ from app.settings import get_settings
 
 def _serve(args: argparse.Namespace) -> int:
     import uvicorn
+    from pydantic import ValidationError
 
-    settings = get_settings()
+    try:
+        settings = get_settings()
+    except ValidationError as exc:  # a setting's own message, not a traceback
+        for error in exc.errors():
+            where = ".".join(str(p) for p in error["loc"]).upper() or "settings"
+            print(f"error: {where}: {error['msg']}", file=sys.stderr)
+        return 2
     uvicorn.run(
         "app.main:create_app",
         factory=True,

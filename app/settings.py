@@ -5,7 +5,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from app import PROJECT_ROOT
@@ -53,13 +53,67 @@ class Settings(BaseSettings):
     run_warm_workers: int = Field(
         1, ge=0, le=4, description="Idle workers kept with torch imported, so runs start at once."
     )
+    run_target: str = Field(
+        "app.distill.trainer:train",
+        description="What a worker calls to train, as module:function (tests and "
+        "benchmarks name stand-ins with the same signature).",
+    )
     run_token: str | None = Field(
         None, description="When set, launching and cancelling runs needs this token."
     )
 
+    # Retention: a public demo site keeps a reader's run for weeks (its link in a
+    # chat or a note keeps working), but not forever. 0 and 0 keep everything.
+    run_retention_days: float = Field(
+        30, ge=0, description="Finished runs older than this are deleted (0: keep any age)."
+    )
+    run_max_stored: int = Field(
+        2000, ge=0, description="At most this many runs are kept, oldest finished ones "
+        "deleted first (0: no cap). Queued and running runs are never deleted.",
+    )
+
+    # Scaling out (see README, "Scaling out")
+    run_store_url: str | None = Field(
+        None, description="Where runs and events live: unset for the SQLite file under "
+        "DATA_DIR, or postgresql://user:pass@host/db (needs the `scale` extra).",
+    )
+    run_executor: Literal["local", "ray"] = Field(
+        "local", description="Where runs train: spawned local workers, or a Ray cluster."
+    )
+    ray_address: str | None = Field(
+        None, description="The Ray cluster to join (ray://host:10001 or host:6379); "
+        "unset: RAY_ADDRESS as Ray reads it.",
+    )
+
+    ray_namespace: str = Field(
+        "kd-notes", pattern=r"^[A-Za-z0-9_.-]{1,64}$",
+        description="Ray namespace of this deployment's trainer actors (one per "
+        "deployment, or per test, sharing a cluster).",
+    )
+    ray_num_cpus: float = Field(
+        1.0, gt=0, le=64, description="CPUs each Ray trainer (one training slot) asks for."
+    )
+    ray_num_gpus: float = Field(
+        0.0, ge=0, le=8, description="GPUs each Ray trainer asks for: a fraction (0.25) lets "
+        "several tiny demos share one GPU; above 0, runs train on CUDA on GPU nodes.",
+    )
+
+    @model_validator(mode="after")
+    def _shared_store_for_a_cluster(self) -> "Settings":
+        if self.run_executor == "ray" and not self.store_url.startswith("postgres"):
+            raise ValueError(
+                "RUN_EXECUTOR=ray needs a store that every machine shares: set RUN_STORE_URL "
+                "to a postgresql:// URL (a SQLite file is not shared between machines)"
+            )
+        return self
+
     @property
     def db_path(self) -> Path:
         return self.data_dir / "runs.sqlite3"
+
+    @property
+    def store_url(self) -> str:
+        return self.run_store_url or str(self.db_path)
 
 
 @lru_cache

@@ -32,7 +32,7 @@ sys.path.insert(0, str(ROOT / "tests" / "e2e"))
 
 from playwright.sync_api import sync_playwright  # noqa: E402
 
-from app.runs.store import RunStore, encode_event  # noqa: E402
+from app.runs.store import RunStore, encode_event, open_store  # noqa: E402
 
 #: Times every EventSource listener and animation-frame callback; a frame's work is
 #: what ran since the previous frame.
@@ -157,7 +157,7 @@ def main() -> int:
                   f"{time.perf_counter() - started:.1f} s")  # fmt: skip
         server = AppServer(tmp_path / "server")
         try:
-            store = RunStore(server.data_dir / "runs.sqlite3")
+            store = open_store(server.data_dir / "runs.sqlite3")
             last = {k: store_run(store, f"dml{k}seeds", events) for k, events in runs.items()}
             store.close()
             with sync_playwright() as playwright:

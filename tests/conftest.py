@@ -37,3 +37,30 @@ def client(seed_notes, tmp_path_factory) -> Iterator[TestClient]:
     settings = make_settings(seed_notes, tmp_path_factory.mktemp("data"))
     with TestClient(create_app(settings)) as test_client:
         yield test_client
+
+
+@pytest.fixture(scope="session")
+def postgres():
+    """A throwaway Postgres cluster for the whole session (tests/support/postgres.py);
+    skipped where the tools are absent, a failure under CI."""
+    from support.postgres import PostgresCluster, need_postgres
+
+    cluster = PostgresCluster(need_postgres())
+    yield cluster
+    cluster.destroy()
+
+
+@pytest.fixture
+def pg_url(postgres) -> str:
+    """A fresh database of the session's cluster."""
+    return postgres.new_database()
+
+
+@pytest.fixture(scope="session")
+def ray_cluster():
+    """A local Ray cluster for the session (tests/support/ray_cluster.py)."""
+    from support.ray_cluster import RayCluster
+
+    cluster = RayCluster()
+    yield cluster
+    cluster.shutdown()

@@ -153,7 +153,7 @@ def _train(method: Method, config, as_json: bool) -> int:
         return 2
     view = JsonLines(sys.stdout) if as_json else Progress(sys.stderr)
     try:
-        summary = train(config, view)
+        summary = train(config, checked(view))
     except KeyboardInterrupt:
         print("\ninterrupted", file=sys.stderr)
         return 130
@@ -161,6 +161,15 @@ def _train(method: Method, config, as_json: bool) -> int:
         view.close()
         print(render_table(method, summary), file=sys.stdout)
     return 0
+
+
+def checked(view):
+    """The view, behind the run contract's check (app/runs/contract.py, torch-free):
+    the CLI prints exactly the events a web run would store, or fails on the same
+    malformed one."""
+    from app.runs.contract import parse_event
+
+    return lambda event: view(parse_event(event).wire())
 
 
 class JsonLines:

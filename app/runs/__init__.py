@@ -1,7 +1,17 @@
-"""Run lifecycle: validate, queue, spawn a worker process, collect events, persist
-to SQLite, fan out to viewers, cancel, recover after restart. Never imports
-torch: only the worker processes it spawns do."""
+"""Run lifecycle: validate, admit, hand runs to an executor (spawned local
+workers by default), store their events (SQLite by default), fan them out to
+viewers, cancel, recover after restart. Never imports torch: only the worker
+processes do."""
 
+from app.runs.contract import (
+    FINISHED,
+    STATUS_LABELS,
+    TERMINAL_EVENTS,
+    Event,
+    RunRecord,
+    Status,
+    StoredEvent,
+)
 from app.runs.errors import (
     Busy,
     ClientLimit,
@@ -13,25 +23,32 @@ from app.runs.errors import (
     ShuttingDown,
     UnknownMethod,
 )
-from app.runs.manager import DEFAULT_TARGET, RunManager
-from app.runs.store import FINISHED, TERMINAL_EVENTS, RunStore, StoredEvent
-from app.runs.stream import follow
+from app.runs.manager import DEFAULT_TARGET, RunLimits, RunManager
+from app.runs.store import RunStore, open_store
+from app.runs.stream import Hub, follow
 
 __all__ = [
     "DEFAULT_TARGET",
     "FINISHED",
+    "STATUS_LABELS",
     "TERMINAL_EVENTS",
     "Busy",
     "ClientLimit",
+    "Event",
+    "Hub",
     "InvalidParams",
     "QueueFull",
     "RunError",
     "RunFinished",
+    "RunLimits",
     "RunManager",
     "RunNotFound",
+    "RunRecord",
     "RunStore",
     "ShuttingDown",
+    "Status",
     "StoredEvent",
     "UnknownMethod",
     "follow",
+    "open_store",
 ]

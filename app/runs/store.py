@@ -1,273 +1,223 @@
-"""SQLite persistence for runs and their events (stdlib sqlite3, WAL).
+"""The `RunStore` seam: where runs and their events live.
 
-Only the web process writes; worker processes never open the database. One
-connection is shared by the reader threads and the request handlers behind a
-lock: every statement here is short, and WAL keeps other processes (a CLI
-looking at the history) reading while we write.
+Two implementations: `SqliteRunStore` (the embedded default, one file under
+DATA_DIR) and `PostgresRunStore` (scaled out: every web replica and every worker
+share it). `open_store(url)` picks one from `RUN_STORE_URL`. Whatever the store,
+events are keyed by (run_id, seq), a run's terminal event and its final status
+are written in one transaction, and admission (queue bound, per-client limit) is
+decided inside one transaction, so that it holds across replicas.
 """
 
 from __future__ import annotations
 
-import json
-import sqlite3
-import threading
+import abc
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-#: Statuses after which nothing about a run changes any more.
-FINISHED = frozenset({"succeeded", "failed", "cancelled", "interrupted"})
-#: Event types that end a run's stream. `done` comes from the trainer, the others
-#: are written by the run service.
-TERMINAL_EVENTS = frozenset({"done", "failed", "cancelled"})
+from app.runs.contract import (
+    FINISHED,
+    INTERRUPTED_ERROR,
+    TERMINAL_EVENTS,
+    Event,
+    RunRecord,
+    Status,
+    StoredEvent,
+    encode_event,
+    interrupted_event,
+)
 
-INTERRUPTED_ERROR = "interrupted: the server stopped before the run finished"
-SQLITE_MAX_INT = 2**63 - 1
-
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS runs (
-    id TEXT PRIMARY KEY,
-    method TEXT NOT NULL,
-    params TEXT NOT NULL,
-    status TEXT NOT NULL,
-    client TEXT NOT NULL DEFAULT '',
-    created_at REAL NOT NULL,
-    started_at REAL,
-    finished_at REAL,
-    summary TEXT,
-    error TEXT,
-    progress TEXT NOT NULL DEFAULT '{}',
-    last_seq INTEGER NOT NULL DEFAULT 0
-);
-CREATE INDEX IF NOT EXISTS runs_created ON runs (created_at DESC);
-CREATE TABLE IF NOT EXISTS events (
-    run_id TEXT NOT NULL,
-    seq INTEGER NOT NULL,
-    type TEXT NOT NULL,
-    payload TEXT NOT NULL,
-    PRIMARY KEY (run_id, seq)
-) WITHOUT ROWID;
-"""
+__all__ = [
+    "FINISHED",
+    "INTERRUPTED_ERROR",
+    "TERMINAL_EVENTS",
+    "Admission",
+    "Retention",
+    "RunStore",
+    "StoredEvent",
+    "encode_event",
+    "open_store",
+]
 
 
 @dataclass(frozen=True, slots=True)
-class StoredEvent:
-    """An event as it travels to viewers: the JSON is encoded once, when stored,
-    and every SSE client sends that same string."""
+class Admission:
+    """Why a launch was refused; None from `admit` means it was admitted."""
 
-    seq: int
-    type: str
-    data: str  # the event as JSON, `seq` and `t` included
+    reason: str  # "queue_full" or "client_limit"
+    held: int  # runs queued or running (all of them, or the client's)
 
-    def as_dict(self) -> dict[str, Any]:
-        return json.loads(self.data)
+
+@dataclass(frozen=True, slots=True)
+class Retention:
+    """Which finished runs to keep: younger than `days` (0: any age), and at most
+    `max_runs` of them (0: any number). Queued and running runs are always kept."""
+
+    days: float = 0
+    max_runs: int = 0
 
     @property
-    def terminal(self) -> bool:
-        return self.type in TERMINAL_EVENTS
+    def keeps_everything(self) -> bool:
+        return self.days <= 0 and self.max_runs <= 0
 
 
-def encode_event(seq: int, event: dict[str, Any]) -> StoredEvent:
-    body = {"seq": seq, **event}
-    body.setdefault("t", time.time())
-    return StoredEvent(seq, str(body.get("type", "")), json.dumps(body, separators=(",", ":")))
+class RunStore(abc.ABC):
+    """Runs and their numbered events. Thread-safe: the web's request handlers,
+    the run service's reader threads and the stream's readers share one store."""
 
-
-class RunStore:
-    def __init__(self, path: Path):
-        path.parent.mkdir(parents=True, exist_ok=True)
-        self.path = path
-        self._lock = threading.Lock()
-        # isolation_level=None: we open transactions ourselves, so a batch of
-        # events and the run's status change commit together.
-        self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
-        self._db.row_factory = sqlite3.Row
-        self._db.execute("PRAGMA journal_mode=WAL")
-        # NORMAL in WAL mode: commits are not fsynced (only checkpoints are). A
-        # power cut may lose the last moments; a crashed worker loses nothing,
-        # because what it sent is already in this process.
-        self._db.execute("PRAGMA synchronous=NORMAL")
-        self._db.execute("PRAGMA busy_timeout=5000")
-        self._db.executescript(_SCHEMA)
-
-    def close(self) -> None:
-        with self._lock:
-            self._db.close()
+    #: Whether several processes (replicas, remote workers) may share this store.
+    shared: bool = False
 
     # -- writes ---------------------------------------------------------------
+
+    @abc.abstractmethod
+    def admit(
+        self,
+        run: RunRecord,
+        *,
+        capacity: int,
+        per_client: int,
+        held_here: bool = True,
+    ) -> Admission | None:
+        """Insert `run` (queued) unless `capacity` runs are queued or running, or
+        its client holds `per_client` of them; decided in one transaction.
+        `held_here`: this process holds the queued run (False: it waits in the
+        store for a cluster worker to claim it)."""
 
     def create_run(
         self, run_id: str, method: str, params: dict[str, Any], client: str, created_at: float
     ) -> None:
-        with self._lock:
-            self._db.execute(
-                "INSERT INTO runs (id, method, params, status, client, created_at)"
-                " VALUES (?, ?, ?, 'queued', ?, ?)",
-                (run_id, method, json.dumps(params), client, created_at),
-            )
+        """Insert a queued run, no questions asked (tests, imports)."""
+        record = RunRecord(
+            id=run_id, method=method, params=params, status=Status.QUEUED, client=client,
+            created_at=created_at,
+        )  # fmt: skip
+        refused = self.admit(record, capacity=2**31, per_client=2**31)
+        assert refused is None
 
-    def mark_running(self, run_id: str, started_at: float) -> None:
-        with self._lock:
-            self._db.execute(
-                "UPDATE runs SET status = 'running', started_at = ? WHERE id = ?",
-                (started_at, run_id),
-            )
+    @abc.abstractmethod
+    def mark_running(self, run_id: str, started_at: float) -> None: ...
 
+    @abc.abstractmethod
     def append_events(
         self, run_id: str, events: Iterable[StoredEvent], progress: dict[str, Any] | None = None
     ) -> None:
-        """Store a batch of events (one transaction, one commit)."""
-        rows = [(run_id, ev.seq, ev.type, ev.data) for ev in events]
-        if not rows:
-            return
-        with self._lock, self._transaction():
-            self._db.executemany(
-                "INSERT INTO events (run_id, seq, type, payload) VALUES (?, ?, ?, ?)", rows
-            )
-            self._db.execute(
-                "UPDATE runs SET last_seq = ?, progress = COALESCE(?, progress) WHERE id = ?",
-                (rows[-1][1], json.dumps(progress) if progress is not None else None, run_id),
-            )
+        """Store a batch of events (one transaction). A seq already stored is
+        skipped: a worker that retries a write after a lost reply adds nothing twice."""
 
+    @abc.abstractmethod
     def finish(
         self,
         run_id: str,
-        status: str,
-        final_event: dict[str, Any],
+        status: Status | str,
+        final_event: Event | dict[str, Any],
         *,
         summary: Any = None,
         error: str | None = None,
         progress: dict[str, Any] | None = None,
-    ) -> StoredEvent:
+    ) -> StoredEvent | None:
         """Write the terminal event and the final status together, so a viewer that
-        sees the event and then asks for the run sees the run finished too."""
-        assert status in FINISHED
-        with self._lock, self._transaction():
-            row = self._db.execute("SELECT last_seq FROM runs WHERE id = ?", (run_id,)).fetchone()
-            event = encode_event(row["last_seq"] + 1, final_event)
-            self._db.execute(
-                "INSERT INTO events (run_id, seq, type, payload) VALUES (?, ?, ?, ?)",
-                (run_id, event.seq, event.type, event.data),
-            )
-            self._db.execute(
-                "UPDATE runs SET status = ?, finished_at = ?, summary = ?, error = ?,"
-                " last_seq = ?, progress = COALESCE(?, progress) WHERE id = ?",
-                (
-                    status,
-                    time.time(),
-                    json.dumps(summary) if summary is not None else None,
-                    error,
-                    event.seq,
-                    json.dumps(progress) if progress is not None else None,
-                    run_id,
-                ),
-            )
-        return event
+        sees the event and then asks for the run sees it finished too. None if the
+        run had already finished (a cancel racing the run's own end): first wins."""
 
     def interrupt_unfinished(self) -> list[str]:
-        """At start-up: runs a previous process left queued or running can't
-        continue. They become `interrupted`, with their events kept and a final
-        `failed` event so every stream of theirs ends."""
-        with self._lock:
-            ids = [
-                r["id"]
-                for r in self._db.execute(
-                    "SELECT id FROM runs WHERE status IN ('queued', 'running')"
-                )
-            ]
+        """At start-up of the embedded service: runs a previous process left queued
+        or running can't continue. They become `interrupted`, with their events kept
+        and a final `failed` event so every stream of theirs ends."""
+        ids = [r.id for r in self.list_runs(statuses=[Status.QUEUED, Status.RUNNING], limit=None)]
         for run_id in ids:
-            self.finish(
-                run_id,
-                "interrupted",
-                {"type": "failed", "status": "interrupted", "error": INTERRUPTED_ERROR},
-                error=INTERRUPTED_ERROR,
-            )
+            self.finish(run_id, Status.INTERRUPTED, interrupted_event(), error=INTERRUPTED_ERROR)
         return ids
+
+    # -- a shared store only: runs kept alive and stopped across processes ------------
+
+    def heartbeat(self, run_ids: Iterable[str], now: float | None = None) -> None:
+        """Whoever runs these says they live."""
+        raise NotImplementedError(f"{type(self).__name__} is not shared")
+
+    def silent_runs(self, older_than: float) -> list[RunRecord]:
+        """Queued or running runs with no heartbeat since `older_than` (unix s)."""
+        raise NotImplementedError(f"{type(self).__name__} is not shared")
+
+    def request_cancel(self, run_id: str) -> bool:
+        """Ask whichever process runs it to stop it; False if it is not active."""
+        raise NotImplementedError(f"{type(self).__name__} is not shared")
+
+    def cancel_requests(self, run_ids: Iterable[str]) -> list[str]:
+        """Of these runs, those that some process asked to cancel."""
+        raise NotImplementedError(f"{type(self).__name__} is not shared")
+
+    def claim_next(self) -> RunRecord | None:
+        """For a cluster worker: the oldest queued run, now running; or None."""
+        raise NotImplementedError(f"{type(self).__name__} is not shared")
+
+    def queued_ids(self) -> list[str]:
+        """Queued runs, next to start first."""
+        raise NotImplementedError(f"{type(self).__name__} is not shared")
+
+    def cancel_queued(self, run_id: str, final_event: Event) -> StoredEvent | None:
+        """Cancel the run if it still waits in the queue; None if it does not."""
+        raise NotImplementedError(f"{type(self).__name__} is not shared")
+
+    @abc.abstractmethod
+    def prune(self, retention: Retention, now: float | None = None) -> int:
+        """Delete finished runs (with their events) that `retention` does not keep,
+        oldest first; the number deleted."""
 
     # -- reads ----------------------------------------------------------------
 
-    def get_run(self, run_id: str) -> dict[str, Any] | None:
-        with self._lock:
-            row = self._db.execute("SELECT * FROM runs WHERE id = ?", (run_id,)).fetchone()
-        return _run_dict(row) if row else None
+    @abc.abstractmethod
+    def get_run(self, run_id: str) -> RunRecord | None: ...
 
+    @abc.abstractmethod
     def list_runs(
         self,
         *,
         methods: Iterable[str] | None = None,
-        status: str | None = None,
-        limit: int = 50,
-    ) -> list[dict[str, Any]]:
-        where, args = [], []
-        if methods is not None:
-            methods = list(methods)
-            if not methods:
-                return []
-            where.append(f"method IN ({','.join('?' * len(methods))})")
-            args += methods
-        if status is not None:
-            where.append("status = ?")
-            args.append(status)
-        sql = "SELECT * FROM runs"
-        if where:
-            sql += " WHERE " + " AND ".join(where)
-        sql += " ORDER BY created_at DESC, rowid DESC LIMIT ?"
-        with self._lock:
-            rows = self._db.execute(sql, [*args, limit]).fetchall()
-        return [_run_dict(r) for r in rows]
+        status: Status | str | None = None,
+        statuses: Iterable[Status | str] | None = None,
+        limit: int | None = 50,
+    ) -> list[RunRecord]:
+        """Newest first."""
 
-    def events_after(self, run_id: str, after: int = 0, limit: int = -1) -> list[StoredEvent]:
-        # A client's resume point may be any integer; SQLite's stop at 2**63 - 1
-        # (past that, sqlite3 raises OverflowError), and no seq comes near it.
-        after = min(after, SQLITE_MAX_INT)
-        with self._lock:
-            rows = self._db.execute(
-                "SELECT seq, type, payload FROM events WHERE run_id = ? AND seq > ?"
-                " ORDER BY seq LIMIT ?",
-                (run_id, after, limit),
-            ).fetchall()
-        return [StoredEvent(*r) for r in rows]
+    @abc.abstractmethod
+    def events_after(self, run_id: str, after: int = 0, limit: int = -1) -> list[StoredEvent]: ...
 
-    def status_and_events(self, run_id: str, after: int) -> tuple[str | None, list[StoredEvent]]:
+    def status_and_events(
+        self, run_id: str, after: int
+    ) -> tuple[Status | None, list[StoredEvent]]:
         """The run's status, then its events after `after`, read in that order: if
         the status says finished, the list holds everything up to the final event."""
         run = self.get_run(run_id)
         if run is None:
             return None, []
-        return run["status"], self.events_after(run_id, after)
+        return run.status, self.events_after(run_id, after)
 
+    @abc.abstractmethod
     def mean_duration(self, last: int = 20) -> float | None:
         """Mean wall time of recent successful runs, for Retry-After estimates."""
-        with self._lock:
-            row = self._db.execute(
-                "SELECT AVG(finished_at - started_at) AS d FROM (SELECT finished_at, started_at"
-                " FROM runs WHERE status = 'succeeded' ORDER BY finished_at DESC LIMIT ?)",
-                (last,),
-            ).fetchone()
-        return row["d"]
 
-    # -- helpers --------------------------------------------------------------
-
-    def _transaction(self):
-        return _Transaction(self._db)
+    @abc.abstractmethod
+    def close(self) -> None: ...
 
 
-class _Transaction:
-    def __init__(self, db: sqlite3.Connection):
-        self._db = db
-
-    def __enter__(self) -> None:
-        self._db.execute("BEGIN IMMEDIATE")
-
-    def __exit__(self, exc_type, exc, tb) -> None:
-        self._db.execute("ROLLBACK" if exc_type else "COMMIT")
+def cutoff(retention: Retention, now: float | None) -> float | None:
+    """Finished before this (unix seconds) means too old; None: no age limit."""
+    if retention.days <= 0:
+        return None
+    return (now if now is not None else time.time()) - retention.days * 86400
 
 
-def _run_dict(row: sqlite3.Row) -> dict[str, Any]:
-    run = dict(row)
-    run["params"] = json.loads(run["params"])
-    run["summary"] = json.loads(run["summary"]) if run["summary"] else None
-    run["progress"] = json.loads(run["progress"] or "{}")
-    return run
+def open_store(url: str | Path) -> RunStore:
+    """The store that `RUN_STORE_URL` names: a SQLite path (or sqlite:///path),
+    or postgresql://... (needs the `scale` extra)."""
+    text = str(url)
+    if text.startswith(("postgresql://", "postgres://")):
+        from app.runs.pg_store import PostgresRunStore  # psycopg lives only there
+
+        return PostgresRunStore(text)
+    from app.runs.sqlite_store import SqliteRunStore
+
+    return SqliteRunStore(Path(text.removeprefix("sqlite://")))

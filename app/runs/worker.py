@@ -26,6 +26,8 @@ from collections.abc import Callable
 from multiprocessing.connection import Connection
 from typing import Any
 
+from app.runs.contract import parse_event
+
 _CTX = multiprocessing.get_context("spawn")
 
 Target = Callable[[Any, Callable[[dict], None]], Any]
@@ -87,10 +89,11 @@ def _run_job(conn: Connection, fn: Target, job: dict[str, Any]) -> bool:
     def emit(event: dict[str, Any]) -> None:
         nonlocal done
         event = json_safe(dict(event))
-        if not isinstance(event.get("type"), str):
-            raise ValueError(f"event without a type: {event!r}")
         # Stamped here, at emit time: the latency benchmark measures from it.
         event["t"] = time.time()
+        # Checked against the contract here, in the trainer's own call: a malformed
+        # event fails the run with a message that says which field is wrong.
+        event = parse_event(event).wire()
         if event["type"] == "done":
             done = event  # sent with the result, so status and event land together
         else:

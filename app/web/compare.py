@@ -18,6 +18,7 @@ from pydantic import BaseModel
 
 from app.distill.stats import PairedStats, paired_stats
 from app.runs import RunManager
+from app.runs.contract import RunRecord
 from app.runs.metrics import metric_rows
 from app.web.deps import RunsDep
 from app.web.results import DASH, history_row, number, paired_view
@@ -87,7 +88,7 @@ def parse_ids(raw: list[str]) -> list[str]:
     return ids
 
 
-def load_runs(runs: RunManager, ids: list[str]) -> list[dict[str, Any]]:
+def load_runs(runs: RunManager, ids: list[str]) -> list[RunRecord]:
     records = {i: runs.get(i) for i in ids}
     missing = [i for i, record in records.items() if record is None]
     if missing:
@@ -95,9 +96,9 @@ def load_runs(runs: RunManager, ids: list[str]) -> list[dict[str, Any]]:
     return [records[i] for i in ids]
 
 
-def _per_seed_acc(record: dict[str, Any]) -> dict[int, float]:
+def _per_seed_acc(record: RunRecord) -> dict[int, float]:
     """Seed -> the method model's final test accuracy, from the run's summary."""
-    summary = record.get("summary") if isinstance(record.get("summary"), dict) else {}
+    summary = record.summary if isinstance(record.summary, dict) else {}
     seeds = summary.get("seeds")
     per_seed = summary.get("per_seed")
     student = per_seed.get("student") if isinstance(per_seed, dict) else None
@@ -107,9 +108,9 @@ def _per_seed_acc(record: dict[str, Any]) -> dict[int, float]:
     return {s: a for s, a in zip(seeds, accs, strict=True) if number(a) is not None}
 
 
-def differing_params(records: list[dict[str, Any]]) -> list[ParamRow]:
+def differing_params(records: list[RunRecord]) -> list[ParamRow]:
     """The parameters (method included) whose values are not the same in every run."""
-    columns = [{"method": r["method"], **(r.get("params") or {})} for r in records]
+    columns = [{"method": r.method, **r.params} for r in records]
     names = list(dict.fromkeys(name for column in columns for name in column))
     rows = []
     for name in names:
@@ -119,7 +120,7 @@ def differing_params(records: list[dict[str, Any]]) -> list[ParamRow]:
     return rows
 
 
-def seed_pairs(records: list[dict[str, Any]]) -> list[Pair]:
+def seed_pairs(records: list[RunRecord]) -> list[Pair]:
     """Every two runs with at least one seed in common, later run minus earlier."""
     accs = [_per_seed_acc(r) for r in records]
     pairs = []
@@ -128,8 +129,8 @@ def seed_pairs(records: list[dict[str, Any]]) -> list[Pair]:
         if not shared:
             continue
         delta = paired_stats([accs[j][s] for s in shared], [accs[i][s] for s in shared])
-        label = f"{b['id']} ({b['method']}) − {a['id']} ({a['method']})"
-        pairs.append(Pair(a=a["id"], b=b["id"], label=label, seeds=shared, delta=delta))
+        label = f"{b.id} ({b.method}) − {a.id} ({a.method})"
+        pairs.append(Pair(a=a.id, b=b.id, label=label, seeds=shared, delta=delta))
     return pairs
 
 
@@ -137,13 +138,13 @@ def comparison(runs: RunManager, ids: list[str]) -> Comparison:
     records = load_runs(runs, ids)
     compared = []
     for record in records:
-        summary = record.get("summary") if isinstance(record.get("summary"), dict) else {}
+        summary = record.summary if isinstance(record.summary, dict) else {}
         compared.append(
             ComparedRun(
-                id=record["id"],
-                url=f"/runs/{record['id']}",
-                method=record["method"],
-                status=record["status"],
+                id=record.id,
+                url=f"/runs/{record.id}",
+                method=record.method,
+                status=record.status,
                 seeds=sorted(_per_seed_acc(record)),
                 final_acc=number(summary.get("final_acc")),
                 baseline_final_acc=number(summary.get("baseline_final_acc")),
@@ -154,13 +155,13 @@ def comparison(runs: RunManager, ids: list[str]) -> Comparison:
     )
 
 
-def long_rows(runs: RunManager, records: list[dict[str, Any]]) -> Iterator[dict[str, Any]]:
+def long_rows(runs: RunManager, records: list[RunRecord]) -> Iterator[dict[str, Any]]:
     """Every metric point of every run, one row per number (see LONG_COLUMNS)."""
     for record in records:
-        for point in metric_rows(runs.store, record["id"]):
+        for point in metric_rows(runs.store, record.id):
             yield {
-                "run": record["id"],
-                "method": record["method"],
+                "run": record.id,
+                "method": record.method,
                 "model": point["model"],
                 "seed": point["seed"],
                 "phase": point["phase"],
@@ -226,7 +227,7 @@ def compare_metrics_json(runs: RunsDep, ids: IdsQuery) -> dict[str, Any]:
 )
 def compare_metrics_csv(runs: RunsDep, ids: IdsQuery) -> StreamingResponse:
     records = load_runs(runs, parse_ids(ids))
-    name = "runs-" + "-".join(r["id"] for r in records[:4]) + ("-etc" if len(records) > 4 else "")
+    name = "runs-" + "-".join(r.id for r in records[:4]) + ("-etc" if len(records) > 4 else "")
     return StreamingResponse(
         _csv(long_rows(runs, records)),
         media_type="text/csv; charset=utf-8",
@@ -245,7 +246,7 @@ def compare_page(request: Request, runs: RunsDep, ids: IdsQuery) -> HTMLResponse
         "compare.html",
         {
             "result": result,
-            "cells": {i: history_row(record.get("summary")) for i, record in records.items()},
+            "cells": {i: history_row(record.summary) for i, record in records.items()},
             "pairs": [(p, paired_view(p.delta.as_dict(), digits=2) or {}) for p in result.pairs],
             "ids": ids,
             "query": query,

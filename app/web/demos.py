@@ -17,6 +17,7 @@ from app.distill.methods import METHODS, Method, tfkd_virtual_teacher
 from app.distill.params import SPLIT_TEXT
 from app.distill.stats import VERDICTS, t_quantile
 from app.runs import RunManager
+from app.runs.contract import STATUS_LABELS as CONTRACT_LABELS
 from app.web.bindings import paper_methods
 from app.web.deps import CatalogDep, RunsDep
 from app.web.method_rows import live_cells, live_row
@@ -26,14 +27,8 @@ from app.web.templating import templates
 
 router = APIRouter(include_in_schema=False)
 
-STATUS_LABELS = {
-    "queued": "排队中",
-    "running": "运行中",
-    "succeeded": "已完成",
-    "failed": "失败",
-    "cancelled": "已取消",
-    "interrupted": "已中断",
-}
+#: The run contract's labels (app/runs/contract.py), for the templates and run.js.
+STATUS_LABELS = {status.value: label for status, label in CONTRACT_LABELS.items()}
 
 
 @dataclass(frozen=True)
@@ -144,26 +139,27 @@ def run_page(request: Request, run_id: str, runs: RunsDep, catalog: CatalogDep) 
     record = runs.get(run_id)
     if record is None:
         raise HTTPException(404, f"no run {run_id!r}")
-    method = METHODS.get(record["method"])
+    method = METHODS.get(record.method)
     return templates.TemplateResponse(
         request,
         "run.html",
         {
             "run": record,
             "method": method,
-            "result": summary_view(record.get("summary")),
-            "status_label": STATUS_LABELS.get(record["status"], record["status"]),
+            "result": summary_view(record.summary),
+            "status_label": record.status.label_zh,
             "run_token_required": bool(request.app.state.settings.run_token),
             "papers": method_papers(catalog, method),
             "boot": {
                 "id": run_id,
-                "status": record["status"],
-                "method": record["method"],
-                "progress": record.get("progress") or {},
-                "summary": record.get("summary"),
-                "created_at": record.get("created_at"),
-                "started_at": record.get("started_at"),
-                "virtual_teacher": virtual_teacher(method, record["params"]) if method else None,
+                "status": record.status.value,
+                "status_labels": STATUS_LABELS,
+                "method": record.method,
+                "progress": record.progress,
+                "summary": record.summary,
+                "created_at": record.created_at,
+                "started_at": record.started_at,
+                "virtual_teacher": virtual_teacher(method, record.params) if method else None,
                 "t975": t975_table(),
                 "verdicts": {key: list(labels) for key, labels in VERDICTS.items()},  # [en, zh]
             },
@@ -194,6 +190,6 @@ def runs_page(
             "methods": METHODS,
             "status_labels": STATUS_LABELS,
             "filters": {"method": method, "status": status},
-            "cells": {r["id"]: history_row(r.get("summary")) for r in records},
+            "cells": {r.id: history_row(r.summary) for r in records},
         },
     )

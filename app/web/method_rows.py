@@ -16,6 +16,7 @@ from app.catalog.catalog import Catalog
 from app.distill.methods import METHODS
 from app.distill.stats import PairedStats
 from app.runs import RunManager
+from app.runs.contract import RunRecord
 from app.web.bindings import method_url, paper_methods
 from app.web.reproduction import Arm, reference
 from app.web.results import DASH, number, paired_view, pct
@@ -76,14 +77,14 @@ def default_params(method_id: str) -> dict[str, Any]:
     return METHODS[method_id].params().model_dump(mode="json")
 
 
-def latest_default_run(runs: RunManager, method_id: str) -> dict[str, Any] | None:
+def latest_default_run(runs: RunManager, method_id: str) -> RunRecord | None:
     # Usually among the newest few: look there first, so that /methods reads (and
     # decodes) a handful of records per method, not SCAN.
     defaults = default_params(method_id)
     for limit in (FIRST_LOOK, SCAN):
         records = runs.list_runs(methods={method_id}, status="succeeded", limit=limit)
         for record in records:
-            if record.get("params") == defaults:
+            if record.params == defaults:
                 return record
         if len(records) < limit:
             return None
@@ -94,16 +95,16 @@ def live_row(runs: RunManager | None, method_id: str) -> LiveRow | None:
     record = latest_default_run(runs, method_id) if runs is not None else None
     if record is None:
         return None
-    summary = record.get("summary") if isinstance(record.get("summary"), dict) else {}
+    summary = record.summary if isinstance(record.summary, dict) else {}
     try:
         delta = PairedStats(**_paired_fields(summary.get("delta")))
     except (TypeError, ValueError, ValidationError):
         delta = None
     seeds = summary.get("seeds")
     return LiveRow(
-        run_id=record["id"],
-        url=f"/runs/{record['id']}",
-        finished_at=record.get("finished_at"),
+        run_id=record.id,
+        url=f"/runs/{record.id}",
+        finished_at=record.finished_at,
         seeds=[s for s in seeds if isinstance(s, int)] if isinstance(seeds, list) else [],
         student_acc=number(summary.get("final_acc")),
         baseline_acc=number(summary.get("baseline_final_acc")),

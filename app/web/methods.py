@@ -234,10 +234,10 @@ def queue_all(runs: RunManager, methods: list[str], client: str) -> RerunOut:
         queued.append(
             Queued(
                 method=method,
-                id=record["id"],
-                url=f"/runs/{record['id']}",
-                status=record["status"],
-                position=record.get("position"),
+                id=record.id,
+                url=f"/runs/{record.id}",
+                status=record.status,
+                position=record.position,
             )
         )
     detail = f"queued {len(queued)} of {len(methods)}"

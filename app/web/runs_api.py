@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import secrets
 from functools import lru_cache
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 from urllib.parse import parse_qsl
 
 from fastapi import APIRouter, Depends, Header, HTTPException, Path, Query, Request
@@ -16,7 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from sse_starlette import EventSourceResponse, ServerSentEvent
 
 from app.distill.methods import METHODS  # torch-free by contract
-from app.runs import RunError, RunManager, StoredEvent, follow
+from app.runs import RunError, RunManager, RunRecord, Status, StoredEvent, follow
 from app.runs.errors import Busy, InvalidParams
 from app.runs.metrics import COLUMNS, metric_rows, to_csv
 from app.web.bindings import paper_methods
@@ -29,7 +29,6 @@ PING_SECONDS = 15
 #: Tell browsers to reconnect quickly after a dropped stream (milliseconds).
 RETRY_MS = 1000
 MAX_BODY = 64 * 1024
-Status = Literal["queued", "running", "succeeded", "failed", "cancelled", "interrupted"]
 
 
 # -- shapes (for the OpenAPI document and response checking) --------------------
@@ -117,19 +116,18 @@ ClientDep = Annotated[str, Depends(_client)]
 RunId = Annotated[str, Path(min_length=1, max_length=64)]
 
 
-def _record(runs: RunManager, run_id: str) -> dict[str, Any]:
+def _record(runs: RunManager, run_id: str) -> RunRecord:
     record = runs.get(run_id)
     if record is None:
         raise HTTPException(404, f"no run {run_id!r}")
     return record
 
 
-def _out(record: dict[str, Any]) -> dict[str, Any]:
-    run_id = record["id"]
+def _out(record: RunRecord) -> dict[str, Any]:
     return {
-        **{k: record[k] for k in RunOut.model_fields if k in record},
-        "url": f"/runs/{run_id}",
-        "events_url": f"/api/runs/{run_id}/events",
+        **record.model_dump(include=set(RunOut.model_fields), mode="json"),
+        "url": f"/runs/{record.id}",
+        "events_url": f"/api/runs/{record.id}/events",
     }
 
 
@@ -248,15 +246,10 @@ async def create_run(
         record = await run_in_threadpool(runs.submit, method, fields.get("params", {}), client)
     except RunError as exc:
         raise _http(exc) from None
-    url = f"/runs/{record['id']}"
+    url = f"/runs/{record.id}"
     if _wants_page(request, is_form):
         return RedirectResponse(url, status_code=303)
-    body = {
-        "id": record["id"],
-        "url": url,
-        "status": record["status"],
-        "position": record["position"],
-    }
+    body = {"id": record.id, "url": url, "status": record.status, "position": record.position}
     return JSONResponse(body, status_code=202, headers={"Location": url})
 
 
@@ -351,8 +344,8 @@ def metrics_json(run_id: RunId, runs: RunsDep) -> dict[str, Any]:
     record = _record(runs, run_id)
     return {
         "id": run_id,
-        "method": record["method"],
-        "status": record["status"],
+        "method": record.method,
+        "status": record.status,
         "columns": list(COLUMNS),
         "points": list(metric_rows(runs.store, run_id)),
     }
@@ -403,7 +396,7 @@ async def run_events(
 
     async def stream():
         yield ServerSentEvent(retry=RETRY_MS)  # no data: sets the reconnect delay only
-        async for chunk in follow(runs, run_id, start):
+        async for chunk in follow(runs.hub, runs.store, run_id, start):
             # Several events that piled up go out in one write.
             yield b"".join(_encoded(event) for event in chunk)
 

@@ -6,10 +6,8 @@
   const { LiveChart, meanSd } = window.KDCharts;
   const boot = JSON.parse(document.getElementById("run-boot").textContent);
   const $ = (id) => document.getElementById(id);
-  const STATUS = {
-    queued: "排队中", running: "运行中", succeeded: "已完成", failed: "失败",
-    cancelled: "已取消", interrupted: "已中断",
-  };
+  // The run contract's statuses and labels (app/runs/contract.py), from the server.
+  const STATUS = boot.status_labels;
   const TERMINAL = new Set(["done", "failed", "cancelled"]);
 
   // The view (x axis, log y, smoothing) lives in the query string, so a copied link

@@ -6,19 +6,13 @@ fails, under test-artifacts/."""
 from __future__ import annotations
 
 import re
-import sys
 from collections.abc import Iterator
-from pathlib import Path
 
 import httpx
 import pytest
 from playwright.sync_api import sync_playwright
-
-HERE = Path(__file__).resolve().parent
-if str(HERE) not in sys.path:  # the shared helpers, whatever pytest's import mode
-    sys.path.insert(0, str(HERE))
-
-from e2e_support import ROOT, AppServer, PageGuard, launch_chromium  # noqa: E402
+from support.browser import PageGuard, launch_chromium
+from support.servers import ROOT, AppServer
 
 ARTIFACTS = ROOT / "test-artifacts"
 ACTIVE = ("queued", "running")

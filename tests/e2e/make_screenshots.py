@@ -16,8 +16,13 @@ import time
 from pathlib import Path
 
 import httpx
-from e2e_support import ROOT, AppServer, PageGuard, launch_chromium, wait_until
 from playwright.sync_api import sync_playwright
+
+# Run as a script, not under pytest: the shared helpers are in tests/support.
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from support.browser import PageGuard, launch_chromium
+from support.servers import ROOT, AppServer
+from support.waits import wait_until
 
 WIDTH = 1280
 #: A KD run that trains for a while (teacher first, then student and baseline).

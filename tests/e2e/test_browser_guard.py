@@ -4,7 +4,8 @@ exception, no request to another host) does see those things when they happen.""
 from __future__ import annotations
 
 import pytest
-from e2e_support import PageGuard, wait_until
+from support.browser import PageGuard
+from support.waits import wait_until
 
 pytestmark = pytest.mark.e2e
 

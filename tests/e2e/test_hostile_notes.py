@@ -7,8 +7,8 @@ from __future__ import annotations
 import time
 
 import pytest
-from e2e_support import wait_until
 from markdown_it import MarkdownIt
+from support.waits import wait_until
 
 pytestmark = pytest.mark.e2e
 

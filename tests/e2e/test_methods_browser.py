@@ -9,7 +9,7 @@ import pytest
 from e2e_support import wait_until
 
 from app.distill.stats import paired_stats
-from app.runs.store import RunStore
+from app.runs.store import open_store
 from app.web.method_rows import default_params
 
 pytestmark = pytest.mark.e2e
@@ -20,7 +20,7 @@ FIRST_TWO = ("kd", "lsr")
 
 def test_forest_plot_draws_each_live_and_reference_interval(page, server):
     student, baseline = [0.93, 0.95, 0.94], [0.90, 0.91, 0.92]
-    store = RunStore(server.data_dir / "runs.sqlite3")  # the server's own, shared (WAL)
+    store = open_store(server.data_dir / "runs.sqlite3")  # the server's own, shared (WAL)
     try:
         store.create_run("forest000001", "dml", default_params("dml"), "x", time.time())
         summary = {"seeds": [0, 1, 2], "final_acc": 0.94, "baseline_final_acc": 0.91,

@@ -8,7 +8,7 @@ import time
 import pytest
 
 from app.distill.stats import paired_stats
-from app.runs.store import RunStore, encode_event
+from app.runs.store import encode_event, open_store
 
 pytestmark = pytest.mark.e2e
 
@@ -35,7 +35,7 @@ def phone(browser, server, guard):
 
 def store_runs(server) -> list[str]:
     """Two finished two-seed runs with a few events, in the server's own store."""
-    store = RunStore(server.data_dir / "runs.sqlite3")
+    store = open_store(server.data_dir / "runs.sqlite3")
     ids = ["phone0000001", "phone0000002"]
     try:
         for run_id, method in zip(ids, ("kd", "lsr"), strict=True):

@@ -10,10 +10,10 @@ import time
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
-from e2e_support import wait_until
+from support.waits import wait_until
 
 from app.distill.stats import paired_stats
-from app.runs.store import RunStore, encode_event
+from app.runs.store import encode_event, open_store
 
 pytestmark = pytest.mark.e2e
 
@@ -49,7 +49,7 @@ TRACES = """id => document.getElementById(id).data.map((d) => ({
 
 def store_run(server, run_id: str, summary: dict) -> None:
     """A finished lsr run, with these events, written into the server's own store."""
-    store = RunStore(server.data_dir / "runs.sqlite3")  # shared with the server (WAL)
+    store = open_store(server.data_dir / "runs.sqlite3")  # shared with the server (WAL)
     try:
         store.create_run(run_id, "lsr", {"epochs": 2, "seeds": 3}, "127.0.0.1", time.time())
         store.append_events(run_id, [encode_event(i, e) for i, e in enumerate(EVENTS, start=1)])

@@ -13,9 +13,9 @@ from urllib.parse import parse_qs, urlsplit
 
 import httpx
 import pytest
-from e2e_support import wait_until
+from support.waits import wait_until
 
-from app.runs.store import RunStore, encode_event
+from app.runs.store import encode_event, open_store
 
 pytestmark = pytest.mark.e2e
 
@@ -336,7 +336,7 @@ OLD_SUMMARY = {"method": "lsr", "final_acc": 0.7, "best_acc": 0.7, "baseline_fin
 
 
 def test_a_run_stored_before_seeds_still_renders(page, server):
-    store = RunStore(server.data_dir / "runs.sqlite3")  # the server's own, shared (WAL)
+    store = open_store(server.data_dir / "runs.sqlite3")  # the server's own, shared (WAL)
     try:
         store.create_run("oldrun000001", "lsr", {"epochs": 2}, "127.0.0.1", time.time())
         store.append_events("oldrun000001",

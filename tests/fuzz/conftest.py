@@ -3,23 +3,15 @@ trainer is a no-op, loaded by schemathesis from its own /openapi.json."""
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import pytest
 import schemathesis
 from schemathesis.python.asgi import shutdown_lifespans
+from support.runs import fake_settings
 
 from app import main
-from app.runs import RunManager
 from app.settings import Settings
-
-# Spawned run workers import their target by name (`fuzz_fakes:instant`): put this
-# folder on sys.path here, and workers inherit it, whatever pytest's import mode.
-HERE = Path(__file__).resolve().parent
-if str(HERE) not in sys.path:
-    sys.path.insert(0, str(HERE))
-
 
 # Bounded: a few generated cases per operation and mode (positive and negative),
 # on top of schemathesis's examples and coverage phases; no shrinking, no
@@ -45,27 +37,19 @@ FUZZ_CONFIG = schemathesis.Config.from_dict(
 )
 
 
-class CheapRuns(RunManager):
-    """The real run service (queue, limits, worker process, SQLite) with a trainer
-    that is done in a millisecond: a fuzzed launch that gets through costs nothing."""
-
-    @classmethod
-    def from_settings(cls, settings, **overrides):
-        return super().from_settings(settings, target="fuzz_fakes:instant", **overrides)
-
-
 def fuzz_settings(notes_dir: Path, data_dir: Path) -> Settings:
-    # One run at a time, no queue, one run per client: whatever the fuzzer sends,
-    # at most one (instant) run exists at a time and the rest are 429s.
-    return Settings(
+    """The real run service (queue, limits, worker process, SQLite) with a trainer
+    that is done in a millisecond: a fuzzed launch that gets through costs nothing.
+    One run at a time, no queue, one run per client: whatever the fuzzer sends, at
+    most one (instant) run exists at a time and the rest are 429s."""
+    return fake_settings(
+        data_dir,
+        "instant",
         notes_dir=notes_dir,
-        data_dir=data_dir,
-        notes_poll_interval=0,
         run_concurrency=1,
         run_queue_size=0,
         run_queue_per_client=1,
         run_warm_workers=0,
-        run_token=None,  # whatever the environment or a .env file says
     )
 
 
@@ -75,14 +59,12 @@ def api_schema(seed_notes, tmp_path_factory):
     (catalog, run service) on the first request of a test and its pytest plugin
     ends it after each test; the SQLite file, and so the runs, stay."""
     settings = fuzz_settings(seed_notes, tmp_path_factory.mktemp("fuzz-data"))
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(main, "RunManager", CheapRuns)
-        app = main.create_app(settings)
-        loaded = schemathesis.openapi.from_asgi("/openapi.json", app, config=FUZZ_CONFIG)
-        try:
-            yield loaded
-        finally:
-            shutdown_lifespans()  # stops the run service and its worker
+    app = main.create_app(settings)
+    loaded = schemathesis.openapi.from_asgi("/openapi.json", app, config=FUZZ_CONFIG)
+    try:
+        yield loaded
+    finally:
+        shutdown_lifespans()  # stops the run service and its worker
 
 
 @pytest.fixture(autouse=True)

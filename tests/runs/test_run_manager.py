@@ -1,5 +1,5 @@
 """The run manager with real spawned worker processes running fake trainers
-(`runs_fakes`): lifecycle, queue and limits, cancel, crashes, fan-out."""
+(`support.fakes`): lifecycle, queue and limits, cancel, crashes, fan-out."""
 
 from __future__ import annotations
 
@@ -10,7 +10,8 @@ import signal
 import time
 
 import pytest
-from runs_helpers import running_manager, wait_for, wait_status
+from support.runs import fake_settings, running_manager, wait_status
+from support.waits import wait_for
 
 from app.runs import (
     ClientLimit,
@@ -22,6 +23,7 @@ from app.runs import (
     UnknownMethod,
     follow,
 )
+from app.runs.store import open_store
 from app.runs.stream import Subscriber
 
 pytestmark = pytest.mark.anyio
@@ -154,14 +156,14 @@ async def test_nan_and_infinity_are_stored_as_null(tmp_path):
 
 
 async def test_stop_interrupts_the_running_run_and_a_new_manager_keeps_it(tmp_path):
-    runs = RunManager(tmp_path / "runs.sqlite3", tmp_path, target="runs_fakes:slow")
+    runs = RunManager(fake_settings(tmp_path, "slow"))
     runs.start()
     run_id = runs.submit("baseline", {})["id"]
     queued_id = runs.submit("baseline", {})["id"]
     await wait_for(lambda: runs.get(run_id)["last_seq"] >= 3, what="first events")
     await asyncio.to_thread(runs.stop)
 
-    reopened = RunManager(tmp_path / "runs.sqlite3", tmp_path, warm_workers=0)
+    reopened = RunManager(fake_settings(tmp_path, run_warm_workers=0))
     reopened.start()
     try:
         for rid, at_least in ((run_id, 4), (queued_id, 1)):
@@ -186,7 +188,7 @@ async def test_every_viewer_gets_every_event_even_a_slow_one(tmp_path, monkeypat
 
         async def watch(delay: float) -> list[int]:
             seen = []
-            async for chunk in follow(runs, run_id, 0):
+            async for chunk in follow(runs.hub, runs.store, run_id, 0):
                 seen.extend(event.seq for event in chunk)
                 if delay:
                     await asyncio.sleep(delay)
@@ -199,9 +201,9 @@ async def test_every_viewer_gets_every_event_even_a_slow_one(tmp_path, monkeypat
         assert slow == list(range(1, last + 1))
         assert overflows, "the slow viewer was expected to overflow its queue"
         # Joining late, or resuming after seq 1500, replays from the store.
-        late = [e.seq async for chunk in follow(runs, run_id, 1500) for e in chunk]
+        late = [e.seq async for chunk in follow(runs.hub, runs.store, run_id, 1500) for e in chunk]
         assert late == list(range(1501, last + 1))
-        assert runs.viewers(run_id) == 0
+        assert runs.hub.viewers(run_id) == 0
 
 
 def _alive(pid: int | None) -> bool:
@@ -217,3 +219,16 @@ def _alive(pid: int | None) -> bool:
             return f.read().split(")")[-1].split()[0] != "Z"
     except FileNotFoundError:
         return False
+
+
+async def test_the_service_applies_retention_at_start(tmp_path):
+    store = open_store(tmp_path / "runs.sqlite3")
+    for i in range(3):
+        store.create_run(f"r{i}", "kd", {}, "", float(i))
+        store.finish(f"r{i}", "cancelled", {"type": "cancelled", "status": "cancelled"})
+    store.close()
+    async with running_manager(tmp_path, settings={"run_max_stored": 2}) as runs:
+        assert [r.id for r in runs.list_runs()] == ["r2", "r1"]
+    async with running_manager(tmp_path, settings={"run_max_stored": 0,
+                                                   "run_retention_days": 0}) as runs:
+        assert len(runs.list_runs()) == 2

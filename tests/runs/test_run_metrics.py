@@ -5,15 +5,20 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 
 from app.runs.metrics import COLUMNS, metric_rows, to_csv
-from app.runs.store import RunStore, encode_event
+from app.runs.store import RunStore, StoredEvent, open_store
 
 
 def _stored(tmp_path, events: list[dict]) -> RunStore:
-    store = RunStore(tmp_path / "runs.sqlite3")
+    """Events written as stored, unchecked: the export must read whatever a stored
+    run holds, including shapes the contract refuses today."""
+    store = open_store(tmp_path / "runs.sqlite3")
     store.create_run("r", "kd", {}, "127.0.0.1", 1.0)
-    store.append_events("r", [encode_event(i, e) for i, e in enumerate(events, start=1)])
+    stored = [StoredEvent(i, e["type"], json.dumps({"seq": i, "t": 1.0, **e}))
+              for i, e in enumerate(events, start=1)]
+    store.append_events("r", stored)
     return store
 
 

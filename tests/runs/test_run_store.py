@@ -2,25 +2,45 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import sqlite3
+import time
 
-from app.runs.store import INTERRUPTED_ERROR, RunStore, encode_event
+import pytest
+
+from app.runs.store import INTERRUPTED_ERROR, Retention, encode_event, open_store
 
 
-def _store(tmp_path):
-    return RunStore(tmp_path / "sub" / "runs.sqlite3")
+@pytest.fixture(params=["sqlite", "postgres"])
+def make_store(request, tmp_path):
+    """Opens the store under test (the same one at each call, as a new process
+    would); every test here runs against both."""
+    if request.param == "sqlite":
+        where = tmp_path / "sub" / "runs.sqlite3"
+    else:
+        where = request.getfixturevalue("pg_url")
+    opened = []
+
+    def make():
+        opened.append(open_store(where))
+        return opened[-1]
+
+    yield make
+    for store in opened:
+        with contextlib.suppress(Exception):
+            store.close()
 
 
 def test_creates_the_folder_and_uses_wal(tmp_path):
-    store = _store(tmp_path)
+    store = open_store(tmp_path / "sub" / "runs.sqlite3")
     store.close()
     db = sqlite3.connect(tmp_path / "sub" / "runs.sqlite3")
     assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
 
 
-def test_run_record_round_trip(tmp_path):
-    store = _store(tmp_path)
+def test_run_record_round_trip(make_store):
+    store = make_store()
     store.create_run("r1", "kd", {"epochs": 2, "alpha": 0.5}, "1.2.3.4", 100.0)
     run = store.get_run("r1")
     assert run["status"] == "queued"
@@ -32,8 +52,8 @@ def test_run_record_round_trip(tmp_path):
     assert store.get_run("nope") is None
 
 
-def test_events_are_numbered_and_replayed_after_a_seq(tmp_path):
-    store = _store(tmp_path)
+def test_events_are_numbered_and_replayed_after_a_seq(make_store):
+    store = make_store()
     store.create_run("r1", "kd", {}, "", 1.0)
     events = [encode_event(i, {"type": "log", "message": f"m{i}"}) for i in range(1, 6)]
     store.append_events("r1", events[:3], {"phase": "train"})
@@ -48,8 +68,8 @@ def test_events_are_numbered_and_replayed_after_a_seq(tmp_path):
     assert run["last_seq"] == 5 and run["progress"] == {"phase": "train"}
 
 
-def test_finish_appends_the_final_event_with_the_status(tmp_path):
-    store = _store(tmp_path)
+def test_finish_appends_the_final_event_with_the_status(make_store):
+    store = make_store()
     store.create_run("r1", "kd", {}, "", 1.0)
     store.append_events("r1", [encode_event(1, {"type": "log", "message": "x"})])
     final = store.finish("r1", "succeeded", {"type": "done", "summary": {"acc": 1}},
@@ -62,8 +82,8 @@ def test_finish_appends_the_final_event_with_the_status(tmp_path):
     assert status == "succeeded" and [e.type for e in events] == ["log", "done"]
 
 
-def test_list_is_newest_first_and_filters(tmp_path):
-    store = _store(tmp_path)
+def test_list_is_newest_first_and_filters(make_store):
+    store = make_store()
     for i, method in enumerate(["kd", "lsr", "kd"]):
         store.create_run(f"r{i}", method, {}, "", float(i))
     store.finish("r1", "failed", {"type": "failed", "error": "e"}, error="e")
@@ -74,17 +94,18 @@ def test_list_is_newest_first_and_filters(tmp_path):
     assert store.list_runs(methods=[]) == []
 
 
-def test_unfinished_runs_become_interrupted_with_their_events_kept(tmp_path):
-    store = _store(tmp_path)
+def test_unfinished_runs_become_interrupted_with_their_events_kept(make_store):
+    store = make_store()
     store.create_run("running", "kd", {}, "", 1.0)
     store.mark_running("running", 2.0)
-    store.append_events("running", [encode_event(i, {"type": "log"}) for i in (1, 2)])
+    logs = [encode_event(i, {"type": "log", "message": f"m{i}"}) for i in (1, 2)]
+    store.append_events("running", logs)
     store.create_run("queued", "kd", {}, "", 3.0)
     store.create_run("done", "kd", {}, "", 4.0)
     store.finish("done", "succeeded", {"type": "done", "summary": {}}, summary={})
     store.close()
 
-    store = _store(tmp_path)  # as a new process would
+    store = make_store()  # as a new process would
     assert sorted(store.interrupt_unfinished()) == ["queued", "running"]
     run = store.get_run("running")
     assert run["status"] == "interrupted" and run["error"] == INTERRUPTED_ERROR
@@ -101,10 +122,66 @@ def test_event_json_is_compact_and_one_line(tmp_path):
     assert json.loads(event.data) == {"seq": 7, "type": "log", "message": "two\nlines", "t": 5.0}
 
 
-def test_mean_duration_of_recent_successes(tmp_path):
-    store = _store(tmp_path)
+def test_mean_duration_of_recent_successes(make_store):
+    store = make_store()
     assert store.mean_duration() is None
     store.create_run("a", "kd", {}, "", 1.0)
     store.mark_running("a", 10.0)
     store.finish("a", "succeeded", {"type": "done", "summary": {}})
     assert store.mean_duration() is not None
+
+
+# -- retention ----------------------------------------------------------------------
+
+DAY = 86400.0
+
+
+def _finished(store, run_id: str, created: float, status: str = "succeeded") -> None:
+    store.create_run(run_id, "kd", {}, "", created)
+    store.append_events(run_id, [encode_event(1, {"type": "log", "message": "x"})])
+    store.finish(run_id, status, {"type": "done", "summary": {}} if status == "succeeded"
+                 else {"type": "failed", "error": "e"})  # fmt: skip
+
+
+def _ids(store) -> set[str]:
+    return {r.id for r in store.list_runs(limit=None)}
+
+
+def test_retention_by_age_deletes_old_finished_runs_with_their_events(make_store):
+    store = make_store()
+    now = time.time()
+    _finished(store, "old", now - 40 * DAY)
+    _finished(store, "new", now - 1 * DAY)
+    store.create_run("old-queued", "kd", {}, "", now - 50 * DAY)
+    store.create_run("old-running", "kd", {}, "", now - 50 * DAY)
+    store.mark_running("old-running", now - 50 * DAY)
+    # finished_at is when finish() ran (now): age counts from there...
+    assert store.prune(Retention(days=30)) == 0
+    # ...so look from 31 days ahead: "old" and "new" finished now, both too old then,
+    # the queued and running ones are kept whatever their age.
+    assert store.prune(Retention(days=30), now=now + 31 * DAY) == 2
+    assert _ids(store) == {"old-queued", "old-running"}
+    assert store.events_after("old", 0) == [] and store.get_run("old") is None
+
+
+def test_retention_cap_deletes_the_oldest_finished_first_never_an_active_one(make_store):
+    store = make_store()
+    for i in range(5):
+        _finished(store, f"f{i}", float(i), "failed" if i % 2 else "succeeded")
+    store.create_run("queued", "kd", {}, "", -1.0)  # the oldest of all, but queued
+    assert store.prune(Retention(max_runs=3)) == 3
+    assert _ids(store) == {"queued", "f3", "f4"}
+    assert [e.seq for e in store.events_after("f4", 0)] == [1, 2]
+    # Nothing finished left to delete: the cap can't go below the active runs.
+    store.create_run("q2", "kd", {}, "", 10.0)
+    store.create_run("q3", "kd", {}, "", 11.0)
+    assert store.prune(Retention(max_runs=1)) == 2
+    assert _ids(store) == {"queued", "q2", "q3"}
+
+
+def test_zero_retention_keeps_everything(make_store):
+    store = make_store()
+    _finished(store, "ancient", 0.0)
+    assert Retention(0, 0).keeps_everything
+    assert store.prune(Retention(0, 0), now=time.time() + 1000 * DAY) == 0
+    assert _ids(store) == {"ancient"}

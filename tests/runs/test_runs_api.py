@@ -5,14 +5,15 @@ test_runs_server.py."""
 from __future__ import annotations
 
 import csv
+import dataclasses
 import io
 import json
 
 import httpx
 import pytest
 from fastapi import FastAPI
-from runs_fakes import SEEDS
-from runs_helpers import running_manager, wait_status
+from support.fakes import SEEDS
+from support.runs import running_manager, wait_status
 
 from app.runs.metrics import COLUMNS
 from app.settings import Settings
@@ -193,7 +194,7 @@ async def test_queue_full_and_per_client_limit_are_429_with_retry_after(tmp_path
         r = await http.post(f"/api/runs/{first['id']}/cancel")
         assert r.status_code == 409 and "already finished" in r.json()["detail"]
         await wait_status(runs, second["id"], "running")
-        runs.per_client = 1
+        runs.limits = dataclasses.replace(runs.limits, per_client=1)
         r = await http.post("/api/runs", json={"method": "baseline"})
         assert r.status_code == 429 and "at most 1" in r.json()["detail"]
         assert (await http.post(f"/api/runs/{second['id']}/cancel")).status_code == 200

@@ -9,7 +9,8 @@ import time
 
 import httpx
 import pytest
-from runs_helpers import Server, read_sse
+from support.servers import LiveServer
+from support.waits import assert_well_ordered, read_sse
 
 pytestmark = pytest.mark.e2e
 
@@ -24,7 +25,7 @@ ENV = {"RUN_CONCURRENCY": "1", "RUN_QUEUE_SIZE": "1", "RUN_QUEUE_PER_CLIENT": "4
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
     data = tmp_path_factory.mktemp("data")
-    srv = Server(data, data / "server.log", **ENV)
+    srv = LiveServer(data, **ENV)
     yield srv
     srv.stop()
 
@@ -49,13 +50,6 @@ def wait_status(http: httpx.Client, run_id: str, statuses: set[str], timeout=30.
             return run
         assert time.monotonic() < deadline, f"run still {run['status']}"
         time.sleep(0.05)
-
-
-def assert_well_ordered(events: list[dict]) -> None:
-    """seq 1..N without gap or repeat; the SSE id, name and data agree."""
-    assert [e["id"] for e in events] == list(range(1, len(events) + 1))
-    for e in events:
-        assert e["data"]["seq"] == e["id"] and e["data"]["type"] == e["event"]
 
 
 def test_a_run_streams_live_in_order_and_succeeds(server, http):
@@ -165,7 +159,7 @@ def test_the_server_process_never_imports_torch(server, http):
 
 
 def test_a_server_restart_mid_run_leaves_it_interrupted_with_its_events(tmp_path):
-    first = Server(tmp_path, tmp_path / "first.log", **ENV)
+    first = LiveServer(tmp_path, log_path=tmp_path / "first.log", **ENV)
     try:
         with httpx.Client(base_url=first.url, timeout=10) as http:
             run_id = launch(http, "baseline", LONG)
@@ -173,7 +167,7 @@ def test_a_server_restart_mid_run_leaves_it_interrupted_with_its_events(tmp_path
             [worker] = first.worker_pids()
     finally:
         first.crash()  # kill -9: no chance to tidy up
-    second = Server(tmp_path, tmp_path / "second.log", **ENV)
+    second = LiveServer(tmp_path, log_path=tmp_path / "second.log", **ENV)
     try:
         with httpx.Client(base_url=second.url, timeout=10) as http:
             run = http.get(f"/api/runs/{run_id}").json()

@@ -4,42 +4,25 @@ run service trains with a stand-in trainer."""
 
 from __future__ import annotations
 
-import os
 import shutil
-import signal
 import socket
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
 import pytest
+from support.runs import fake_settings
+from support.security import CANARY, KNOWN_RUN
+from support.servers import ROOT, LiveServer
 
-from app import PROJECT_ROOT, main
+from app import main
 from app.distill.stats import paired_stats
-from app.runs import RunManager, RunStore
-from app.runs.store import encode_event
-from app.settings import Settings
-
-# Spawned run workers import their target by name (`security_fakes:hold`): put this
-# folder on sys.path here, and workers inherit it, whatever pytest's import mode.
-HERE = Path(__file__).resolve().parent
-if str(HERE) not in sys.path:
-    sys.path.insert(0, str(HERE))
-
-from security_support import CANARY, KNOWN_RUN  # noqa: E402  (needs HERE on sys.path)
+from app.runs.store import encode_event, open_store
 
 
-@dataclass
-class LiveServer:
-    url: str
-    notes_dir: Path
-    data_dir: Path
-    process: subprocess.Popen
-    log_path: Path
+class RawServer(LiveServer):
+    """A live server that can also send a request exactly as written."""
 
     def raw(
         self,
@@ -83,14 +66,8 @@ def _dechunk(body: bytes) -> bytes:
     return out
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def _record_known_run(data_dir: Path) -> None:
-    store = RunStore(data_dir / "runs.sqlite3")
+    store = open_store(data_dir / "runs.sqlite3")
     store.create_run(KNOWN_RUN, "kd", {"epochs": 1}, "127.0.0.1", time.time())
     store.mark_running(KNOWN_RUN, time.time())
     seeds = [0, 1]
@@ -126,83 +103,30 @@ def _record_known_run(data_dir: Path) -> None:
 
 
 @pytest.fixture(scope="session")
-def live_server(tmp_path_factory) -> Iterator[LiveServer]:
+def live_server(tmp_path_factory) -> Iterator[RawServer]:
     root = tmp_path_factory.mktemp("live")
     notes_dir, data_dir = root / "notes", root / "data"
     notes_dir.mkdir()
-    shutil.copy(PROJECT_ROOT / "notes" / "knowledge-distillation.md", notes_dir)
+    shutil.copy(ROOT / "notes" / "knowledge-distillation.md", notes_dir)
     (notes_dir / "private.txt").write_text(CANARY)
     data_dir.mkdir()
     (data_dir / "secret.md").write_text(CANARY)
     _record_known_run(data_dir)
-    port = _free_port()
-    env = {
-        **os.environ,
-        "NOTES_DIR": str(notes_dir),
-        "DATA_DIR": str(data_dir),
-        "RUN_WARM_WORKERS": "0",
-        "LOG_LEVEL": "warning",
-        "RUN_TOKEN": "",  # open, whatever the environment or a .env file says
-    }
-    log_path = root / "server.log"
-    with open(log_path, "wb") as log:
-        process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "uvicorn",
-                "app.main:create_app",
-                "--factory",
-                "--host",
-                "127.0.0.1",
-                "--port",
-                str(port),
-                "--log-level",
-                "warning",
-            ],
-            cwd=PROJECT_ROOT,
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-    server = LiveServer(f"http://127.0.0.1:{port}", notes_dir, data_dir, process, log_path)
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            assert process.poll() is None, log_path.read_text(errors="replace")
-            try:
-                if httpx.get(f"{server.url}/healthz", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            assert time.monotonic() < deadline, "server not up after 30 s"
-            time.sleep(0.05)
-        yield server
-    finally:
-        process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(5)
+    server = RawServer(data_dir, notes_dir=notes_dir, log_path=root / "server.log",
+                       RUN_WARM_WORKERS="0")
+    yield server
+    server.stop()
 
 
 @pytest.fixture
 def make_app(seed_notes, tmp_path, monkeypatch):
     """create_app() over the seed notes, its run service training with
-    `security_fakes:<target>`; settings as keyword arguments."""
+    `support.fakes:<target>`; settings as keyword arguments."""
 
     def make(target: str = "instant", **settings):
-        class FakeRuns(RunManager):
-            @classmethod
-            def from_settings(cls, s, **overrides):
-                return super().from_settings(s, target=f"security_fakes:{target}", **overrides)
-
-        monkeypatch.setattr(main, "RunManager", FakeRuns)
-        defaults = {"notes_poll_interval": 0, "run_warm_workers": 0, "run_token": None}
-        settings = defaults | settings  # nothing left to the environment or a .env file
+        settings = {"run_warm_workers": 0} | settings
         return main.create_app(
-            Settings(notes_dir=seed_notes, data_dir=tmp_path / "data", **settings)
+            fake_settings(tmp_path / "data", target, notes_dir=seed_notes, **settings)
         )
 
     return make

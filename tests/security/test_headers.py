@@ -9,7 +9,7 @@ import logging
 
 import pytest
 from fastapi.testclient import TestClient
-from security_support import KNOWN_RUN
+from support.security import KNOWN_RUN
 
 HTML = {"Accept": "text/html"}
 # Referrer-Policy values that never send a path to another origin.

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import pytest
 from fastapi.testclient import TestClient
-from security_support import KNOWN_RUN
+from support.security import KNOWN_RUN
 
 from app.settings import Settings
 

@@ -7,7 +7,7 @@ never a byte of a file they aim at: the project's own files, the data folder
 from __future__ import annotations
 
 import pytest
-from security_support import CANARY
+from support.security import CANARY
 
 HTML = {"Accept": "text/html"}
 # What the targets hold: finding any of these in a response is a leak.

@@ -1,6 +1,4 @@
-"""Constants of the security tests, in a module of their own name: test files import
-them from here, not from `conftest`, which may name another folder's conftest when
-several test folders run together (each puts its folder first on sys.path)."""
+"""Constants of the security tests (test files can't import their conftest)."""
 
 from __future__ import annotations
 

@@ -1,6 +1,7 @@
-"""Stand-in trainers for fast lifecycle tests: the same ``train(config, emit)``
-signature as ``app.distill.trainer.train``, no torch. Imported by spawned workers
-through the target spec ``runs_fakes:<name>`` (this folder is on sys.path)."""
+"""Stand-in trainers: the ``train(config, emit)`` signature of
+``app.distill.trainer.train``, no torch. Spawned workers import them by the
+target spec ``support.fakes:<name>``. Their events are shaped as
+docs/contracts.md has them (one value per seed) and pass the run contract."""
 
 from __future__ import annotations
 
@@ -12,7 +13,6 @@ SEEDS = [3, 4]
 
 
 def _steps(emit, n: int, pause: float, phase: str = "train") -> None:
-    """Events shaped as docs/contracts.md has them: one value per seed."""
     emit({"type": "phase", "phase": phase, "state": "start", "epochs": 1, "steps": n,
           "seeds": SEEDS})
     for step in range(1, n + 1):
@@ -65,3 +65,35 @@ def emits_done(config, emit):
     summary = {"method": config.method, "final_acc": 0.5}
     emit({"type": "done", "summary": summary})
     return summary
+
+
+def bad_event(config, emit):
+    """An event the contract refuses (a metric without its kind): the run fails."""
+    emit({"type": "metric", "phase": "train", "step": 1})
+    return {}
+
+
+def instant(config, emit):
+    """Done in a millisecond: a launch that gets through costs next to nothing."""
+    emit({"type": "phase", "phase": "train", "state": "start", "epochs": 1, "steps": 1,
+          "seeds": [0, 1]})
+    emit({"type": "metric", "kind": "step", "phase": "train", "epoch": 1, "step": 1,
+          "steps": 1, "losses": {"student": {"total": [0.5, 0.6]}}})
+    emit({"type": "phase", "phase": "train", "state": "end", "epochs": 1, "steps": 1,
+          "seeds": [0, 1]})
+    return {"method": config.method, "final_acc": 0.5}
+
+
+def hold(config, emit):
+    """Runs until cancelled (or a minute passes): a run that keeps its slot."""
+    emit({"type": "phase", "phase": "train", "state": "start", "epochs": 1, "steps": 600,
+          "seeds": [0]})
+    for _ in range(600):
+        time.sleep(0.1)
+    return {"method": config.method}
+
+
+def steady(config, emit):
+    """150 steps, 20 ms apart (about 3 s): a run to restart things under."""
+    _steps(emit, 150, 0.02)
+    return {"method": config.method, "final_acc": 0.9}

@@ -1,0 +1,283 @@
+"""The embedded `RunStore`: one SQLite file (stdlib sqlite3, WAL).
+
+Only the web process writes; worker processes never open the database. One
+connection is shared by the reader threads and the request handlers behind a
+lock: every statement here is short, and WAL keeps other processes (a CLI
+looking at the history) reading while we write.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+import time
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+from app.runs.contract import (
+    ACTIVE,
+    FINISHED,
+    Event,
+    RunRecord,
+    Status,
+    StoredEvent,
+    encode_event,
+    parse_event,
+)
+from app.runs.store import Admission, Retention, RunStore, cutoff
+
+SQLITE_MAX_INT = 2**63 - 1
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS runs (
+    id TEXT PRIMARY KEY,
+    method TEXT NOT NULL,
+    params TEXT NOT NULL,
+    status TEXT NOT NULL,
+    client TEXT NOT NULL DEFAULT '',
+    created_at REAL NOT NULL,
+    started_at REAL,
+    finished_at REAL,
+    summary TEXT,
+    error TEXT,
+    progress TEXT NOT NULL DEFAULT '{}',
+    last_seq INTEGER NOT NULL DEFAULT 0
+);
+CREATE INDEX IF NOT EXISTS runs_created ON runs (created_at DESC);
+CREATE TABLE IF NOT EXISTS events (
+    run_id TEXT NOT NULL,
+    seq INTEGER NOT NULL,
+    type TEXT NOT NULL,
+    payload TEXT NOT NULL,
+    PRIMARY KEY (run_id, seq)
+) WITHOUT ROWID;
+"""
+_ACTIVE_SQL = "status IN ('queued', 'running')"
+_FINISHED_SQL = "status NOT IN ('queued', 'running')"
+
+
+class SqliteRunStore(RunStore):
+    shared = False
+
+    def __init__(self, path: Path):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.path = path
+        self._lock = threading.Lock()
+        # isolation_level=None: we open transactions ourselves, so a batch of
+        # events and the run's status change commit together.
+        self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
+        self._db.row_factory = sqlite3.Row
+        self._db.execute("PRAGMA journal_mode=WAL")
+        # NORMAL in WAL mode: commits are not fsynced (only checkpoints are). A
+        # power cut may lose the last moments; a crashed worker loses nothing,
+        # because what it sent is already in this process.
+        self._db.execute("PRAGMA synchronous=NORMAL")
+        self._db.execute("PRAGMA busy_timeout=5000")
+        self._db.executescript(_SCHEMA)
+
+    def close(self) -> None:
+        with self._lock:
+            self._db.close()
+
+    # -- writes ---------------------------------------------------------------
+
+    def admit(
+        self, run: RunRecord, *, capacity: int, per_client: int, held_here: bool = True
+    ) -> Admission | None:
+        with self._lock, self._transaction():
+            held = self._db.execute(f"SELECT COUNT(*) FROM runs WHERE {_ACTIVE_SQL}").fetchone()[0]
+            if held >= capacity:
+                return Admission("queue_full", held)
+            mine = self._db.execute(
+                f"SELECT COUNT(*) FROM runs WHERE {_ACTIVE_SQL} AND client = ?", (run.client,)
+            ).fetchone()[0]
+            if mine >= per_client:
+                return Admission("client_limit", mine)
+            self._db.execute(
+                "INSERT INTO runs (id, method, params, status, client, created_at)"
+                " VALUES (?, ?, ?, 'queued', ?, ?)",
+                (run.id, run.method, json.dumps(run.params), run.client, run.created_at),
+            )
+        return None
+
+    def mark_running(self, run_id: str, started_at: float) -> None:
+        with self._lock:
+            self._db.execute(
+                "UPDATE runs SET status = 'running', started_at = ? WHERE id = ?",
+                (started_at, run_id),
+            )
+
+    def append_events(
+        self, run_id: str, events: Iterable[StoredEvent], progress: dict[str, Any] | None = None
+    ) -> None:
+        rows = [(run_id, ev.seq, ev.type, ev.data) for ev in events]
+        if not rows:
+            return
+        with self._lock, self._transaction():
+            self._db.executemany(
+                "INSERT OR IGNORE INTO events (run_id, seq, type, payload) VALUES (?, ?, ?, ?)",
+                rows,
+            )
+            self._db.execute(
+                "UPDATE runs SET last_seq = MAX(last_seq, ?), progress = COALESCE(?, progress)"
+                " WHERE id = ?",
+                (rows[-1][1], json.dumps(progress) if progress is not None else None, run_id),
+            )
+
+    def finish(
+        self,
+        run_id: str,
+        status: Status | str,
+        final_event: Event | dict[str, Any],
+        *,
+        summary: Any = None,
+        error: str | None = None,
+        progress: dict[str, Any] | None = None,
+    ) -> StoredEvent | None:
+        status = Status(status)
+        assert status in FINISHED
+        if isinstance(final_event, dict):
+            final_event = parse_event(final_event)
+        with self._lock, self._transaction():
+            row = self._db.execute(
+                "SELECT last_seq, status FROM runs WHERE id = ?", (run_id,)
+            ).fetchone()
+            if row is None or Status(row["status"]) in FINISHED:
+                return None
+            event = encode_event(row["last_seq"] + 1, final_event)
+            self._db.execute(
+                "INSERT INTO events (run_id, seq, type, payload) VALUES (?, ?, ?, ?)",
+                (run_id, event.seq, event.type, event.data),
+            )
+            self._db.execute(
+                "UPDATE runs SET status = ?, finished_at = ?, summary = ?, error = ?,"
+                " last_seq = ?, progress = COALESCE(?, progress) WHERE id = ?",
+                (
+                    status.value,
+                    time.time(),
+                    json.dumps(summary) if summary is not None else None,
+                    error,
+                    event.seq,
+                    json.dumps(progress) if progress is not None else None,
+                    run_id,
+                ),
+            )
+        return event
+
+    def prune(self, retention: Retention, now: float | None = None) -> int:
+        if retention.keeps_everything:
+            return 0
+        doomed: set[str] = set()
+        with self._lock, self._transaction():
+            before = cutoff(retention, now)
+            if before is not None:
+                doomed |= {
+                    r[0]
+                    for r in self._db.execute(
+                        f"SELECT id FROM runs WHERE {_FINISHED_SQL} AND"
+                        " COALESCE(finished_at, created_at) < ?",
+                        (before,),
+                    )
+                }
+            if retention.max_runs > 0:
+                total = self._db.execute("SELECT COUNT(*) FROM runs").fetchone()[0]
+                excess = total - len(doomed) - retention.max_runs
+                if excess > 0:
+                    rows = self._db.execute(
+                        f"SELECT id FROM runs WHERE {_FINISHED_SQL}"
+                        " ORDER BY created_at, rowid",
+                    ).fetchall()
+                    fresh = [r[0] for r in rows if r[0] not in doomed]
+                    doomed |= set(fresh[:excess])
+            for run_id in doomed:
+                self._db.execute("DELETE FROM events WHERE run_id = ?", (run_id,))
+                self._db.execute("DELETE FROM runs WHERE id = ?", (run_id,))
+        return len(doomed)
+
+    # -- reads ----------------------------------------------------------------
+
+    def get_run(self, run_id: str) -> RunRecord | None:
+        with self._lock:
+            row = self._db.execute("SELECT * FROM runs WHERE id = ?", (run_id,)).fetchone()
+        return _record(row) if row else None
+
+    def list_runs(
+        self,
+        *,
+        methods: Iterable[str] | None = None,
+        status: Status | str | None = None,
+        statuses: Iterable[Status | str] | None = None,
+        limit: int | None = 50,
+    ) -> list[RunRecord]:
+        where, args = [], []
+        if methods is not None:
+            methods = list(methods)
+            if not methods:
+                return []
+            where.append(f"method IN ({','.join('?' * len(methods))})")
+            args += methods
+        wanted = [*(statuses or ()), *([status] if status is not None else [])]
+        if wanted:
+            where.append(f"status IN ({','.join('?' * len(wanted))})")
+            args += [Status(s).value for s in wanted]
+        sql = "SELECT * FROM runs"
+        if where:
+            sql += " WHERE " + " AND ".join(where)
+        sql += " ORDER BY created_at DESC, rowid DESC LIMIT ?"
+        with self._lock:
+            rows = self._db.execute(sql, [*args, -1 if limit is None else limit]).fetchall()
+        return [_record(r) for r in rows]
+
+    def events_after(self, run_id: str, after: int = 0, limit: int = -1) -> list[StoredEvent]:
+        # A client's resume point may be any integer; SQLite's stop at 2**63 - 1
+        # (past that, sqlite3 raises OverflowError), and no seq comes near it.
+        after = min(after, SQLITE_MAX_INT)
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT seq, type, payload FROM events WHERE run_id = ? AND seq > ?"
+                " ORDER BY seq LIMIT ?",
+                (run_id, after, limit),
+            ).fetchall()
+        return [StoredEvent(*r) for r in rows]
+
+    def mean_duration(self, last: int = 20) -> float | None:
+        with self._lock:
+            row = self._db.execute(
+                "SELECT AVG(finished_at - started_at) AS d FROM (SELECT finished_at, started_at"
+                " FROM runs WHERE status = 'succeeded' ORDER BY finished_at DESC LIMIT ?)",
+                (last,),
+            ).fetchone()
+        return row["d"]
+
+    def active_count(self) -> int:
+        with self._lock:
+            return self._db.execute(f"SELECT COUNT(*) FROM runs WHERE {_ACTIVE_SQL}").fetchone()[0]
+
+    # -- helpers --------------------------------------------------------------
+
+    def _transaction(self):
+        return _Transaction(self._db)
+
+
+class _Transaction:
+    def __init__(self, db: sqlite3.Connection):
+        self._db = db
+
+    def __enter__(self) -> None:
+        self._db.execute("BEGIN IMMEDIATE")
+
+    def __exit__(self, exc_type, exc, tb) -> None:
+        self._db.execute("ROLLBACK" if exc_type else "COMMIT")
+
+
+def _record(row: sqlite3.Row) -> RunRecord:
+    run = dict(row)
+    run["params"] = json.loads(run["params"])
+    run["summary"] = json.loads(run["summary"]) if run["summary"] else None
+    run["progress"] = json.loads(run["progress"] or "{}")
+    return RunRecord(**run)
+
+
+assert {s.value for s in ACTIVE} == {"queued", "running"}  # _ACTIVE_SQL spells them out
