@@ -1,10 +1,11 @@
-"""Make the README's screenshots: the catalog, a paper page and a live run mid-training.
+"""Make the README's screenshots: the catalog, a paper page, a live run mid-training and
+the methods table.
 
     .venv/bin/python tests/e2e/make_screenshots.py [OUT_DIR]   (default: docs/screenshots)
 
 Starts its own server over a copy of notes/ and an empty data folder (as the browser
 tests do), drives Debian's Chromium (CHROMIUM_PATH to override) at 1280 px wide, and
-writes catalog.png, paper.png and run.png. Chinese text needs a CJK font
+writes catalog.png, paper.png, run.png and methods.png. Chinese text needs a CJK font
 (`apt-get install fonts-noto-cjk`). Run it by hand when the pages change; it is not a
 test."""
 
@@ -86,6 +87,19 @@ def main(out: Path) -> int:
                 time.sleep(0.3)
                 shoot(page, out / "run.png", int(bottom) + 24)
                 httpx.post(f"{server.url}/api/runs/{run_id}/cancel", timeout=10)
+
+                # A new server has no default runs of its own: the forest plot shows the
+                # committed reference rows.
+                page.set_viewport_size({"width": WIDTH, "height": 900})
+                page.goto("/methods")
+                page.wait_for_function("() => document.getElementById('forest').data")
+                time.sleep(0.3)
+                bottom = page.evaluate(
+                    "() => document.getElementById('rerun-form').getBoundingClientRect().bottom"
+                )
+                page.set_viewport_size({"width": WIDTH, "height": int(bottom) + 24})
+                time.sleep(0.3)
+                shoot(page, out / "methods.png", int(bottom) + 24)
                 browser.close()
             problems = guard.problems()
             if problems:
