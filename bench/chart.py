@@ -28,7 +28,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-sys.path.insert(0, str(ROOT / "tests" / "e2e"))
+sys.path.insert(0, str(ROOT / "tests"))  # tests/support: the app server and Chromium
 
 from playwright.sync_api import sync_playwright  # noqa: E402
 
@@ -145,7 +145,8 @@ def main() -> int:
     ap.add_argument("--reloads", type=int, default=5)
     ap.add_argument("--requests", type=int, default=200)
     args = ap.parse_args()
-    from e2e_support import AppServer, launch_chromium
+    from support.browser import launch_chromium
+    from support.servers import AppServer
 
     with tempfile.TemporaryDirectory() as tmp:
         tmp_path = Path(tmp)

@@ -22,7 +22,7 @@ import httpx
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-sys.path.insert(0, str(ROOT / "tests" / "e2e"))
+sys.path.insert(0, str(ROOT / "tests"))  # tests/support: the app server and Chromium
 
 TARGET_S = 120.0
 
@@ -55,7 +55,7 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--rounds", type=int, default=2)
     args = ap.parse_args()
-    from e2e_support import AppServer
+    from support.servers import AppServer
 
     with tempfile.TemporaryDirectory() as tmp:
         server = AppServer(Path(tmp), RUN_QUEUE_PER_CLIENT="64", RUN_QUEUE_SIZE="64",
