@@ -240,7 +240,8 @@ def test_web_process_never_imports_torch(seed_notes, tmp_path):
         "from app.settings import Settings\n"
         f"s = Settings(notes_dir={str(seed_notes)!r}, data_dir={str(tmp_path)!r})\n"
         "with TestClient(create_app(s)) as c:\n"
-        "    for u in ('/', '/papers/1503.02531', '/api/papers', '/docs', '/runs'):\n"
+        "    for u in ('/', '/papers/1503.02531', '/api/papers', '/docs', '/runs',\n"
+        "              '/methods', '/methods/kd', '/api/methods', '/runs/compare?ids=x'):\n"
         "        c.get(u)\n"
         "print('torch' in sys.modules)\n"
     )
