@@ -124,6 +124,36 @@ def distill_from(ctx: Context, teacher: nn.Module, scores: Evaluation,
     return train_single(ctx, terms, model, base, scores)
 
 
+def match_features(
+    ctx: Context, match: Callable[[list[Tensor], list[Tensor]], Terms], weights: dict[str, float]
+) -> Result:
+    """CE + Σ weights[name]·term against the cached plain teacher (one per seed), where
+    ``match(student maps, teacher maps)`` gives the named feature terms (the teacher's
+    under no_grad). The recipe of every feature-matching method: SP, AT, NST, PKT, RKD."""
+    from app.distill.teacher import Recipe, get_teacher
+
+    teacher, scores = get_teacher(ctx, Recipe("cnn15", ctx.params.teacher_epochs, 1.0))
+
+    def terms(model: nn.Module, x: Tensor, y: Tensor) -> Terms:
+        with torch.no_grad():
+            _, t_maps = teacher.features(x)
+        logits, maps = model.features(x)
+        ce = cross_entropy(logits, y)
+        matched = match(maps, t_maps)
+        total = ce
+        for name, term in matched.items():
+            total = total + weights[name] * term
+        return {"total": total, "ce": ce, **matched}
+
+    return train_single(ctx, terms, fixed=scores)
+
+
+def pooled(maps: list[Tensor]) -> Tensor:
+    """The last stage averaged over positions: the features that enter the classifier
+    (RepDistiller's feat[-1])."""
+    return maps[-1].mean(dim=(-2, -1))
+
+
 def train_multi_exit(ctx: Context, loss_fn: Callable[..., Terms]) -> Result:
     """BYOT and MSD: ``loss_fn(exit logits, exit features, y, T, α, λ)`` trains every
     exit; the control trains the deepest exit alone with CE, as a one-exit network.

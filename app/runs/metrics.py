@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 from app.runs.store import RunStore
@@ -67,10 +67,10 @@ def _per_seed(value: Any, seeds: list[Any]) -> Iterator[tuple[Any, Any]]:
         yield (seeds[i] if i < len(seeds) else i), one
 
 
-def to_csv(rows: Iterator[dict[str, Any]]) -> Iterator[str]:
+def to_csv(rows: Iterator[dict[str, Any]], columns: Sequence[str] = COLUMNS) -> Iterator[str]:
     """CSV text in pieces, header first, for a streaming response."""
     buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, fieldnames=COLUMNS, lineterminator="\n")
+    writer = csv.DictWriter(buffer, fieldnames=columns, lineterminator="\n")
     writer.writeheader()
     for i, row in enumerate(rows, start=1):
         writer.writerow(row)

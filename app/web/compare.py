@@ -6,8 +6,6 @@ every metric point of all the runs in one long table."""
 
 from __future__ import annotations
 
-import csv
-import io
 from collections.abc import Iterator
 from itertools import combinations
 from typing import Annotated, Any
@@ -19,7 +17,7 @@ from pydantic import BaseModel
 from app.distill.stats import PairedStats, paired_stats
 from app.runs import RunManager
 from app.runs.contract import RunRecord
-from app.runs.metrics import metric_rows
+from app.runs.metrics import metric_rows, to_csv
 from app.web.deps import RunsDep
 from app.web.results import DASH, history_row, number, paired_view
 from app.web.runs_api import FieldErrors, Message
@@ -172,19 +170,6 @@ def long_rows(runs: RunManager, records: list[RunRecord]) -> Iterator[dict[str, 
             }
 
 
-def _csv(rows: Iterator[dict[str, Any]]) -> Iterator[str]:
-    buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, fieldnames=LONG_COLUMNS, lineterminator="\n")
-    writer.writeheader()
-    for i, row in enumerate(rows, start=1):
-        writer.writerow(row)
-        if i % 500 == 0:
-            yield buffer.getvalue()
-            buffer.seek(0)
-            buffer.truncate()
-    yield buffer.getvalue()
-
-
 # -- routes ---------------------------------------------------------------------------
 
 
@@ -229,7 +214,7 @@ def compare_metrics_csv(runs: RunsDep, ids: IdsQuery) -> StreamingResponse:
     records = load_runs(runs, parse_ids(ids))
     name = "runs-" + "-".join(r.id for r in records[:4]) + ("-etc" if len(records) > 4 else "")
     return StreamingResponse(
-        _csv(long_rows(runs, records)),
+        to_csv(long_rows(runs, records), LONG_COLUMNS),
         media_type="text/csv; charset=utf-8",
         headers={"Content-Disposition": f'attachment; filename="{name}-metrics.csv"'},
     )

@@ -31,25 +31,11 @@ class ATParams(TeacherParams):
 
 
 def recipe(ctx):
-    import torch
-
     from app.distill.feature_losses import at_loss
-    from app.distill.loops import train_single
-    from app.distill.losses import cross_entropy
-    from app.distill.teacher import Recipe, get_teacher
+    from app.distill.loops import match_features
 
-    p = ctx.params
-    teacher, scores = get_teacher(ctx, Recipe("cnn15", p.teacher_epochs, 1.0))
-
-    def terms(model, x, y):
-        with torch.no_grad():
-            _, t_maps = teacher.features(x)
-        logits, maps = model.features(x)
-        ce = cross_entropy(logits, y)
-        at = at_loss(maps, t_maps, p=2.0)  # every stage's output, as the authors' groups
-        return {"total": ce + p.beta * at, "ce": ce, "at": at}
-
-    return train_single(ctx, terms, fixed=scores)
+    # Every stage's output, as the authors' groups.
+    return match_features(ctx, lambda s, t: {"at": at_loss(s, t, p=2.0)}, {"at": ctx.params.beta})
 
 
 METHOD = Method(

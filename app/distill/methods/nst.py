@@ -35,25 +35,13 @@ class NSTParams(TeacherParams):
 
 
 def recipe(ctx):
-    import torch
-
     from app.distill.feature_losses import nst_loss
-    from app.distill.loops import train_single
-    from app.distill.losses import cross_entropy
-    from app.distill.teacher import Recipe, get_teacher
+    from app.distill.loops import match_features
 
-    p = ctx.params
-    teacher, scores = get_teacher(ctx, Recipe("cnn15", p.teacher_epochs, 1.0))
+    def match(maps, t_maps):
+        return {"nst": nst_loss(maps[:NST_STAGES], t_maps[:NST_STAGES])}
 
-    def terms(model, x, y):
-        with torch.no_grad():
-            _, t_maps = teacher.features(x)
-        logits, maps = model.features(x)
-        ce = cross_entropy(logits, y)
-        nst = nst_loss(maps[:NST_STAGES], t_maps[:NST_STAGES])
-        return {"total": ce + p.beta * nst, "ce": ce, "nst": nst}
-
-    return train_single(ctx, terms, fixed=scores)
+    return match_features(ctx, match, {"nst": ctx.params.beta})
 
 
 METHOD = Method(

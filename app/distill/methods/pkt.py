@@ -28,26 +28,13 @@ class PKTParams(TeacherParams):
 
 
 def recipe(ctx):
-    import torch
-
     from app.distill.feature_losses import pkt_loss
-    from app.distill.loops import train_single
-    from app.distill.losses import cross_entropy
-    from app.distill.teacher import Recipe, get_teacher
+    from app.distill.loops import match_features, pooled
 
-    p = ctx.params
-    teacher, scores = get_teacher(ctx, Recipe("cnn15", p.teacher_epochs, 1.0))
+    def match(maps, t_maps):
+        return {"pkt": pkt_loss(pooled(maps), pooled(t_maps))}
 
-    def terms(model, x, y):
-        with torch.no_grad():
-            _, t_maps = teacher.features(x)
-        logits, maps = model.features(x)
-        ce = cross_entropy(logits, y)
-        # The pooled features that enter the classifier, as RepDistiller's feat[-1].
-        pkt = pkt_loss(maps[-1].mean(dim=(-2, -1)), t_maps[-1].mean(dim=(-2, -1)))
-        return {"total": ce + p.beta * pkt, "ce": ce, "pkt": pkt}
-
-    return train_single(ctx, terms, fixed=scores)
+    return match_features(ctx, match, {"pkt": ctx.params.beta})
 
 
 METHOD = Method(

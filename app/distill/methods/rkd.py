@@ -24,27 +24,15 @@ class RKDParams(TeacherParams):
 
 
 def recipe(ctx):
-    import torch
-
     from app.distill.feature_losses import rkd_angle_loss, rkd_distance_loss
-    from app.distill.loops import train_single
-    from app.distill.losses import cross_entropy
-    from app.distill.teacher import Recipe, get_teacher
+    from app.distill.loops import match_features, pooled
+
+    def match(maps, t_maps):
+        f_s, f_t = pooled(maps), pooled(t_maps)
+        return {"distance": rkd_distance_loss(f_s, f_t), "angle": rkd_angle_loss(f_s, f_t)}
 
     p = ctx.params
-    teacher, scores = get_teacher(ctx, Recipe("cnn15", p.teacher_epochs, 1.0))
-
-    def terms(model, x, y):
-        with torch.no_grad():
-            _, t_maps = teacher.features(x)
-        logits, maps = model.features(x)
-        f_s, f_t = maps[-1].mean(dim=(-2, -1)), t_maps[-1].mean(dim=(-2, -1))
-        ce = cross_entropy(logits, y)
-        dist, angle = rkd_distance_loss(f_s, f_t), rkd_angle_loss(f_s, f_t)
-        total = ce + p.distance_weight * dist + p.angle_weight * angle
-        return {"total": total, "ce": ce, "distance": dist, "angle": angle}
-
-    return train_single(ctx, terms, fixed=scores)
+    return match_features(ctx, match, {"distance": p.distance_weight, "angle": p.angle_weight})
 
 
 METHOD = Method(

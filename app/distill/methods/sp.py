@@ -24,25 +24,13 @@ class SPParams(TeacherParams):
 
 
 def recipe(ctx):
-    import torch
+    from app.distill.loops import match_features
+    from app.distill.losses import sp_loss
 
-    from app.distill.loops import train_single
-    from app.distill.losses import cross_entropy, sp_loss
-    from app.distill.teacher import Recipe, get_teacher
+    def match(maps, t_maps):  # the last stage, as the paper and RepDistiller
+        return {"sp": sp_loss(maps[-1].flatten(-3), t_maps[-1].flatten(-3))}
 
-    p = ctx.params
-    teacher, scores = get_teacher(ctx, Recipe("cnn15", p.teacher_epochs, 1.0))
-
-    def terms(model, x, y):
-        with torch.no_grad():
-            _, t_maps = teacher.features(x)
-        logits, maps = model.features(x)
-        ce = cross_entropy(logits, y)
-        sp = sp_loss(maps[-1].flatten(-3), t_maps[-1].flatten(-3))  # the last stage, as
-        # the paper and RepDistiller
-        return {"total": ce + p.gamma * sp, "ce": ce, "sp": sp}
-
-    return train_single(ctx, terms, fixed=scores)
+    return match_features(ctx, match, {"sp": ctx.params.gamma})
 
 
 METHOD = Method(
