@@ -124,6 +124,32 @@ def distill_from(ctx: Context, teacher: nn.Module, scores: Evaluation,
     return train_single(ctx, terms, model, base, scores)
 
 
+def stage_one(
+    ctx: Context, model: nn.Module, scores: Evaluation, parameters: list[nn.Parameter],
+    terms: Callable[[Tensor], Terms],
+) -> Learner | None:
+    """Stage 1 of a two-stage method (FSP, FitNets): only ``parameters`` learn, from
+    ``terms(x)`` (its weighted ``total``). Returns the control, which takes a CE step on
+    every batch of both stages (compute-matched) and goes on into stage 2."""
+    p, split = ctx.params, ctx.split
+    batches = ctx.batches(offset=1)
+    base = control(ctx, model, (p.stage1_epochs + p.epochs) * len(batches))
+    learner = ctx.learner(model, p.stage1_epochs * len(batches), parameters=parameters)
+    models = {"student": model} | ({"baseline": base.model} if base else {})
+
+    def step(idx: Tensor) -> Losses:
+        x, y = split.batch(idx)
+        out = {"student": terms(x)}
+        learner.update(out["student"]["total"])
+        if base is not None:
+            out["baseline"] = ce_step(base, x, y)
+        return out
+
+    run_phase(ctx, "stage1", p.stage1_epochs, batches, step,
+              Evaluator(watch(models), split, scores))  # fmt: skip
+    return base
+
+
 def match_features(
     ctx: Context, match: Callable[[list[Tensor], list[Tensor]], Terms], weights: dict[str, float]
 ) -> Result:

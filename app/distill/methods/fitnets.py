@@ -36,24 +36,18 @@ class FitNetsParams(TeacherParams):
 def recipe(ctx):
     import torch
 
-    from app.distill.engine import Evaluator, ce_step, run_phase, watch
     from app.distill.feature_losses import hint_loss
     from app.distill.heads import HintRegressor
-    from app.distill.loops import build_student, control, distill_from
+    from app.distill.loops import build_student, distill_from, stage_one
     from app.distill.models import WIDTHS, from_groups, to_groups
     from app.distill.teacher import Recipe, get_teacher
 
-    p, split = ctx.params, ctx.split
+    p = ctx.params
     teacher, scores = get_teacher(ctx, Recipe("cnn15", p.teacher_epochs, 1.0))
     model = build_student(ctx)
     width = WIDTHS[HINT_STAGE]
     regressor = ctx.build(lambda k: HintRegressor(k, width, width), offset=REGRESSOR_SEED_OFFSET)
-    batches = ctx.batches(offset=1)
-    # Compute-matched: the control takes a CE step on every batch of both stages.
-    base = control(ctx, model, (p.stage1_epochs + p.epochs) * len(batches))
     guided = [*model.stages[:HINT_STAGE + 1].parameters(), *regressor.parameters()]
-    learner = ctx.learner(model, p.stage1_epochs * len(batches), parameters=guided)
-    models = {"student": model} | ({"baseline": base.model} if base else {})
 
     def guided_maps(x):
         h = to_groups(x)
@@ -61,19 +55,13 @@ def recipe(ctx):
             h = stage(h)
         return from_groups(h, model.k)
 
-    def step(idx):
-        x, y = split.batch(idx)
+    def terms(x):
         with torch.no_grad():
             _, t_maps = teacher.features(x)
         hint = hint_loss(regressor(guided_maps(x)), t_maps[HINT_STAGE])
-        learner.update(p.hint_weight * hint)
-        out = {"student": {"total": p.hint_weight * hint, "hint": hint}}
-        if base is not None:
-            out["baseline"] = ce_step(base, x, y)
-        return out
+        return {"total": p.hint_weight * hint, "hint": hint}
 
-    run_phase(ctx, "stage1", p.stage1_epochs, batches, step,
-              Evaluator(watch(models), split, scores))
+    base = stage_one(ctx, model, scores, guided, terms)
     return distill_from(ctx, teacher, scores, model, base)
 
 

@@ -34,35 +34,23 @@ class FSPParams(TeacherParams):
 def recipe(ctx):
     import torch
 
-    from app.distill.engine import Evaluator, ce_step, run_phase, watch
-    from app.distill.loops import build_student, ce_terms, control, train_single
+    from app.distill.loops import build_student, ce_terms, stage_one, train_single
     from app.distill.losses import fsp_loss
     from app.distill.teacher import Recipe, get_teacher
 
-    p, split = ctx.params, ctx.split
+    p = ctx.params
     teacher, scores = get_teacher(ctx, Recipe("cnn15", p.teacher_epochs, 1.0))
     model = build_student(ctx)
-    batches = ctx.batches(offset=1)
-    # Compute-matched: the control takes a CE step on every batch of both stages.
-    base = control(ctx, model, (p.stage1_epochs + p.epochs) * len(batches))
     body = [prm for name, prm in model.named_parameters() if not name.startswith("fc.")]
-    learner = ctx.learner(model, p.stage1_epochs * len(batches), parameters=body)
-    models = {"student": model} | ({"baseline": base.model} if base else {})
 
-    def step(idx):
-        x, y = split.batch(idx)
+    def terms(x):
         with torch.no_grad():
             _, t_maps = teacher.features(x)
         _, maps = model.features(x)
         fsp = fsp_loss(maps, t_maps)
-        learner.update(p.fsp_weight * fsp)
-        out = {"student": {"total": p.fsp_weight * fsp, "fsp": fsp}}
-        if base is not None:
-            out["baseline"] = ce_step(base, x, y)
-        return out
+        return {"total": p.fsp_weight * fsp, "fsp": fsp}
 
-    run_phase(ctx, "stage1", p.stage1_epochs, batches, step,
-              Evaluator(watch(models), split, scores))
+    base = stage_one(ctx, model, scores, body, terms)
     return train_single(ctx, ce_terms, model, base, scores)
 
 
