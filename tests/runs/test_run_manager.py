@@ -104,9 +104,11 @@ async def test_queue_positions_limits_and_cancel(tmp_path):
         pid = runs.worker_pid(a["id"])
         started = time.monotonic()
         record = await asyncio.to_thread(runs.cancel, a["id"])
-        assert time.monotonic() - started < 1.0
         assert record["status"] == "cancelled"
-        assert not _alive(pid)
+        # SIGKILLed: the kernel may still be tearing down a process with torch loaded
+        # when cancel returns, so its death is awaited, within the same second.
+        await wait_for(lambda: not _alive(pid), timeout=1.0, what="the worker to die")
+        assert time.monotonic() - started < 1.0
         events = runs.store.events_after(a["id"], 0)
         assert len(events) >= 4 and events[-1].type == "cancelled"
         assert [e.seq for e in events] == list(range(1, len(events) + 1))
