@@ -19,8 +19,8 @@ from app.runs import RunManager
 from app.runs.contract import RunRecord
 from app.runs.metrics import metric_rows, to_csv
 from app.web.deps import RunsDep
+from app.web.launch import FieldErrors, Message
 from app.web.results import DASH, history_row, number, paired_view
-from app.web.runs_api import FieldErrors, Message
 from app.web.templating import templates
 
 pages = APIRouter(include_in_schema=False)

@@ -19,6 +19,14 @@ from app.runs import RunError, RunManager
 from app.runs.errors import Busy
 from app.web.demos import form_fields
 from app.web.deps import CatalogDep, RunsDep
+from app.web.launch import (
+    ClientDep,
+    FieldErrors,
+    Message,
+    check_token,
+    read_fields,
+    wants_page,
+)
 from app.web.method_rows import (
     BASELINE,
     MethodDetail,
@@ -30,14 +38,6 @@ from app.web.method_rows import (
 )
 from app.web.reproduction import reference
 from app.web.results import paired_view, pct
-from app.web.runs_api import (
-    ClientDep,
-    FieldErrors,
-    Message,
-    _check_token,
-    _read_fields,
-    _wants_page,
-)
 from app.web.templating import templates
 
 
@@ -266,8 +266,8 @@ def queue_all(runs: RunManager, methods: list[str], client: str) -> RerunOut:
     },
 )
 async def rerun_all(request: Request, runs: RunsDep, client: ClientDep) -> Response:
-    fields, is_form = await _read_fields(request)
-    _check_token(request.app.state.settings, request, fields)
+    fields, is_form = await read_fields(request)
+    check_token(request.app.state.settings, request, fields)
     if is_form:  # the page's plain form sends its token only
         fields.pop("params", None)
     try:
@@ -278,7 +278,7 @@ async def rerun_all(request: Request, runs: RunsDep, client: ClientDep) -> Respo
         ) from None
     methods = rerun_targets(body.methods)
     out = await run_in_threadpool(queue_all, runs, methods, client)
-    if _wants_page(request, is_form):
+    if wants_page(request, is_form):
         return RedirectResponse("/methods", status_code=303)
     if out.queued or not out.refused:
         return JSONResponse(out.model_dump(), status_code=202)

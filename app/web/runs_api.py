@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-import json
-import secrets
 from functools import lru_cache
 from typing import Annotated, Any
-from urllib.parse import parse_qsl
 
-from fastapi import APIRouter, Depends, Header, HTTPException, Path, Query, Request
+from fastapi import APIRouter, Header, HTTPException, Path, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response, StreamingResponse
@@ -21,6 +18,14 @@ from app.runs.errors import Busy, InvalidParams
 from app.runs.metrics import COLUMNS, metric_rows, to_csv
 from app.web.bindings import paper_methods
 from app.web.deps import RunsDep, SettingsDep
+from app.web.launch import (
+    ClientDep,
+    FieldErrors,
+    Message,
+    check_token,
+    read_fields,
+    wants_page,
+)
 
 router = APIRouter(prefix="/api/runs", tags=["runs"])
 
@@ -28,7 +33,6 @@ router = APIRouter(prefix="/api/runs", tags=["runs"])
 PING_SECONDS = 15
 #: Tell browsers to reconnect quickly after a dropped stream (milliseconds).
 RETRY_MS = 1000
-MAX_BODY = 64 * 1024
 
 
 # -- shapes (for the OpenAPI document and response checking) --------------------
@@ -85,22 +89,6 @@ class Metrics(BaseModel):
     points: list[dict[str, Any]]
 
 
-class Message(BaseModel):
-    detail: str
-
-
-class FieldError(BaseModel):
-    loc: list[str | int]
-    msg: str
-    type: str
-
-
-class FieldErrors(BaseModel):
-    """FastAPI's own 422 shape: one entry per bad field."""
-
-    detail: list[FieldError]
-
-
 def _errors(*codes: int) -> dict[int | str, dict[str, Any]]:
     return {code: {"model": FieldErrors if code == 422 else Message} for code in (*codes, 503)}
 
@@ -108,11 +96,6 @@ def _errors(*codes: int) -> dict[int | str, dict[str, Any]]:
 # -- dependencies -----------------------------------------------------------------
 
 
-def _client(request: Request) -> str:
-    return request.client.host if request.client else "unknown"
-
-
-ClientDep = Annotated[str, Depends(_client)]
 RunId = Annotated[str, Path(min_length=1, max_length=64)]
 
 
@@ -151,67 +134,6 @@ def _http(exc: RunError) -> Exception:
 # -- launching and cancelling ---------------------------------------------------------
 
 
-async def _read_fields(request: Request) -> tuple[dict[str, Any], bool]:
-    """The request's fields, from JSON or an HTML form; True when it was a form."""
-    kind = request.headers.get("content-type", "").split(";")[0].strip().lower()
-    raw = await _body(request)
-    if kind == "application/x-www-form-urlencoded":
-        # Blank fields are dropped so that an empty input keeps the default.
-        fields: dict[str, Any] = dict(parse_qsl(raw.decode("utf-8", "replace")))
-        if "params" in fields:
-            fields["params"] = _json(fields["params"], "the params field is not valid JSON")
-        else:
-            params = {k: v for k, v in fields.items() if k not in ("method", "token")}
-            fields = {k: fields[k] for k in ("method", "token") if k in fields}
-            fields["params"] = params
-        return fields, True
-    if kind in ("", "application/json") or kind.endswith("+json"):
-        body = _json(raw, "the body is not valid JSON") if raw.strip() else {}
-        if not isinstance(body, dict):
-            raise HTTPException(400, "the body must be a JSON object")
-        return body, False
-    raise HTTPException(415, "send JSON or an application/x-www-form-urlencoded form")
-
-
-async def _body(request: Request) -> bytes:
-    """The body, refused with 413 past MAX_BODY before it is all read."""
-    too_big = HTTPException(413, f"the body is larger than {MAX_BODY} bytes")
-    declared = request.headers.get("content-length", "")
-    if declared.isdigit() and int(declared) > MAX_BODY:
-        raise too_big
-    body = bytearray()
-    async for piece in request.stream():
-        body += piece
-        if len(body) > MAX_BODY:
-            raise too_big
-    return bytes(body)
-
-
-def _json(raw: str | bytes, message: str) -> Any:
-    try:
-        return json.loads(raw)
-    except (ValueError, UnicodeDecodeError, RecursionError):  # nesting a 64 kB body allows
-        raise HTTPException(400, message) from None
-
-
-def _check_token(settings: Any, request: Request, fields: dict[str, Any]) -> None:
-    expected = settings.run_token
-    if not expected:
-        return
-    given = request.headers.get("x-run-token") or fields.get("token")
-    if not given:
-        raise HTTPException(
-            401, "this server needs a run token: send the X-Run-Token header or a token field"
-        )
-    if not isinstance(given, str) or not secrets.compare_digest(given.encode(), expected.encode()):
-        raise HTTPException(403, "wrong run token")
-
-
-def _wants_page(request: Request, is_form: bool) -> bool:
-    """A browser that posted a plain form gets redirected to the run's page."""
-    return is_form and "text/html" in request.headers.get("accept", "")
-
-
 @router.post(
     "",
     status_code=202,
@@ -228,8 +150,8 @@ def _wants_page(request: Request, is_form: bool) -> bool:
 async def create_run(
     request: Request, runs: RunsDep, settings: SettingsDep, client: ClientDep
 ) -> Response:
-    fields, is_form = await _read_fields(request)
-    _check_token(settings, request, fields)
+    fields, is_form = await read_fields(request)
+    check_token(settings, request, fields)
     unknown = sorted(set(fields) - set(RunRequest.model_fields))
     method = fields.get("method")
     problems = [
@@ -247,7 +169,7 @@ async def create_run(
     except RunError as exc:
         raise _http(exc) from None
     url = f"/runs/{record.id}"
-    if _wants_page(request, is_form):
+    if wants_page(request, is_form):
         return RedirectResponse(url, status_code=303)
     body = {"id": record.id, "url": url, "status": record.status, "position": record.position}
     return JSONResponse(body, status_code=202, headers={"Location": url})
@@ -262,13 +184,13 @@ async def create_run(
 async def cancel_run(
     run_id: RunId, request: Request, runs: RunsDep, settings: SettingsDep
 ) -> Response:
-    fields, is_form = await _read_fields(request)
-    _check_token(settings, request, fields)
+    fields, is_form = await read_fields(request)
+    check_token(settings, request, fields)
     try:
         record = await run_in_threadpool(runs.cancel, run_id)
     except RunError as exc:
         raise _http(exc) from None
-    if _wants_page(request, is_form):
+    if wants_page(request, is_form):
         return RedirectResponse(f"/runs/{run_id}", status_code=303)
     return JSONResponse(_out(record))
 
