@@ -19,6 +19,16 @@ PLAIN_CONTROL_EN = ("Control: plain CE from the same initial weights on the same
                     "for the same steps")
 TEACHER_COST_ZH = "；教师的训练是比较之外的固定成本"
 TEACHER_COST_EN = "; training the teacher is a fixed cost outside the comparison"
+# The control of a two-stage method (FSP, FitNets: loops.stage_one).
+STAGED_CONTROL_ZH = (
+    "对照按计算量匹配：从学生 stage1 之前的权重出发，在两个阶段的每个批次上都做一步交叉熵"
+    "（共 stage1 + train 的步数）；教师的训练是比较之外的固定成本。"
+)
+STAGED_CONTROL_EN = (
+    "Compute-matched control: from the student's weights before stage 1, a CE step on "
+    "every batch of both stages (stage 1 + train steps in all); training the teacher is "
+    "a fixed cost outside the comparison."
+)
 
 
 @dataclass(frozen=True)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pydantic import Field
 
 from app.distill.params import Alpha, TeacherParams, Temperature
-from app.distill.spec import Method
+from app.distill.spec import STAGED_CONTROL_EN, STAGED_CONTROL_ZH, Method
 
 HINT_STAGE = 1  # the middle of the three stages: the paper's guided and hint layers
 REGRESSOR_SEED_OFFSET = 6007
@@ -85,12 +85,8 @@ METHOD = Method(
     "paper's student is deeper and thinner than its teacher, and its stage-2 KD weight λ "
     "anneals from 4 to 1; here the kd demo's fixed α; a tiny CNN on 8×8 digits, the "
     "teacher (15 convs, one per seed) trains once on all training digits and is cached.",
-    control_zh="对照按计算量匹配：从学生 stage1 之前的"
-    "权重出发，在两个阶段的每个批次上都做一步交叉熵"
-    "（共 stage1 + train 的步数）；教师的训练是比较之外的固定成本。",
-    control_en="Compute-matched control: from the student's weights before stage 1, a CE "
-    "step on every batch of both stages (stage 1 + train steps in all); training the "
-    "teacher is a fixed cost outside the comparison.",
+    control_zh=STAGED_CONTROL_ZH,
+    control_en=STAGED_CONTROL_EN,
     params=FitNetsParams,
     models=("student", "baseline", "teacher"),
     recipe=recipe,

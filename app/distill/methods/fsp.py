@@ -5,7 +5,7 @@ from __future__ import annotations
 from pydantic import Field
 
 from app.distill.params import TeacherParams
-from app.distill.spec import Method
+from app.distill.spec import STAGED_CONTROL_EN, STAGED_CONTROL_ZH, Method
 
 TITLE = (
     "A Gift from Knowledge Distillation:Fast Optimization, Network Minimization "
@@ -66,12 +66,8 @@ METHOD = Method(
     "student's body to match the teacher's FSP matrices, then train fits everything with "
     "CE. Student and teacher have equal widths at every stage (no adapter). By default "
     "5 + 15 epochs: the same 20 epochs of steps as every other demo.",
-    control_zh="对照按计算量匹配：从学生 stage1 之前的"
-    "权重出发，在两个阶段的每个批次上都做一步交叉熵"
-    "（共 stage1 + train 的步数）；教师的训练是比较之外的固定成本。",
-    control_en="Compute-matched control: from the student's weights before stage 1, a CE "
-    "step on every batch of both stages (stage 1 + train steps in all); training the "
-    "teacher is a fixed cost outside the comparison.",
+    control_zh=STAGED_CONTROL_ZH,
+    control_en=STAGED_CONTROL_EN,
     params=FSPParams,
     models=("student", "baseline", "teacher"),
     recipe=recipe,
