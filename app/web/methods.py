@@ -30,6 +30,7 @@ from app.web.launch import (
 from app.web.method_rows import (
     BASELINE,
     MethodDetail,
+    MethodRow,
     MethodTable,
     Sort,
     live_cells,
@@ -37,7 +38,7 @@ from app.web.method_rows import (
     method_table,
 )
 from app.web.reproduction import reference
-from app.web.results import paired_view, pct
+from app.web.results import paired_view
 from app.web.templating import templates
 
 
@@ -51,8 +52,8 @@ class _MethodIdConvertor(StringConvertor):
 register_url_convertor("method_id", _MethodIdConvertor())
 
 pages = APIRouter(include_in_schema=False)
-ARXIV_ID = re.compile(r"^\d{4}\.\d{4,5}(v\d+)?$")
 api = APIRouter(prefix="/api/methods", tags=["methods"])
+ARXIV_ID = re.compile(r"^\d{4}\.\d{4,5}(v\d+)?$")  # a registry paper that links to arXiv
 
 SortDep = Annotated[
     Sort, Query(description="method: registry order; live/reference: Δ, largest first")
@@ -87,14 +88,14 @@ def methods_page(
     return templates.TemplateResponse(request, name, context)
 
 
-def _cells(row) -> dict[str, Any]:
+def _cells(row: MethodRow) -> dict[str, Any]:
+    """A row's live and reference Δ as display strings (results.paired_view)."""
     def view(delta) -> dict[str, str]:
         return paired_view(delta.as_dict() if delta else None, digits=1) or {}
 
     live, ref = row.live, row.reference
     return {
         "live": view(live.delta if live else None),
-        "live_acc": pct(live.student_acc, 1) if live else "",
         "live_n": len(live.seeds) if live else 0,
         "ref": view(ref.delta if ref else None),
     }
