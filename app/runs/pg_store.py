@@ -41,7 +41,7 @@ from app.runs.contract import (
     encode_event,
     parse_event,
 )
-from app.runs.store import Admission, Retention, RunStore, cutoff
+from app.runs.store import Admission, Retention, RunStore, cutoff, run_filter
 
 log = logging.getLogger(__name__)
 
@@ -300,17 +300,16 @@ class PostgresRunStore(RunStore):
         statuses: Iterable[Status | str] | None = None,
         limit: int | None = 50,
     ) -> list[RunRecord]:
+        wanted = run_filter(methods, status, statuses)
+        if wanted is None:
+            return []
         where, args = [], []
-        if methods is not None:
-            methods = list(methods)
-            if not methods:
-                return []
+        if wanted.methods is not None:
             where.append("method = ANY(%s)")
-            args.append(methods)
-        wanted = [*(statuses or ()), *([status] if status is not None else [])]
-        if wanted:
+            args.append(wanted.methods)
+        if wanted.statuses is not None:
             where.append("status = ANY(%s)")
-            args.append([Status(s).value for s in wanted])
+            args.append(wanted.statuses)
         sql = "SELECT * FROM runs"
         if where:
             sql += " WHERE " + " AND ".join(where)

@@ -26,7 +26,7 @@ from app.runs.contract import (
     encode_event,
     parse_event,
 )
-from app.runs.store import Admission, Retention, RunStore, cutoff
+from app.runs.store import Admission, Retention, RunStore, cutoff, run_filter
 
 SQLITE_MAX_INT = 2**63 - 1
 
@@ -211,17 +211,14 @@ class SqliteRunStore(RunStore):
         statuses: Iterable[Status | str] | None = None,
         limit: int | None = 50,
     ) -> list[RunRecord]:
+        wanted = run_filter(methods, status, statuses)
+        if wanted is None:
+            return []
         where, args = [], []
-        if methods is not None:
-            methods = list(methods)
-            if not methods:
-                return []
-            where.append(f"method IN ({','.join('?' * len(methods))})")
-            args += methods
-        wanted = [*(statuses or ()), *([status] if status is not None else [])]
-        if wanted:
-            where.append(f"status IN ({','.join('?' * len(wanted))})")
-            args += [Status(s).value for s in wanted]
+        for column, values in (("method", wanted.methods), ("status", wanted.statuses)):
+            if values is not None:
+                where.append(f"{column} IN ({','.join('?' * len(values))})")
+                args += values
         sql = "SELECT * FROM runs"
         if where:
             sql += " WHERE " + " AND ".join(where)

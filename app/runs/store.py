@@ -203,6 +203,27 @@ class RunStore(abc.ABC):
     def close(self) -> None: ...
 
 
+@dataclass(frozen=True)
+class RunFilter:
+    """What list_runs asks for, normalised once for every store: None means "any"."""
+
+    methods: list[str] | None
+    statuses: list[str] | None
+
+
+def run_filter(
+    methods: Iterable[str] | None,
+    status: Status | str | None,
+    statuses: Iterable[Status | str] | None,
+) -> RunFilter | None:
+    """The filter of a list_runs call, or None when it can match nothing (no methods)."""
+    wanted = [*(statuses or ()), *([status] if status is not None else [])]
+    names = None if methods is None else list(methods)
+    if names == []:
+        return None
+    return RunFilter(names, [Status(s).value for s in wanted] or None)
+
+
 def cutoff(retention: Retention, now: float | None) -> float | None:
     """Finished before this (unix seconds) means too old; None: no age limit."""
     if retention.days <= 0:
