@@ -56,6 +56,23 @@ def main() -> None:
         make_db(Path(tmp) / "runs.sqlite3", summaries, events)
         db = sqlite3.connect(Path(tmp) / "runs.sqlite3")
         (HERE / "runs_before_migrations.sql").write_text("\n".join(db.iterdump()) + "\n")
+    rendered()
+
+
+def rendered() -> None:
+    """How the pages and the CLI showed those summaries (wall time masked)."""
+    from app.distill.console import render_table
+    from app.distill.methods import METHODS
+    from app.web.results import history_row, summary_view
+
+    data = json.loads((HERE / "summaries.json").read_text())
+    old = data["before_seeds"]
+    out = {"before_seeds": {"view": summary_view(old), "row": history_row(old)}, "runs": []}
+    for run in data["runs"]:
+        s = run["summary"]
+        table = render_table(METHODS[run["method"]], s).replace(f"{s['wall_s']:.1f} s", "WALL s")
+        out["runs"].append({"view": summary_view(s), "row": history_row(s), "table": table})
+    (HERE / "rendered.json").write_text(json.dumps(out, ensure_ascii=False, indent=1) + "\n")
 
 
 def make_db(path: Path, summaries: list[dict], events: list[dict]) -> None:
