@@ -24,15 +24,13 @@ from pydantic import ValidationError
 from app.runs.contract import (
     ACTIVE,
     INTERRUPTED_ERROR,
-    Event,
     Outcome,
     RunRecord,
     Status,
     cancelled_event,
-    encode_event,
     interrupted_event,
-    track_progress,
 )
+from app.runs.emit import Wire
 from app.runs.errors import (
     ClientLimit,
     InvalidParams,
@@ -360,13 +358,9 @@ class RunManager:
     def started(self, run: ActiveRun) -> None:
         self.store.mark_running(run.id, time.time())
 
-    def events(self, run: ActiveRun, events: list[Event]) -> None:
-        stored = []
-        for event in events:
-            run.last_seq += 1
-            stored.append(encode_event(run.last_seq, event))
-            track_progress(run.progress, event)
-        self.store.append_events(run.id, stored, run.progress)
+    def events(self, run: ActiveRun, events: list[Wire]) -> None:
+        stored = run.log.add(events)
+        self.store.append_events(run.id, stored, run.log.progress)
         self.hub.publish(run.id, stored)
 
     def finished(self, run: ActiveRun, outcome: Outcome) -> bool:
@@ -384,7 +378,7 @@ class RunManager:
     def _finish_record(self, run: ActiveRun, outcome: Outcome) -> None:
         event = self.store.finish(
             run.id, outcome.status, outcome.final, summary=outcome.summary,
-            error=outcome.error, progress=run.progress or None,
+            error=outcome.error, progress=run.log.progress or None,
         )  # fmt: skip
         if event is not None:
             self.hub.publish(run.id, [event])

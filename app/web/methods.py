@@ -91,7 +91,7 @@ def methods_page(
 def _cells(row: MethodRow) -> dict[str, Any]:
     """A row's live and reference Δ as display strings (results.paired_view)."""
     def view(delta) -> dict[str, str]:
-        return paired_view(delta.as_dict() if delta else None, digits=1) or {}
+        return paired_view(delta, digits=1) or {}
 
     live, ref = row.live, row.reference
     return {

@@ -12,6 +12,7 @@ from fastapi.responses import JSONResponse, RedirectResponse, Response, Streamin
 from pydantic import BaseModel, ConfigDict, Field
 from sse_starlette import EventSourceResponse, ServerSentEvent
 
+from app.distill.events import Summary
 from app.distill.methods import METHODS  # torch-free by contract
 from app.runs import RunError, RunManager, RunRecord, Status, StoredEvent, follow
 from app.runs.errors import Busy, InvalidParams
@@ -69,7 +70,8 @@ class RunOut(BaseModel):
     progress: dict[str, Any] = Field(
         description="phase, phase_state, epoch, epochs, step, steps: as far as known."
     )
-    summary: dict[str, Any] | None
+    summary: Summary | None = Field(
+        description="The trainer's summary (app/distill/events.py), once the run succeeded.")
     error: str | None
     created_at: float = Field(description="Unix seconds, like every timestamp here.")
     started_at: float | None
