@@ -86,12 +86,12 @@ async def test_queue_positions_limits_and_cancel(tmp_path):
         assert b["status"] == "queued" and b["position"] == 1
         with pytest.raises(ClientLimit) as too_many:
             runs.submit("baseline", {}, client="x")
-        assert too_many.value.retry_after >= 1
+        assert too_many.value.wait_s >= 1
         c = runs.submit("baseline", {}, client="y")
         assert c["position"] == 2
         with pytest.raises(QueueFull) as full:
             runs.submit("baseline", {}, client="z")
-        assert full.value.retry_after >= 1
+        assert full.value.wait_s >= 1
 
         # Cancelling a queued run: immediate, and the queue moves up.
         assert runs.cancel(b["id"])["status"] == "cancelled"
