@@ -32,7 +32,8 @@ sys.path.insert(0, str(ROOT / "tests"))  # tests/support: the app server and Chr
 
 from playwright.sync_api import sync_playwright  # noqa: E402
 
-from app.runs.store import RunStore, encode_event, open_store  # noqa: E402
+from app.runs.factory import open_store  # noqa: E402
+from app.runs.store import RunStore, encode_event  # noqa: E402
 
 #: Times every EventSource listener and animation-frame callback; a frame's work is
 #: what ran since the previous frame.

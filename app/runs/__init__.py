@@ -23,8 +23,9 @@ from app.runs.errors import (
     ShuttingDown,
     UnknownMethod,
 )
+from app.runs.factory import open_store
 from app.runs.manager import DEFAULT_TARGET, RunLimits, RunManager
-from app.runs.store import RunStore, open_store
+from app.runs.store import RunStore
 from app.runs.stream import Hub, follow
 
 __all__ = [

@@ -15,6 +15,7 @@ from typing import Any, Protocol
 
 from app.runs.contract import Outcome
 from app.runs.emit import EventLog, Wire
+from app.runs.store import RunStore
 
 
 @dataclass(eq=False)
@@ -78,6 +79,10 @@ class Executor(abc.ABC):
 
     def worker_pid(self, run: ActiveRun) -> int | None:
         return None
+
+    def watch(self, store: RunStore) -> None:  # noqa: B027 (optional)
+        """Look after the runs it placed elsewhere (a cluster's workers), once the
+        service's store is open."""
 
     @abc.abstractmethod
     def stop(self) -> None:

@@ -14,7 +14,6 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from typing import Protocol
 
 from app.runs.store import RunStore
 from app.runs.stream import Hub
@@ -23,10 +22,6 @@ log = logging.getLogger(__name__)
 
 #: The fallback poll: the longest a lost notification can delay an event.
 POLL_SECONDS = 1.0
-
-
-class Listenable(Protocol):
-    def listen(self, on_notify, stop: threading.Event) -> None: ...
 
 
 class StoreFeed:
@@ -38,9 +33,7 @@ class StoreFeed:
         self._threads: list[threading.Thread] = []
 
     def start(self) -> None:
-        listen = getattr(self.store, "listen", None)
-        if listen is not None:
-            self._spawn(listen, (self.notified, self._stop), "run-feed-listen")
+        self._spawn(self.store.listen, (self.notified, self._stop), "run-feed-listen")
         self._spawn(self._pump, (), "run-feed")
 
     def _spawn(self, target, args, name) -> None:

@@ -41,9 +41,10 @@ from app.runs.errors import (
     UnknownMethod,
 )
 from app.runs.executor import ActiveRun, Executor
+from app.runs.factory import make_executor, open_store
 from app.runs.feed import StoreFeed
 from app.runs.keeper import Keeper
-from app.runs.store import Retention, RunStore, open_store
+from app.runs.store import Retention, RunStore
 from app.runs.stream import Hub
 
 if TYPE_CHECKING:
@@ -100,7 +101,10 @@ class RunManager:
         self._methods = methods
         self._store_given = store
         self.store: RunStore | None = None  # opened by start()
-        self.executor = executor or _executor(settings, self.target, self.limits)
+        self.executor = executor or make_executor(
+            settings, self.target, concurrency=self.limits.concurrency,
+            warm_workers=self.limits.warm_workers, batch_limit=self.limits.batch_limit,
+        )  # fmt: skip
         self.hub = Hub(self.limits.subscriber_queue)
         self._warm_timer: threading.Timer | None = None
         self._lock = threading.Lock()
@@ -146,9 +150,7 @@ class RunManager:
                 log.warning("run %s was left unfinished by a previous process: interrupted", run_id)
         self.prune()
         self.executor.start(self)
-        watch = getattr(self.executor, "watch", None)
-        if watch is not None:
-            watch(self.store)
+        self.executor.watch(self.store)
         # The warm worker's torch import takes a core for a second or two: let the
         # server finish starting first. A run that comes sooner spawns its own.
         self._warm_timer = threading.Timer(self.limits.warm_delay, self._warm_up)
@@ -394,16 +396,6 @@ class RunManager:
         if event is not None:
             self.hub.publish(run.id, [event])
         run.finished.set()
-
-
-def _executor(settings: Settings, target: str, limits: RunLimits) -> Executor:
-    if settings.run_executor == "ray":
-        from app.runs.ray_executor import RayExecutor  # ray lives only there
-
-        return RayExecutor(settings, target, limits.concurrency)
-    from app.runs.local_executor import LocalExecutor
-
-    return LocalExecutor(target, warm_workers=limits.warm_workers, batch_limit=limits.batch_limit)
 
 
 def _field_errors(exc: ValidationError) -> list[dict[str, str]]:

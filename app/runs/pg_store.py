@@ -2,7 +2,7 @@
 
 Every web replica and every cluster worker use the same tables. What makes that
 safe:
-- the schema comes from numbered SQL files (app/runs/migrations), applied once, in
+- the schema comes from numbered SQL files (app/runs/migrations/postgres), applied once, in
   order, under an advisory lock, by whichever process starts first;
 - events are keyed by (run_id, seq) and inserted with ON CONFLICT DO NOTHING, so a
   write retried after a lost reply stores nothing twice;
@@ -24,7 +24,6 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Iterable
-from importlib import resources
 from typing import Any, TypeVar
 
 import psycopg
@@ -38,11 +37,9 @@ from app.runs.contract import (
     RunRecord,
     Status,
     StoredEvent,
-    Summary,
     encode_event,
-    parse_event,
-    summary_json,
 )
+from app.runs.migrations import migration_files
 from app.runs.store import Admission, Retention, RunStore, cutoff, run_filter
 
 log = logging.getLogger(__name__)
@@ -163,21 +160,8 @@ class PostgresRunStore(RunStore):
 
         self._run(work)
 
-    def finish(
-        self,
-        run_id: str,
-        status: Status | str,
-        final_event: Event | dict[str, Any],
-        *,
-        summary: Summary | dict[str, Any] | None = None,
-        error: str | None = None,
-        progress: dict[str, Any] | None = None,
-    ) -> StoredEvent | None:
-        status = Status(status)
-        assert status in FINISHED
-        if isinstance(final_event, dict):
-            final_event = parse_event(final_event)
-
+    def _finish(self, run_id: str, status: Status, final_event: Event, summary: Any,
+                error: str | None, progress: dict[str, Any] | None) -> StoredEvent | None:
         return self._run(lambda conn: self._finish_in(
             conn, run_id, status, final_event, summary, error, progress))  # fmt: skip
 
@@ -197,7 +181,7 @@ class PostgresRunStore(RunStore):
         conn.execute(
             "UPDATE runs SET status = %s, finished_at = %s, summary = %s, error = %s,"
             " last_seq = %s, progress = COALESCE(%s, progress) WHERE id = %s",
-            (status.value, time.time(), Jsonb(summary_json(summary)) if summary else None,
+            (status.value, time.time(), Jsonb(summary) if summary is not None else None,
              error, event.seq, Jsonb(progress) if progress is not None else None, run_id),
         )  # fmt: skip
         self._notify(conn, run_id, event.seq)
@@ -361,11 +345,8 @@ def migrate(conn: psycopg.Connection) -> list[str]:
     conn.execute("CREATE TABLE IF NOT EXISTS schema_migrations"
                  " (name TEXT PRIMARY KEY, applied_at TIMESTAMPTZ NOT NULL DEFAULT now())")
     done = {r["name"] for r in conn.execute("SELECT name FROM schema_migrations").fetchall()}
-    files = sorted(
-        (f for f in resources.files("app.runs").joinpath("migrations").iterdir()
-         if f.name.endswith(".sql")), key=lambda f: f.name)  # fmt: skip
     applied = []
-    for file in files:
+    for _, file in migration_files("postgres"):
         if file.name not in done:
             conn.execute(file.read_text())
             conn.execute("INSERT INTO schema_migrations (name) VALUES (%s)", (file.name,))

@@ -12,7 +12,7 @@ import json
 import sqlite3
 import threading
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
@@ -23,39 +23,17 @@ from app.runs.contract import (
     RunRecord,
     Status,
     StoredEvent,
-    Summary,
     encode_event,
-    parse_event,
-    summary_json,
 )
+from app.runs.migrations import migration_files
 from app.runs.store import Admission, Retention, RunStore, cutoff, run_filter
 
 SQLITE_MAX_INT = 2**63 - 1
 
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS runs (
-    id TEXT PRIMARY KEY,
-    method TEXT NOT NULL,
-    params TEXT NOT NULL,
-    status TEXT NOT NULL,
-    client TEXT NOT NULL DEFAULT '',
-    created_at REAL NOT NULL,
-    started_at REAL,
-    finished_at REAL,
-    summary TEXT,
-    error TEXT,
-    progress TEXT NOT NULL DEFAULT '{}',
-    last_seq INTEGER NOT NULL DEFAULT 0
-);
-CREATE INDEX IF NOT EXISTS runs_created ON runs (created_at DESC);
-CREATE TABLE IF NOT EXISTS events (
-    run_id TEXT NOT NULL,
-    seq INTEGER NOT NULL,
-    type TEXT NOT NULL,
-    payload TEXT NOT NULL,
-    PRIMARY KEY (run_id, seq)
-) WITHOUT ROWID;
-"""
+#: Columns for the processes that run runs, not part of a RunRecord.
+_INTERNAL = frozenset({"heartbeat_at", "cancel_requested", "runner"})
+#: With no notifications in SQLite, `listen` says "catch up" this often (seconds).
+LISTEN_POLL = 0.5
 _ACTIVE_SQL = "status IN ('queued', 'running')"
 _FINISHED_SQL = "status NOT IN ('queued', 'running')"
 
@@ -77,7 +55,27 @@ class SqliteRunStore(RunStore):
         # because what it sent is already in this process.
         self._db.execute("PRAGMA synchronous=NORMAL")
         self._db.execute("PRAGMA busy_timeout=5000")
-        self._db.executescript(_SCHEMA)
+        self.migrate()
+
+    def migrate(self) -> list[int]:
+        """Apply the numbered migrations this file has not had (its `user_version`
+        is the last applied), each with its version bump in one transaction; their
+        numbers. A file made before migrations were counted is at 0, and the first
+        one (IF NOT EXISTS throughout) finds its tables already there."""
+        applied = []
+        with self._lock:
+            for number, file in migration_files("sqlite"):
+                if number <= self._db.execute("PRAGMA user_version").fetchone()[0]:
+                    continue
+                try:
+                    self._db.executescript(f"BEGIN IMMEDIATE;\n{file.read_text()}\n"
+                                           f"PRAGMA user_version = {number};\nCOMMIT;")
+                except sqlite3.Error:
+                    if self._db.in_transaction:
+                        self._db.execute("ROLLBACK")
+                    raise
+                applied.append(number)
+        return applied
 
     def close(self) -> None:
         with self._lock:
@@ -128,45 +126,113 @@ class SqliteRunStore(RunStore):
                 (rows[-1][1], json.dumps(progress) if progress is not None else None, run_id),
             )
 
-    def finish(
-        self,
-        run_id: str,
-        status: Status | str,
-        final_event: Event | dict[str, Any],
-        *,
-        summary: Summary | dict[str, Any] | None = None,
-        error: str | None = None,
-        progress: dict[str, Any] | None = None,
-    ) -> StoredEvent | None:
-        status = Status(status)
-        assert status in FINISHED
-        if isinstance(final_event, dict):
-            final_event = parse_event(final_event)
+    def _finish(self, run_id: str, status: Status, final_event: Event, summary: Any,
+                error: str | None, progress: dict[str, Any] | None) -> StoredEvent | None:
+        with self._lock, self._transaction():
+            return self._finish_in(run_id, status, final_event, summary, error, progress)
+
+    def _finish_in(self, run_id: str, status: Status, final_event: Event, summary: Any,
+                   error: str | None, progress: dict[str, Any] | None) -> StoredEvent | None:
+        row = self._db.execute(
+            "SELECT last_seq, status FROM runs WHERE id = ?", (run_id,)
+        ).fetchone()
+        if row is None or Status(row["status"]) in FINISHED:
+            return None
+        event = encode_event(row["last_seq"] + 1, final_event)
+        self._db.execute(
+            "INSERT INTO events (run_id, seq, type, payload) VALUES (?, ?, ?, ?)",
+            (run_id, event.seq, event.type, event.data),
+        )
+        self._db.execute(
+            "UPDATE runs SET status = ?, finished_at = ?, summary = ?, error = ?,"
+            " last_seq = ?, progress = COALESCE(?, progress) WHERE id = ?",
+            (
+                status.value,
+                time.time(),
+                json.dumps(summary) if summary is not None else None,
+                error,
+                event.seq,
+                json.dumps(progress) if progress is not None else None,
+                run_id,
+            ),
+        )
+        return event
+
+    # -- runs kept alive, claimed and stopped: one process here, but the same rules -
+
+    def heartbeat(self, run_ids: Iterable[str], now: float | None = None) -> None:
+        ids = list(run_ids)
+        if ids:
+            with self._lock:
+                self._db.execute(
+                    f"UPDATE runs SET heartbeat_at = ? WHERE id IN ({_marks(ids)})"
+                    f" AND {_ACTIVE_SQL}", (now or time.time(), *ids))
+
+    def silent_runs(self, older_than: float) -> list[RunRecord]:
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT * FROM runs WHERE (status = 'running' OR (status = 'queued' AND"
+                " heartbeat_at IS NOT NULL)) AND COALESCE(heartbeat_at, started_at) < ?",
+                (older_than,)).fetchall()
+        return [_record(r) for r in rows]
+
+    def request_cancel(self, run_id: str) -> bool:
+        with self._lock:
+            return self._db.execute(
+                f"UPDATE runs SET cancel_requested = 1 WHERE id = ? AND {_ACTIVE_SQL}",
+                (run_id,)).rowcount > 0
+
+    def cancel_requests(self, run_ids: Iterable[str]) -> list[str]:
+        ids = list(run_ids)
+        if not ids:
+            return []
+        with self._lock:
+            rows = self._db.execute(
+                f"SELECT id FROM runs WHERE id IN ({_marks(ids)}) AND cancel_requested"
+                f" AND {_ACTIVE_SQL}", ids).fetchall()
+        return [r[0] for r in rows]
+
+    def claim_next(self, runner: str = "") -> RunRecord | None:
+        now = time.time()
         with self._lock, self._transaction():
             row = self._db.execute(
-                "SELECT last_seq, status FROM runs WHERE id = ?", (run_id,)
+                "SELECT id FROM runs WHERE status = 'queued' ORDER BY created_at, rowid LIMIT 1"
             ).fetchone()
-            if row is None or Status(row["status"]) in FINISHED:
+            if row is None:
                 return None
-            event = encode_event(row["last_seq"] + 1, final_event)
             self._db.execute(
-                "INSERT INTO events (run_id, seq, type, payload) VALUES (?, ?, ?, ?)",
-                (run_id, event.seq, event.type, event.data),
-            )
-            self._db.execute(
-                "UPDATE runs SET status = ?, finished_at = ?, summary = ?, error = ?,"
-                " last_seq = ?, progress = COALESCE(?, progress) WHERE id = ?",
-                (
-                    status.value,
-                    time.time(),
-                    json.dumps(summary_json(summary)) if summary is not None else None,
-                    error,
-                    event.seq,
-                    json.dumps(progress) if progress is not None else None,
-                    run_id,
-                ),
-            )
-        return event
+                "UPDATE runs SET status = 'running', started_at = ?, heartbeat_at = ?,"
+                " runner = ? WHERE id = ?", (now, now, runner, row[0]))
+            claimed = self._db.execute("SELECT * FROM runs WHERE id = ?", (row[0],)).fetchone()
+        return _record(claimed)
+
+    def running_on(self, runner: str) -> list[str]:
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT id FROM runs WHERE status = 'running' AND runner = ?", (runner,)
+            ).fetchall()
+        return [r[0] for r in rows]
+
+    def queued_ids(self) -> list[str]:
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT id FROM runs WHERE status = 'queued' ORDER BY created_at, rowid"
+            ).fetchall()
+        return [r[0] for r in rows]
+
+    def cancel_queued(self, run_id: str, final_event: Event) -> StoredEvent | None:
+        with self._lock, self._transaction():
+            row = self._db.execute("SELECT status FROM runs WHERE id = ?", (run_id,)).fetchone()
+            if row is None or row["status"] != Status.QUEUED:
+                return None
+            return self._finish_in(run_id, Status.CANCELLED, final_event, None, None, None)
+
+    def listen(self, on_notify: Callable[[str | None, int | None], None],
+               stop: threading.Event) -> None:
+        """SQLite sends no notifications: "catch up" at once, then every LISTEN_POLL."""
+        on_notify(None, None)
+        while not stop.wait(LISTEN_POLL):
+            on_notify(None, None)
 
     def prune(self, retention: Retention, now: float | None = None) -> int:
         if retention.keeps_everything:
@@ -250,10 +316,6 @@ class SqliteRunStore(RunStore):
             ).fetchone()
         return row["d"]
 
-    def active_count(self) -> int:
-        with self._lock:
-            return self._db.execute(f"SELECT COUNT(*) FROM runs WHERE {_ACTIVE_SQL}").fetchone()[0]
-
     # -- helpers --------------------------------------------------------------
 
     def _transaction(self):
@@ -271,8 +333,12 @@ class _Transaction:
         self._db.execute("ROLLBACK" if exc_type else "COMMIT")
 
 
+def _marks(values: list[Any]) -> str:
+    return ",".join("?" * len(values))
+
+
 def _record(row: sqlite3.Row) -> RunRecord:
-    run = dict(row)
+    run = {k: v for k, v in dict(row).items() if k not in _INTERNAL}
     run["params"] = json.loads(run["params"])
     run["summary"] = json.loads(run["summary"]) if run["summary"] else None
     run["progress"] = json.loads(run["progress"] or "{}")

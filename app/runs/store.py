@@ -1,8 +1,9 @@
 """The `RunStore` seam: where runs and their events live.
 
-Two implementations: `SqliteRunStore` (the embedded default, one file under
-DATA_DIR) and `PostgresRunStore` (scaled out: every web replica and every worker
-share it). `open_store(url)` picks one from `RUN_STORE_URL`. Whatever the store,
+Two implementations declare every method: `SqliteRunStore` (the embedded default,
+one file under DATA_DIR) and `PostgresRunStore` (scaled out: every web replica and
+every worker share it); `app.runs.factory.open_store(url)`, above this seam, picks
+one from `RUN_STORE_URL`. Whatever the store,
 events are keyed by (run_id, seq), a run's terminal event and its final status
 are written in one transaction, and admission (queue bound, per-client limit) is
 decided inside one transaction, so that it holds across replicas.
@@ -11,10 +12,10 @@ decided inside one transaction, so that it holds across replicas.
 from __future__ import annotations
 
 import abc
+import threading
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 from app.runs.contract import (
@@ -28,6 +29,8 @@ from app.runs.contract import (
     Summary,
     encode_event,
     interrupted_event,
+    parse_event,
+    summary_json,
 )
 
 __all__ = [
@@ -39,7 +42,6 @@ __all__ = [
     "RunStore",
     "StoredEvent",
     "encode_event",
-    "open_store",
 ]
 
 
@@ -108,20 +110,31 @@ class RunStore(abc.ABC):
         """Store a batch of events (one transaction). A seq already stored is
         skipped: a worker that retries a write after a lost reply adds nothing twice."""
 
-    @abc.abstractmethod
     def finish(
         self,
         run_id: str,
         status: Status | str,
-        final_event: Event | dict[str, Any],
+        final_event: Event | Mapping[str, Any],
         *,
-        summary: Summary | dict[str, Any] | None = None,
+        summary: Summary | Mapping[str, Any] | None = None,
         error: str | None = None,
         progress: dict[str, Any] | None = None,
     ) -> StoredEvent | None:
         """Write the terminal event and the final status together, so a viewer that
         sees the event and then asks for the run sees it finished too. None if the
         run had already finished (a cancel racing the run's own end): first wins."""
+        status = Status(status)
+        assert status in FINISHED
+        if isinstance(final_event, Mapping):
+            final_event = parse_event(final_event)
+        return self._finish(run_id, status, final_event, summary_json(summary), error, progress)
+
+    @abc.abstractmethod
+    def _finish(self, run_id: str, status: Status, final_event: Event, summary: Any,
+                error: str | None, progress: dict[str, Any] | None) -> StoredEvent | None:
+        """`finish` in one transaction: unless the run is gone or finished, append
+        `final_event` as its next seq and set status, finished_at, summary (its JSON
+        form), error and progress (when given)."""
 
     def interrupt_unfinished(self) -> list[str]:
         """At start-up of the embedded service: runs a previous process left queued
@@ -132,35 +145,49 @@ class RunStore(abc.ABC):
             self.finish(run_id, Status.INTERRUPTED, interrupted_event(), error=INTERRUPTED_ERROR)
         return ids
 
-    # -- a shared store only: runs kept alive and stopped across processes ------------
+    # -- runs kept alive, claimed and stopped across processes (a shared store's
+    # -- whole point; the embedded store keeps them too, for one process) -----------
 
+    @abc.abstractmethod
     def heartbeat(self, run_ids: Iterable[str], now: float | None = None) -> None:
         """Whoever runs these says they live."""
-        raise NotImplementedError(f"{type(self).__name__} is not shared")
 
+    @abc.abstractmethod
     def silent_runs(self, older_than: float) -> list[RunRecord]:
         """Queued or running runs with no heartbeat since `older_than` (unix s)."""
-        raise NotImplementedError(f"{type(self).__name__} is not shared")
 
+    @abc.abstractmethod
     def request_cancel(self, run_id: str) -> bool:
         """Ask whichever process runs it to stop it; False if it is not active."""
-        raise NotImplementedError(f"{type(self).__name__} is not shared")
 
+    @abc.abstractmethod
     def cancel_requests(self, run_ids: Iterable[str]) -> list[str]:
         """Of these runs, those that some process asked to cancel."""
-        raise NotImplementedError(f"{type(self).__name__} is not shared")
 
-    def claim_next(self) -> RunRecord | None:
-        """For a cluster worker: the oldest queued run, now running; or None."""
-        raise NotImplementedError(f"{type(self).__name__} is not shared")
+    @abc.abstractmethod
+    def claim_next(self, runner: str = "") -> RunRecord | None:
+        """For a cluster worker (`runner`: its host:pid): the oldest queued run, now
+        running; or None. Two workers never claim the same run."""
 
+    @abc.abstractmethod
+    def running_on(self, runner: str) -> list[str]:
+        """The runs a cluster worker (host:pid) has claimed and not finished."""
+
+    @abc.abstractmethod
     def queued_ids(self) -> list[str]:
         """Queued runs, next to start first."""
-        raise NotImplementedError(f"{type(self).__name__} is not shared")
 
+    @abc.abstractmethod
     def cancel_queued(self, run_id: str, final_event: Event) -> StoredEvent | None:
         """Cancel the run if it still waits in the queue; None if it does not."""
-        raise NotImplementedError(f"{type(self).__name__} is not shared")
+
+    @abc.abstractmethod
+    def listen(self, on_notify: Callable[[str | None, int | None], None],
+               stop: threading.Event) -> None:
+        """Until `stop` is set, call `on_notify(run_id, seq)` when a run has new
+        events up to `seq`, and `on_notify(None, None)` when some may have been
+        missed (after a reconnect; a store without notifications says so on every
+        poll): the reader then catches up from the store."""
 
     @abc.abstractmethod
     def prune(self, retention: Retention, now: float | None = None) -> int:
@@ -230,16 +257,3 @@ def cutoff(retention: Retention, now: float | None) -> float | None:
     if retention.days <= 0:
         return None
     return (now if now is not None else time.time()) - retention.days * 86400
-
-
-def open_store(url: str | Path) -> RunStore:
-    """The store that `RUN_STORE_URL` names: a SQLite path (or sqlite:///path),
-    or postgresql://... (needs the `scale` extra)."""
-    text = str(url)
-    if text.startswith(("postgresql://", "postgres://")):
-        from app.runs.pg_store import PostgresRunStore  # psycopg lives only there
-
-        return PostgresRunStore(text)
-    from app.runs.sqlite_store import SqliteRunStore
-
-    return SqliteRunStore(Path(text.removeprefix("sqlite://")))

@@ -9,7 +9,7 @@ import pytest
 from e2e_support import wait_until
 
 from app.distill.stats import paired_stats
-from app.runs.store import open_store
+from app.runs.factory import open_store
 from app.web.method_rows import default_params
 
 pytestmark = pytest.mark.e2e

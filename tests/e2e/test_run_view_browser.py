@@ -13,7 +13,8 @@ import pytest
 from support.waits import wait_until
 
 from app.distill.stats import paired_stats
-from app.runs.store import encode_event, open_store
+from app.runs.factory import open_store
+from app.runs.store import encode_event
 
 pytestmark = pytest.mark.e2e
 

@@ -15,7 +15,8 @@ import httpx
 import pytest
 from support.waits import wait_until
 
-from app.runs.store import encode_event, open_store
+from app.runs.factory import open_store
+from app.runs.store import encode_event
 
 pytestmark = pytest.mark.e2e
 

@@ -23,7 +23,7 @@ from app.runs import (
     UnknownMethod,
     follow,
 )
-from app.runs.store import open_store
+from app.runs.factory import open_store
 from app.runs.stream import Subscriber
 
 pytestmark = pytest.mark.anyio

@@ -7,8 +7,9 @@ import csv
 import io
 import json
 
+from app.runs.factory import open_store
 from app.runs.metrics import COLUMNS, metric_rows, to_csv
-from app.runs.store import RunStore, StoredEvent, open_store
+from app.runs.store import RunStore, StoredEvent
 
 
 def _stored(tmp_path, events: list[dict]) -> RunStore:

@@ -15,8 +15,8 @@ from support.waits import wait_for
 
 from app.runs import follow
 from app.runs.contract import RunRecord, Status
+from app.runs.factory import open_store
 from app.runs.keeper import Keeper
-from app.runs.store import open_store
 
 pytestmark = pytest.mark.anyio
 

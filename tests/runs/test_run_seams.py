@@ -10,10 +10,10 @@ import pytest
 from pydantic import ValidationError
 from support.servers import ROOT, server_env
 
+from app.runs.factory import open_store
 from app.runs.local_executor import LocalExecutor
 from app.runs.manager import RunManager
 from app.runs.sqlite_store import SqliteRunStore
-from app.runs.store import open_store
 from app.settings import Settings
 
 

@@ -6,10 +6,13 @@ import contextlib
 import json
 import sqlite3
 import time
+from pathlib import Path
 
 import pytest
 
-from app.runs.store import INTERRUPTED_ERROR, Retention, encode_event, open_store
+from app.runs.contract import cancelled_event
+from app.runs.factory import open_store
+from app.runs.store import INTERRUPTED_ERROR, Retention, encode_event
 
 
 @pytest.fixture(params=["sqlite", "postgres"])
@@ -186,3 +189,118 @@ def test_zero_retention_keeps_everything(make_store):
     assert Retention(0, 0).keeps_everything
     assert store.prune(Retention(0, 0), now=time.time() + 1000 * DAY) == 0
     assert _ids(store) == {"ancient"}
+
+
+def test_both_stores_declare_every_method_of_the_seam():
+    from app.runs.pg_store import PostgresRunStore
+    from app.runs.sqlite_store import SqliteRunStore
+    from app.runs.store import RunStore
+
+    wanted = {"admit", "mark_running", "append_events", "_finish", "prune", "heartbeat",
+              "silent_runs", "request_cancel", "cancel_requests", "claim_next", "running_on",
+              "queued_ids", "cancel_queued", "listen", "get_run", "list_runs",
+              "events_after", "mean_duration", "close"}
+    assert RunStore.__abstractmethods__ == wanted
+    for store in (SqliteRunStore, PostgresRunStore):
+        assert not store.__abstractmethods__, store
+
+
+def test_runs_are_claimed_beaten_for_and_flagged_the_same_in_both(make_store):
+    store = make_store()
+    for i, run_id in enumerate(("c1", "c2", "c3")):
+        store.create_run(run_id, "kd", {}, "", 10.0 + i)
+    assert store.queued_ids() == ["c1", "c2", "c3"]
+    claimed = store.claim_next("host:1")
+    assert claimed.id == "c1" and claimed.status == "running"
+    assert store.running_on("host:1") == ["c1"] and store.running_on("host:2") == []
+    assert store.queued_ids() == ["c2", "c3"]
+    assert store.request_cancel("c1") and store.cancel_requests(["c1", "c2"]) == ["c1"]
+    store.heartbeat(["c1"], now=100.0)
+    assert [r.id for r in store.silent_runs(older_than=99.0)] == []
+    assert [r.id for r in store.silent_runs(older_than=101.0)] == ["c1"]
+    cancelled = store.cancel_queued("c2", cancelled_event())
+    assert cancelled is not None and store.get_run("c2").status == "cancelled"
+    assert store.cancel_queued("c1", cancelled_event()) is None  # running, not queued
+    assert store.queued_ids() == ["c3"]
+
+
+def test_listen_says_catch_up_until_stopped(make_store):
+    import threading
+
+    store = make_store()
+    stop, calls = threading.Event(), []
+
+    def on_notify(run_id, seq):
+        calls.append((run_id, seq))
+        stop.set()
+
+    thread = threading.Thread(target=store.listen, args=(on_notify, stop), daemon=True)
+    thread.start()
+    thread.join(10)
+    assert not thread.is_alive() and calls[0] == (None, None)
+
+
+# -- SQLite's numbered migrations ------------------------------------------------------
+
+STORED = Path(__file__).resolve().parents[1] / "support" / "stored"
+
+
+def _columns(path: Path) -> dict[str, list[tuple]]:
+    db = sqlite3.connect(path)
+    try:
+        return {table: [tuple(r[1:]) for r in db.execute(f"PRAGMA table_info({table})")]
+                for table in ("runs", "events")}
+    finally:
+        db.close()
+
+
+def test_a_database_of_the_code_before_migrations_is_upgraded_in_place(tmp_path):
+    old = tmp_path / "old" / "runs.sqlite3"
+    old.parent.mkdir()
+    db = sqlite3.connect(old)
+    db.executescript((STORED / "runs_before_migrations.sql").read_text())
+    assert db.execute("PRAGMA user_version").fetchone()[0] == 0
+    rows_before = db.execute("SELECT * FROM runs ORDER BY id").fetchall()
+    events_before = db.execute("SELECT * FROM events ORDER BY run_id, seq").fetchall()
+    db.close()
+
+    store = open_store(old)
+    runs = {r.id: r for r in store.list_runs(limit=None)}
+    assert len(runs) == len(rows_before) == 9
+    assert runs["run1"].summary.per_seed["student"].test_acc and runs["waiting"].status == "queued"
+    store.close()
+    db = sqlite3.connect(old)
+    assert db.execute("PRAGMA user_version").fetchone()[0] == 2
+    # Every row and event kept as it was; the new columns at their defaults.
+    width = len(rows_before[0])
+    rows_after = db.execute("SELECT * FROM runs ORDER BY id").fetchall()
+    assert [r[:width] for r in rows_after] == rows_before
+    assert {r[width:] for r in rows_after} == {(None, 0, None)}
+    assert db.execute("SELECT * FROM events ORDER BY run_id, seq").fetchall() == events_before
+    db.close()
+
+    fresh = tmp_path / "fresh" / "runs.sqlite3"
+    open_store(fresh).close()
+    assert _columns(old) == _columns(fresh)  # the same schema, however it was reached
+    again = open_store(old)
+    assert again.migrate() == []  # nothing twice
+    again.create_run("new", "kd", {}, "", 1.0)
+    assert again.claim_next("me").id == "new" and again.running_on("me") == ["new"]
+    again.close()
+
+
+def test_a_migration_that_fails_leaves_the_database_as_it_was(tmp_path, monkeypatch):
+    from app.runs import sqlite_store
+
+    path = tmp_path / "runs.sqlite3"
+    open_store(path).close()
+    broken = tmp_path / "0003_broken.sql"
+    broken.write_text("ALTER TABLE runs ADD COLUMN pinned INTEGER;\nTHIS IS NOT SQL;\n")
+    files = [*sqlite_store.migration_files("sqlite"), (3, broken)]
+    monkeypatch.setattr(sqlite_store, "migration_files", lambda dialect: files)
+    with pytest.raises(sqlite3.Error):
+        open_store(path)
+    db = sqlite3.connect(path)
+    assert db.execute("PRAGMA user_version").fetchone()[0] == 2
+    assert "pinned" not in {r[1] for r in db.execute("PRAGMA table_info(runs)")}
+    db.close()

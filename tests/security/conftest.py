@@ -18,7 +18,8 @@ from support.servers import ROOT, LiveServer
 
 from app import main
 from app.distill.stats import paired_stats
-from app.runs.store import encode_event, open_store
+from app.runs.factory import open_store
+from app.runs.store import encode_event
 
 
 class RawServer(LiveServer):
