@@ -15,7 +15,7 @@ import secrets
 import threading
 import time
 from collections import deque
-from collections.abc import Iterable, Mapping
+from collections.abc import AsyncIterator, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field, fields, replace
 from typing import TYPE_CHECKING, Any
 
@@ -27,6 +27,7 @@ from app.runs.contract import (
     Outcome,
     RunRecord,
     Status,
+    StoredEvent,
     cancelled_event,
     interrupted_event,
 )
@@ -44,8 +45,9 @@ from app.runs.executor import ActiveRun, Executor
 from app.runs.factory import make_executor, open_store
 from app.runs.feed import StoreFeed
 from app.runs.keeper import Keeper
+from app.runs.metrics import metric_rows
 from app.runs.store import Retention, RunStore
-from app.runs.stream import Hub
+from app.runs.stream import Hub, follow
 
 if TYPE_CHECKING:
     from app.settings import Settings
@@ -328,6 +330,18 @@ class RunManager:
             return {run_id: i for i, run_id in enumerate(self.store.queued_ids(), start=1)}
         with self._lock:
             return {run.id: i for i, run in enumerate(self._queue, start=1)}
+
+    def knows(self, method: str) -> bool:
+        """Whether `method` is one the service runs."""
+        return method in self.methods
+
+    def metric_rows(self, run_id: str) -> Iterator[dict[str, Any]]:
+        """The run's metric events in long form (app/runs/metrics.py)."""
+        return metric_rows(self.store, run_id)
+
+    def follow(self, run_id: str, after: int = 0) -> AsyncIterator[list[StoredEvent]]:
+        """The run's stored events after `after`, then live ones, until its end."""
+        return follow(self.hub, self.store, run_id, after)
 
     def active_ids(self) -> list[str]:
         """The runs queued or running here (any thread)."""

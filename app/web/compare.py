@@ -18,7 +18,7 @@ from app.distill.events import Summary
 from app.distill.stats import PairedStats, paired_stats
 from app.runs import RunManager
 from app.runs.contract import RunRecord
-from app.runs.metrics import metric_rows, to_csv
+from app.runs.metrics import to_csv
 from app.web.deps import RunsDep
 from app.web.launch import FieldErrors, Message
 from app.web.results import DASH, history_row, number, paired_view
@@ -155,7 +155,7 @@ def comparison(runs: RunManager, ids: list[str]) -> RunsCompared:
 def long_rows(runs: RunManager, records: list[RunRecord]) -> Iterator[dict[str, Any]]:
     """Every metric point of every run, one row per number (see LONG_COLUMNS)."""
     for record in records:
-        for point in metric_rows(runs.store, record.id):
+        for point in runs.metric_rows(record.id):
             yield {
                 "run": record.id,
                 "method": record.method,

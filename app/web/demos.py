@@ -19,7 +19,7 @@ from app.distill.stats import VERDICTS, t_quantile
 from app.runs import RunManager
 from app.runs.contract import STATUS_LABELS as CONTRACT_LABELS
 from app.web.bindings import paper_methods
-from app.web.deps import CatalogDep, RunsDep
+from app.web.deps import CatalogDep, RunsDep, SettingsDep
 from app.web.method_rows import live_cells, live_row
 from app.web.reproduction import reference
 from app.web.results import history_row, summary_view
@@ -135,7 +135,9 @@ def method_papers(catalog: Catalog, method: Method | None) -> list[dict[str, str
 
 
 @router.get("/runs/{run_id}", response_class=HTMLResponse)
-def run_page(request: Request, run_id: str, runs: RunsDep, catalog: CatalogDep) -> HTMLResponse:
+def run_page(
+    request: Request, run_id: str, runs: RunsDep, catalog: CatalogDep, settings: SettingsDep
+) -> HTMLResponse:
     record = runs.get(run_id)
     if record is None:
         raise HTTPException(404, f"no run {run_id!r}")
@@ -148,7 +150,7 @@ def run_page(request: Request, run_id: str, runs: RunsDep, catalog: CatalogDep) 
             "method": method,
             "result": summary_view(record.summary),
             "status_label": record.status.label_zh,
-            "run_token_required": bool(request.app.state.settings.run_token),
+            "run_token_required": bool(settings.run_token),
             "papers": method_papers(catalog, method),
             "boot": {
                 "id": run_id,

@@ -21,8 +21,15 @@ async def _catalog(request: Request) -> Catalog:
     return request.app.state.catalog.get()
 
 
+async def _maybe_catalog(request: Request) -> Catalog | None:
+    store = getattr(request.app.state, "catalog", None)
+    return store.get() if store is not None else None
+
+
 SettingsDep = Annotated[Settings, Depends(_settings)]
 CatalogDep = Annotated[Catalog, Depends(_catalog)]
+#: The catalog, or None in an app that serves runs alone (the run API's tests).
+MaybeCatalogDep = Annotated[Catalog | None, Depends(_maybe_catalog)]
 QueryDep = Annotated[PaperQuery, Query()]
 
 
@@ -36,11 +43,17 @@ async def _paper(slug: str, catalog: CatalogDep) -> Paper:
 PaperDep = Annotated[Paper, Depends(_paper)]
 
 
-async def _runs(request: Request) -> RunManager:
-    runs = getattr(request.app.state, "runs", None)
+async def _maybe_runs(request: Request) -> RunManager | None:
+    return getattr(request.app.state, "runs", None)
+
+
+async def _runs(runs: Annotated[RunManager | None, Depends(_maybe_runs)]) -> RunManager:
     if runs is None:
         raise HTTPException(503, "the run service is not running")
     return runs
 
 
+#: The run service; 503 when it is not running.
 RunsDep = Annotated[RunManager, Depends(_runs)]
+#: The run service when it is up, else None: pages that show reference rows without it.
+MaybeRunsDep = Annotated[RunManager | None, Depends(_maybe_runs)]

@@ -17,7 +17,7 @@ from starlette.convertors import StringConvertor, register_url_convertor
 from app.distill.methods import METHODS
 from app.runs import RunError, RunManager
 from app.web.demos import form_fields
-from app.web.deps import CatalogDep, RunsDep
+from app.web.deps import CatalogDep, MaybeRunsDep, RunsDep, SettingsDep
 from app.web.launch import (
     ClientDep,
     FieldErrors,
@@ -60,29 +60,26 @@ SortDep = Annotated[
 ]
 
 
-def _runs(request: Request) -> RunManager | None:
-    """The run service when it is up: the table still shows the reference rows if not."""
-    return getattr(request.app.state, "runs", None)
-
-
 @api.get("", response_model=MethodTable, summary="Every method: live and reference Δ with 95% CI")
-def list_methods(request: Request, catalog: CatalogDep, sort: SortDep = "method") -> MethodTable:
-    return method_table(_runs(request), catalog, sort)
+def list_methods(runs: MaybeRunsDep, catalog: CatalogDep, sort: SortDep = "method") -> MethodTable:
+    return method_table(runs, catalog, sort)
 
 
 @pages.get("/methods", response_class=HTMLResponse)
 def methods_page(
     request: Request,
+    runs: MaybeRunsDep,
     catalog: CatalogDep,
+    settings: SettingsDep,
     sort: SortDep = "method",
     fragment: Annotated[bool, Query(description="Only the table, for live refresh.")] = False,
 ) -> HTMLResponse:
-    table = method_table(_runs(request), catalog, sort)
+    table = method_table(runs, catalog, sort)
     context = {
         "table": table,
         "cells": {row.id: _cells(row) for row in table.methods},
         "forest": _forest(table),
-        "run_token_required": bool(request.app.state.settings.run_token),
+        "run_token_required": bool(settings.run_token),
     }
     name = "_methods_table.html" if fragment else "methods.html"
     return templates.TemplateResponse(request, name, context)
@@ -141,13 +138,16 @@ def _method_id(method_id: str) -> str:
     responses={404: {"model": Message}},
     summary="One method: formula, parameters, control, papers, live and reference rows",
 )
-def get_method(request: Request, catalog: CatalogDep, method_id: str) -> MethodDetail:
-    return method_detail(_runs(request), catalog, _method_id(method_id))
+def get_method(runs: MaybeRunsDep, catalog: CatalogDep, method_id: str) -> MethodDetail:
+    return method_detail(runs, catalog, _method_id(method_id))
 
 
 @pages.get("/methods/{method_id:method_id}", response_class=HTMLResponse)
-def method_page(request: Request, catalog: CatalogDep, method_id: str) -> HTMLResponse:
-    detail = method_detail(_runs(request), catalog, _method_id(method_id))
+def method_page(
+    request: Request, runs: MaybeRunsDep, catalog: CatalogDep, settings: SettingsDep,
+    method_id: str,
+) -> HTMLResponse:
+    detail = method_detail(runs, catalog, _method_id(method_id))
     method = METHODS[method_id]
     ref = reference()
     context = {
@@ -158,7 +158,7 @@ def method_page(request: Request, catalog: CatalogDep, method_id: str) -> HTMLRe
         "reproduction": ref.rows.get(method_id, []),
         "repro_seeds": ref.seeds,
         "arxiv": [p for p in detail.paper_refs if ARXIV_ID.match(p)],
-        "run_token_required": bool(request.app.state.settings.run_token),
+        "run_token_required": bool(settings.run_token),
     }
     return templates.TemplateResponse(request, "method.html", context)
 
@@ -265,9 +265,11 @@ def queue_all(runs: RunManager, methods: list[str], client: str) -> RerunOut:
         }
     },
 )
-async def rerun_all(request: Request, runs: RunsDep, client: ClientDep) -> Response:
+async def rerun_all(
+    request: Request, runs: RunsDep, settings: SettingsDep, client: ClientDep
+) -> Response:
     fields, is_form = await read_fields(request)
-    check_token(request.app.state.settings, request, fields)
+    check_token(settings, request, fields)
     if is_form:  # the page's plain form sends its token only
         fields.pop("params", None)
     try:

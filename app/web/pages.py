@@ -17,7 +17,7 @@ from fastapi.responses import FileResponse, HTMLResponse, PlainTextResponse, Res
 from app.catalog.catalog import Catalog
 from app.catalog.query import PaperQuery, run_query
 from app.web.demos import demo_panel
-from app.web.deps import CatalogDep, PaperDep, QueryDep, SettingsDep
+from app.web.deps import CatalogDep, MaybeRunsDep, PaperDep, QueryDep, SettingsDep
 from app.web.templating import site_title, templates
 from app.web.views import category_chain, paper_detail
 
@@ -72,13 +72,14 @@ async def category_page(request: Request, slug: str, catalog: CatalogDep, query:
 
 @router.get("/papers/{slug}", response_class=HTMLResponse)
 async def paper_page(
-    request: Request, catalog: CatalogDep, paper: PaperDep, settings: SettingsDep
+    request: Request, catalog: CatalogDep, paper: PaperDep, settings: SettingsDep,
+    runs: MaybeRunsDep,
 ) -> HTMLResponse:
     context = {
         "detail": paper_detail(catalog, paper),
         "paper": paper,
         "scale": catalog.rating_scale,
-        "demo": demo_panel(paper, getattr(request.app.state, "runs", None)),
+        "demo": demo_panel(paper, runs),
         "run_token_required": bool(settings.run_token),
     }
     return templates.TemplateResponse(request, "paper.html", context)

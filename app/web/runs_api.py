@@ -13,12 +13,13 @@ from fastapi.responses import JSONResponse, RedirectResponse, Response, Streamin
 from pydantic import BaseModel, ConfigDict, Field
 from sse_starlette import EventSourceResponse, ServerSentEvent
 
+from app.catalog.catalog import Catalog
 from app.distill.events import Summary
 from app.distill.methods import METHODS  # torch-free by contract
-from app.runs import RunManager, RunRecord, Status, StoredEvent, follow
-from app.runs.metrics import COLUMNS, metric_rows, to_csv
+from app.runs import RunManager, RunRecord, Status, StoredEvent
+from app.runs.metrics import COLUMNS, to_csv
 from app.web.bindings import paper_methods
-from app.web.deps import RunsDep, SettingsDep
+from app.web.deps import MaybeCatalogDep, RunsDep, SettingsDep
 from app.web.launch import (
     ClientDep,
     FieldErrors,
@@ -196,12 +197,11 @@ async def cancel_run(
 # -- reading -------------------------------------------------------------------------
 
 
-def _paper_methods(request: Request, paper: str) -> list[str]:
+def _paper_methods(catalog: Catalog | None, paper: str) -> list[str]:
     """Methods of a paper given by catalog slug, arXiv id or exact title."""
     from app.distill.methods import methods_for_paper  # torch-free by contract
 
-    store = getattr(request.app.state, "catalog", None)
-    found = store.get().paper(paper) if store is not None else None
+    found = catalog.paper(paper) if catalog is not None else None
     if found is not None:  # the page's own binding, the note's bullet included
         return [m.id for m in paper_methods(found)]
     methods = methods_for_paper(paper, paper)
@@ -212,8 +212,8 @@ def _paper_methods(request: Request, paper: str) -> list[str]:
 
 @router.get("", response_model=RunList, summary="Runs, newest first", responses=_errors(404))
 def list_runs(
-    request: Request,
     runs: RunsDep,
+    catalog: MaybeCatalogDep,
     method: Annotated[
         str | None,
         Query(max_length=64, description="A method id.", json_schema_extra={"enum": [*METHODS]}),
@@ -226,7 +226,7 @@ def list_runs(
 ) -> dict[str, Any]:
     methods: set[str] | None = None
     if method is not None:
-        if method not in runs.methods:
+        if not runs.knows(method):
             raise RequestValidationError(
                 [
                     {
@@ -238,7 +238,7 @@ def list_runs(
             )
         methods = {method}
     if paper is not None:
-        of_paper = set(_paper_methods(request, paper))
+        of_paper = set(_paper_methods(catalog, paper))
         methods = of_paper if methods is None else methods & of_paper
     records = runs.list_runs(methods=methods, status=status, limit=limit)
     return {"runs": [_out(r) for r in records]}
@@ -267,7 +267,7 @@ def metrics_json(run_id: RunId, runs: RunsDep) -> dict[str, Any]:
         "method": record.method,
         "status": record.status,
         "columns": list(COLUMNS),
-        "points": list(metric_rows(runs.store, run_id)),
+        "points": list(runs.metric_rows(run_id)),
     }
 
 
@@ -280,7 +280,7 @@ def metrics_json(run_id: RunId, runs: RunsDep) -> dict[str, Any]:
 def metrics_csv(run_id: RunId, runs: RunsDep) -> StreamingResponse:
     _record(runs, run_id)
     return StreamingResponse(
-        to_csv(metric_rows(runs.store, run_id)),
+        to_csv(runs.metric_rows(run_id)),
         media_type="text/csv; charset=utf-8",
         headers={"Content-Disposition": f'attachment; filename="run-{run_id}-metrics.csv"'},
     )
@@ -316,7 +316,7 @@ async def run_events(
 
     async def stream():
         yield ServerSentEvent(retry=RETRY_MS)  # no data: sets the reconnect delay only
-        async for chunk in follow(runs.hub, runs.store, run_id, start):
+        async for chunk in runs.follow(run_id, start):
             # Several events that piled up go out in one write.
             yield b"".join(_encoded(event) for event in chunk)
 
