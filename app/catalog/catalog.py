@@ -1,17 +1,12 @@
-"""The catalog: papers and categories with stable slugs, and what needs the whole
-collection to decide (duplicates, shared notes, mentions)."""
+"""The catalog: papers and categories with stable slugs, and what is asked of the
+whole collection (lookups, mentions). app/catalog/assemble.py builds it."""
 
 from __future__ import annotations
 
 from collections.abc import Collection
-from dataclasses import dataclass, field, replace
-from typing import TYPE_CHECKING
+from dataclasses import dataclass, field
 
-from app.catalog import fields
 from app.catalog.models import Category, Diagnostic, Paper, RatingLevel, RatingScale
-
-if TYPE_CHECKING:
-    from app.catalog.parser import DraftCategory, DraftPaper
 
 # Used when no notes file carries a legend of its own.
 DEFAULT_SCALE = RatingScale(tuple(RatingLevel(n, f"{n}分") for n in range(5, 0, -1)))
@@ -79,132 +74,3 @@ class Catalog:
                 and other.title.lower() in text
             )
         return self._mentions[paper.slug]
-
-
-def _category_slugs(drafts: list[DraftCategory]) -> dict[tuple[str, ...], str]:
-    """One slug per category path; the title alone when it is unique."""
-    slugs: dict[tuple[str, ...], str] = {}
-    taken: set[str] = set()
-    for draft in drafts:
-        if draft.path in slugs:
-            continue
-        slug = fields.slugify(draft.title, fallback_prefix="c")
-        if slug in taken:
-            slug = fields.slugify(" ".join(draft.path), fallback_prefix="c")
-        base, n = slug, 2
-        while slug in taken:
-            slug, n = f"{base}-{n}", n + 1
-        slugs[draft.path] = slug
-        taken.add(slug)
-    return slugs
-
-
-def _build_categories(
-    drafts: list[DraftCategory], slugs: dict[tuple[str, ...], str]
-) -> dict[str, Category]:
-    categories: dict[str, Category] = {}
-    for draft in drafts:
-        slug = slugs[draft.path]
-        if slug in categories:  # the same section continued in another file
-            continue
-        categories[slug] = Category(
-            slug=slug,
-            title=draft.title,
-            path=draft.path,
-            parent=slugs.get(draft.path[:-1]),
-            description=draft.description,
-            file=draft.file,
-            line=draft.line,
-            depth=len(draft.path),
-        )
-    return categories
-
-
-def _paper_slug(draft: DraftPaper) -> tuple[str, str | None]:
-    arxiv = fields.arxiv_id(draft.url)
-    return (arxiv or fields.slugify(draft.title, fallback_prefix="p")), arxiv
-
-
-def _build_paper(
-    draft: DraftPaper, slug: str, arxiv: str | None, order: int, category_slugs: dict
-) -> tuple[Paper, list[Diagnostic]]:
-    diagnostics = []
-    venue = fields.parse_venue(draft.venue_text) if draft.venue_text else None
-    if draft.venue_text and venue is None:
-        diagnostics.append(
-            Diagnostic(draft.file, draft.line, "warning", f"unreadable venue {draft.venue_text!r}")
-        )
-    if draft.note.rating is None:
-        diagnostics.append(Diagnostic(draft.file, draft.line, "warning", "paper has no rating"))
-    year = venue.year if venue and venue.year else None
-    if year is None and arxiv:
-        year = fields.arxiv_year(arxiv)
-    category = draft.category
-    paper = Paper(
-        slug=slug,
-        title=draft.title,
-        url=draft.url,
-        venue=venue.venue if venue else None,
-        year=year,
-        status=venue.status if venue else None,
-        rating=draft.note.rating,
-        category=category_slugs[category.path] if category else None,
-        category_path=category.path if category else (),
-        insights=tuple(draft.note.insights),
-        notes_html=draft.note.html,
-        file=draft.file,
-        line=draft.line,
-        order=order,
-        arxiv_id=arxiv,
-        venue_raw=draft.venue_text,
-        note_demos=tuple(draft.note.demos),
-    )
-    return paper, diagnostics
-
-
-def build_catalog(
-    drafts: list[DraftPaper],
-    category_drafts: list[DraftCategory],
-    scale: RatingScale,
-    diagnostics: list[Diagnostic],
-) -> Catalog:
-    category_slugs = _category_slugs(category_drafts)
-    diagnostics = list(diagnostics)
-    papers: dict[str, Paper] = {}
-    slug_of: dict[int, str] = {}  # id(draft) -> slug, for shared-note groups
-    for draft in drafts:
-        slug, arxiv = _paper_slug(draft)
-        if slug in papers:
-            first = papers[slug]
-            diagnostics.append(
-                Diagnostic(
-                    draft.file,
-                    draft.line,
-                    "warning",
-                    f"duplicate of {first.title!r} at {first.source}; the first entry is kept",
-                )
-            )
-            continue
-        paper, found = _build_paper(draft, slug, arxiv, len(papers), category_slugs)
-        papers[slug] = paper
-        slug_of[id(draft)] = slug
-        diagnostics += found
-    for draft in drafts:
-        slug = slug_of.get(id(draft))
-        if slug and len(draft.group) > 1:
-            others = tuple(
-                slug_of[id(d)] for d in draft.group if d is not draft and id(d) in slug_of
-            )
-            papers[slug] = replace(papers[slug], shares_notes_with=others)
-    return Catalog(
-        papers=papers,
-        categories=_build_categories(category_drafts, category_slugs),
-        rating_scale=scale if scale.levels else DEFAULT_SCALE,
-        diagnostics=sorted(diagnostics, key=lambda d: (d.file, d.line)),
-        search_text={slug: _search_text(p) for slug, p in papers.items()},
-    )
-
-
-def _search_text(paper: Paper) -> str:
-    parts = [paper.title, paper.venue_raw or "", *paper.insights]
-    return "\n".join(parts).lower()

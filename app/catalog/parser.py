@@ -19,7 +19,9 @@ from markdown_it import MarkdownIt
 from markdown_it.tree import SyntaxTreeNode
 
 from app.catalog import fields
-from app.catalog.catalog import Catalog, build_catalog
+from app.catalog.assemble import build_catalog
+from app.catalog.catalog import Catalog
+from app.catalog.drafts import DraftCategory, DraftPaper, Note
 from app.catalog.models import Diagnostic, NoteDemo, RatingLevel, RatingScale
 
 # Raw HTML is allowed through markdown-it and then sanitised by nh3, so notes may
@@ -36,43 +38,6 @@ def sanitize(html: str) -> str:
 def render_markdown(text: str) -> str:
     """Markdown to sanitised HTML (category descriptions, free text)."""
     return sanitize(_MD.render(text))
-
-
-@dataclass
-class Note:
-    """One note block, possibly shared by several papers."""
-
-    rating: int | None = None
-    insights: list[str] = field(default_factory=list)
-    demos: list[NoteDemo] = field(default_factory=list)
-    html: str = ""
-    line: int | None = None
-
-
-@dataclass
-class DraftCategory:
-    """A heading as found in the file; slugs are settled across files later."""
-
-    title: str
-    path: tuple[str, ...]
-    depth: int
-    file: str
-    line: int
-    description: str = ""
-
-
-@dataclass
-class DraftPaper:
-    """A paper as found in the file, before slugs and duplicates are settled."""
-
-    title: str
-    url: str
-    venue_text: str | None
-    file: str
-    line: int
-    category: DraftCategory | None
-    note: Note = field(default_factory=Note)
-    group: list[DraftPaper] = field(default_factory=list)
 
 
 @dataclass
