@@ -11,11 +11,11 @@ from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
 from app import PROJECT_ROOT
-from app.catalog.store import CatalogStore
+from app.catalog.live import LiveCatalog
 from app.distill.methods import METHODS  # the torch-free registry
 from app.runs import RunManager
 from app.settings import Settings, get_settings
-from app.web import api, compare, demos, errors, methods, pages, runs_api, security
+from app.web import api, compare, errors, methods, pages, run_pages, runs_api, security
 
 log = logging.getLogger(__name__)
 
@@ -25,7 +25,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        store = CatalogStore(settings.notes_dir, poll_interval=settings.notes_poll_interval)
+        store = LiveCatalog(settings.notes_dir, poll_interval=settings.notes_poll_interval)
         catalog = store.get()
         # The catalog does not know the methods; a demo bullet's typo is found here.
         for diagnostic in [*catalog.diagnostics, *catalog.unknown_demos(METHODS)]:
@@ -56,8 +56,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(runs_api.router)
     app.include_router(pages.router)
     app.include_router(compare.api)
-    app.include_router(compare.pages)  # before demos: /runs/compare is not a run id
-    app.include_router(demos.router)
+    app.include_router(compare.pages)  # before run_pages: /runs/compare is not a run id
+    app.include_router(run_pages.router)
     app.include_router(methods.api)
     app.include_router(methods.pages)
     return app

@@ -17,8 +17,8 @@ from pathlib import Path
 
 from fastapi.staticfiles import StaticFiles
 
+from app.catalog.live import LiveCatalog
 from app.catalog.parser import parse_notes_dir
-from app.catalog.store import CatalogStore
 from app.main import create_app
 from app.settings import Settings
 
@@ -77,7 +77,7 @@ def generate_notes(folder: Path, papers: int, files: int = 10, seed: int = 0) ->
 
 def time_edit(folder: Path, repeats: int) -> list[float]:
     """Re-parse after one of the ten files is edited: the store's path on a live edit."""
-    store = CatalogStore(folder, poll_interval=0)
+    store = LiveCatalog(folder, poll_interval=0)
     store.get()
     edited = folder / "notes-05.md"
     times = []

@@ -55,8 +55,8 @@ def main() -> int:
     for n, line in enumerate(ours[0]):
         if any(len(o) <= n for o in ours + theirs):
             break
-        label = NUMBER.sub("#", line).strip()
-        if any(NUMBER.sub("#", t[n]).strip() != label for t in theirs):
+        label = " ".join(NUMBER.sub("#", line).split())
+        if any(" ".join(NUMBER.sub("#", t[n]).split()) != label for t in theirs):
             print(f"(line {n} differs in shape: {line!r})")
             continue
         cells = []

@@ -35,11 +35,6 @@ def sanitize(html: str) -> str:
     return nh3.clean(html, url_schemes=_SAFE_SCHEMES, link_rel="noopener noreferrer")
 
 
-def render_markdown(text: str) -> str:
-    """Markdown to sanitised HTML (category descriptions, free text)."""
-    return sanitize(_MD.render(text))
-
-
 @dataclass
 class FileResult:
     """What one file holds. Cached per file, so an edit re-parses only that file."""

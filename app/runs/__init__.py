@@ -24,12 +24,11 @@ from app.runs.errors import (
     UnknownMethod,
 )
 from app.runs.factory import open_store
-from app.runs.manager import DEFAULT_TARGET, RunLimits, RunManager
+from app.runs.manager import RunLimits, RunManager
 from app.runs.store import RunStore
 from app.runs.stream import Hub, follow
 
 __all__ = [
-    "DEFAULT_TARGET",
     "FINISHED",
     "STATUS_LABELS",
     "TERMINAL_EVENTS",

@@ -28,7 +28,7 @@ class ActiveRun:
     client: str
     stop_reason: str | None = None  # "cancel" or "shutdown", set before the run is stopped
     log: EventLog = field(default_factory=EventLog)  # its events' numbering and progress
-    finished: threading.Event = field(default_factory=threading.Event)
+    recorded: threading.Event = field(default_factory=threading.Event)  # its end is stored
     handle: Any = None  # the executor's own: a worker process, a remote job
 
 
@@ -41,7 +41,7 @@ class RunSink(Protocol):
         """Store and publish these events (checked in the worker, in order)."""
         ...
 
-    def finished(self, run: ActiveRun, outcome: Outcome) -> bool:
+    def ended(self, run: ActiveRun, outcome: Outcome) -> bool:
         """Record the outcome and free the slot; True if runs wait for one."""
         ...
 
@@ -65,11 +65,11 @@ class Executor(abc.ABC):
     @abc.abstractmethod
     def launch(self, run: ActiveRun, job: dict[str, Any]) -> None:
         """Begin training `run` (`job`: the trainer's RunConfig as plain values);
-        returns at once. Ends with exactly one `sink.finished(run, outcome)`."""
+        returns at once. Ends with exactly one `sink.ended(run, outcome)`."""
 
     @abc.abstractmethod
     def kill(self, run: ActiveRun) -> None:
-        """Stop the run now; its `finished` comes from the executor as usual."""
+        """Stop the run now; its `ended` comes from the executor as usual."""
 
     def keep_warm(self, busy: int) -> None:  # noqa: B027 (optional)
         """Hold idle capacity ready, `busy` runs running (called with the service's lock)."""

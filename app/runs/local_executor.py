@@ -111,7 +111,7 @@ class LocalExecutor(Executor):
             worker.kill()
             error = f"run service error: {type(exc).__name__}: {exc}"
             outcome = Outcome(Status.FAILED, failed_event(error), error=error)
-        waiting = sink.finished(run, outcome)
+        waiting = sink.ended(run, outcome)
         self._release(worker, outcome.reusable, waiting)
         sink.dispatch()
 

@@ -10,17 +10,16 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import math
 import secrets
 import threading
 import time
 from collections import deque
 from collections.abc import AsyncIterator, Iterable, Iterator, Mapping
-from dataclasses import dataclass, field, fields, replace
 from typing import TYPE_CHECKING, Any
 
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel
 
+from app.runs.admission import Admission, RunLimits, check_params
 from app.runs.contract import (
     ACTIVE,
     INTERRUPTED_ERROR,
@@ -33,58 +32,25 @@ from app.runs.contract import (
 )
 from app.runs.emit import Wire
 from app.runs.errors import (
-    ClientLimit,
-    InvalidParams,
-    QueueFull,
     RunFinished,
     RunNotFound,
     ShuttingDown,
-    UnknownMethod,
 )
 from app.runs.executor import ActiveRun, Executor
 from app.runs.factory import make_executor, open_store
 from app.runs.feed import StoreFeed
 from app.runs.keeper import Keeper
-from app.runs.metrics import metric_rows
-from app.runs.store import Retention, RunStore
-from app.runs.stream import Hub, follow
+from app.runs.queries import RunQueries
+from app.runs.store import RunStore
+from app.runs.stream import Hub
 
 if TYPE_CHECKING:
     from app.settings import Settings
 
 log = logging.getLogger(__name__)
 
-DEFAULT_TARGET = "app.distill.trainer:train"
 #: Retention is applied at start, then at most this often (seconds), when a run ends.
 PRUNE_EVERY = 3600.0
-
-
-@dataclass(frozen=True)
-class RunLimits:
-    """The service's knobs, read once from Settings (tests override a few)."""
-
-    concurrency: int = 1  # runs that train at the same time
-    queue_size: int = 16  # runs that may wait beyond those
-    per_client: int = 4  # runs one client may hold, queued or running
-    warm_workers: int = 1
-    warm_delay: float = 0.5  # seconds after start before the warm worker spawns
-    subscriber_queue: int = 1024  # events one viewer may have pending
-    batch_limit: int = 256  # events stored in one transaction
-    retention: Retention = field(default_factory=Retention)
-
-    @classmethod
-    def from_settings(cls, settings: Settings, **overrides: Any) -> RunLimits:
-        limits = cls(
-            concurrency=settings.run_concurrency,
-            queue_size=settings.run_queue_size,
-            per_client=settings.run_queue_per_client,
-            warm_workers=settings.run_warm_workers,
-            retention=Retention(settings.run_retention_days, settings.run_max_stored),
-        )
-        unknown = set(overrides) - {f.name for f in fields(cls)}
-        if unknown:
-            raise TypeError(f"unknown run limits: {', '.join(sorted(unknown))}")
-        return replace(limits, **overrides)
 
 
 class RunManager:
@@ -99,7 +65,7 @@ class RunManager:
         executor: Executor | None = None,
     ):
         self.settings, self.target = settings, target or settings.run_target
-        self.limits = limits or RunLimits.from_settings(settings)
+        self.admission = Admission(limits or RunLimits.from_settings(settings))
         self._methods = methods
         self._store_given = store
         self.store: RunStore | None = None  # opened by start()
@@ -108,6 +74,7 @@ class RunManager:
             warm_workers=self.limits.warm_workers, batch_limit=self.limits.batch_limit,
         )  # fmt: skip
         self.hub = Hub(self.limits.subscriber_queue)
+        self.queries: RunQueries | None = None  # once the store is open
         self._warm_timer: threading.Timer | None = None
         self._lock = threading.Lock()
         self._queue: deque[ActiveRun] = deque()
@@ -116,6 +83,14 @@ class RunManager:
         self._pruned_at = 0.0
         self._feed: StoreFeed | None = None
         self._keeper: Keeper | None = None
+
+    @property
+    def limits(self) -> RunLimits:
+        return self.admission.limits
+
+    @limits.setter
+    def limits(self, limits: RunLimits) -> None:
+        self.admission.limits = limits
 
     @classmethod
     def from_settings(cls, settings: Settings, **kwargs: Any) -> RunManager:
@@ -140,6 +115,8 @@ class RunManager:
         except RuntimeError:
             self.hub.bind(None)  # no viewers then (scripts, some tests)
         self.store = self._store_given or open_store(self.settings.store_url)
+        here = None if self.executor.pulls_from_store else self._queued_here
+        self.queries = RunQueries(self.store, self.hub, self.methods, here)
         if self.store.shared:
             # Other replicas' runs are in this store too: a run is lost when its
             # heartbeats stop (the keeper), not because this process restarted.
@@ -189,12 +166,12 @@ class RunManager:
             self.executor.kill(run)
         deadline = time.monotonic() + timeout
         for run in running:
-            run.finished.wait(max(0.0, deadline - time.monotonic()))
+            run.recorded.wait(max(0.0, deadline - time.monotonic()))
         self.executor.stop()
         for helper in (self._keeper, self._feed):
             if helper is not None:
                 helper.stop()
-        if self.store and all(run.finished.is_set() for run in running):
+        if self.store and all(run.recorded.is_set() for run in running):
             self.store.close()
 
     def wait_warm(self, timeout: float = 30.0) -> bool:
@@ -208,20 +185,8 @@ class RunManager:
         return self.check(method, params).model_dump(mode="json")
 
     def check(self, method: str, params: Any) -> BaseModel:
-        """The method's parameters, checked by its parameter model and completed with
-        defaults: the one check a launch's parameters get (the web calls it at the
-        edge; the worker loads their JSON into the same model)."""
-        spec = self.methods.get(method)
-        if spec is None:
-            raise UnknownMethod(f"unknown method {method!r}; known: {', '.join(self.methods)}")
-        if isinstance(params, spec.params):
-            return params
-        if not isinstance(params, dict):
-            raise InvalidParams([{"field": "params", "message": "must be an object"}])
-        try:
-            return spec.params.model_validate(params)
-        except ValidationError as exc:
-            raise InvalidParams(_field_errors(exc)) from None
+        """The method's parameters, checked once by its own model (admission.py)."""
+        return check_params(self.methods, method, params)
 
     def submit(
         self, method: str, params: BaseModel | dict[str, Any], client: str = ""
@@ -229,7 +194,6 @@ class RunManager:
         """Queue a run (it starts at once when a slot is free); its record. `params`:
         the method's checked parameters (a dict is checked here)."""
         params = self.validate(method, params)
-        limits = self.limits
         with self._lock:
             if self._stopping or self.store is None:
                 raise ShuttingDown("the run service is not running")
@@ -237,21 +201,8 @@ class RunManager:
             record = RunRecord(id=run.id, method=method, params=params, status=Status.QUEUED,
                                client=client, created_at=time.time())  # fmt: skip
             pulled = self.executor.pulls_from_store
-            refused = self.store.admit(
-                record, capacity=limits.concurrency + limits.queue_size,
-                per_client=limits.per_client, held_here=not pulled,
-            )  # fmt: skip
-            if refused is not None and refused.reason == "queue_full":
-                raise QueueFull(
-                    f"the queue is full ({limits.queue_size} runs waiting); try again later",
-                    self._expected_wait(),
-                )
-            if refused is not None:
-                raise ClientLimit(
-                    f"you already have {refused.held} runs queued or running"
-                    f" (at most {limits.per_client})",
-                    self._expected_wait(),
-                )
+            self.admission.admit(self.store, record, held_here=not pulled,
+                                 waiting=len(self._queue))  # fmt: skip
             if not pulled:
                 self._queue.append(run)
                 self._dispatch()
@@ -261,7 +212,7 @@ class RunManager:
         """Cancel a queued or running run; its record once it has stopped."""
         with self._lock:
             run = self._running.get(run_id)
-            if run is not None and run.finished.is_set():
+            if run is not None and run.recorded.is_set():
                 run = None  # finished a moment ago; only its slot is still being freed
             queued = next((r for r in self._queue if r.id == run_id), None)
             if queued is not None:
@@ -273,7 +224,7 @@ class RunManager:
             return self.get(run_id)
         if run is not None:
             self.executor.kill(run)
-            run.finished.wait(timeout)
+            run.recorded.wait(timeout)
             record = self.get(run_id)
             if record is not None and record.status not in (Status.RUNNING, Status.CANCELLED):
                 raise RunFinished(f"run {run_id} had already finished ({record.status})")
@@ -305,43 +256,30 @@ class RunManager:
             raise RunFinished(f"run {run_id} had already finished ({record.status})")
         return record
 
-    def get(self, run_id: str) -> RunRecord | None:
-        record = self.store.get_run(run_id) if self.store else None
-        if record is not None:
-            record.position = self.positions().get(run_id)
-        return record
+    # -- queries and following (app/runs/queries.py) -----------------------------
 
-    def list_runs(
-        self,
-        *,
-        methods: Iterable[str] | None = None,
-        status: Status | str | None = None,
-        limit: int = 50,
-    ) -> list[RunRecord]:
-        records = self.store.list_runs(methods=methods, status=status, limit=limit)
-        positions = self.positions()
-        for record in records:
-            record.position = positions.get(record.id)
-        return records
+    def get(self, run_id: str) -> RunRecord | None:
+        return self.queries.get(run_id) if self.queries else None
+
+    def list_runs(self, *, methods: Iterable[str] | None = None,
+                  status: Status | str | None = None, limit: int = 50) -> list[RunRecord]:
+        return self.queries.list_runs(methods=methods, status=status, limit=limit)
 
     def positions(self) -> dict[str, int]:
-        """Place in the queue of every queued run, from 1 (next to start)."""
-        if self.executor.pulls_from_store and self.store is not None:
-            return {run_id: i for i, run_id in enumerate(self.store.queued_ids(), start=1)}
-        with self._lock:
-            return {run.id: i for i, run in enumerate(self._queue, start=1)}
+        return self.queries.positions() if self.queries else {}
 
     def knows(self, method: str) -> bool:
-        """Whether `method` is one the service runs."""
         return method in self.methods
 
     def metric_rows(self, run_id: str) -> Iterator[dict[str, Any]]:
-        """The run's metric events in long form (app/runs/metrics.py)."""
-        return metric_rows(self.store, run_id)
+        return self.queries.metric_rows(run_id)
 
     def follow(self, run_id: str, after: int = 0) -> AsyncIterator[list[StoredEvent]]:
-        """The run's stored events after `after`, then live ones, until its end."""
-        return follow(self.hub, self.store, run_id, after)
+        return self.queries.follow(run_id, after)
+
+    def _queued_here(self) -> list[str]:
+        with self._lock:
+            return [run.id for run in self._queue]
 
     def active_ids(self) -> list[str]:
         """The runs queued or running here (any thread)."""
@@ -373,13 +311,6 @@ class RunManager:
             "threads": self.settings.torch_threads,
         }
 
-    def _expected_wait(self) -> int:
-        """Seconds until a place is likely free: the mean run time of recent runs."""
-        mean = self.store.mean_duration() if self.store else None
-        waiting = len(self._queue) + 1
-        estimate = (mean or 30.0) * waiting / self.limits.concurrency
-        return max(1, min(3600, math.ceil(estimate)))
-
     # -- the executor's reports (RunSink), from its threads ----------------------
 
     def started(self, run: ActiveRun) -> None:
@@ -390,7 +321,7 @@ class RunManager:
         self.store.append_events(run.id, stored, run.log.progress)
         self.hub.publish(run.id, stored)
 
-    def finished(self, run: ActiveRun, outcome: Outcome) -> bool:
+    def ended(self, run: ActiveRun, outcome: Outcome) -> bool:
         self._finish_record(run, outcome)
         if time.monotonic() - self._pruned_at > PRUNE_EVERY:
             self.prune()
@@ -409,11 +340,4 @@ class RunManager:
         )  # fmt: skip
         if event is not None:
             self.hub.publish(run.id, [event])
-        run.finished.set()
-
-
-def _field_errors(exc: ValidationError) -> list[dict[str, str]]:
-    return [
-        {"field": ".".join(str(part) for part in err["loc"]) or "params", "message": err["msg"]}
-        for err in exc.errors()
-    ]
+        run.recorded.set()

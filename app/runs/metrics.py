@@ -15,6 +15,7 @@ import io
 from collections.abc import Iterator, Sequence
 from typing import Any
 
+from app.runs.charts import metric_groups
 from app.runs.store import RunStore
 
 COLUMNS = ("seq", "t", "kind", "phase", "epoch", "step", "seed", "model", "name", "value")
@@ -46,15 +47,16 @@ def _flatten(event: dict[str, Any], seeds: list[Any]) -> Iterator[dict[str, Any]
         "epoch": event.get("epoch"),
         "step": event.get("step") if kind == "step" else None,
     }
-    groups = event.get("losses") if kind == "step" else event.get("models")
-    if not isinstance(groups, dict):
-        return
-    for model, values in groups.items():
-        if not isinstance(values, dict):
+    for field in metric_groups(kind):  # every group a chart of the run page reads
+        groups = event.get(field)
+        if not isinstance(groups, dict):
             continue
-        for name, value in values.items():
-            for seed, one in _per_seed(value, seeds):
-                yield {**base, "seed": seed, "model": model, "name": name, "value": one}
+        for model, values in groups.items():
+            if not isinstance(values, dict):
+                continue
+            for name, value in values.items():
+                for seed, one in _per_seed(value, seeds):
+                    yield {**base, "seed": seed, "model": model, "name": name, "value": one}
 
 
 def _per_seed(value: Any, seeds: list[Any]) -> Iterator[tuple[Any, Any]]:

@@ -107,9 +107,6 @@ class RayExecutor(Executor):
         except (ray.exceptions.GetTimeoutError, ray.exceptions.RayActorError):
             return False
 
-    def runners(self) -> list[str]:
-        return ray.get([a.ready.remote() for a in self.actors], timeout=30)
-
     def launch(self, run: ActiveRun, job: dict[str, Any]) -> None:
         raise AssertionError("cluster runs are claimed from the store, not launched")
 
@@ -123,16 +120,3 @@ class RayExecutor(Executor):
             self._watcher.join(WATCH_SECONDS + 6)
         if ray.is_initialized():
             ray.shutdown()
-
-
-def shutdown_pool(namespace: str = "kd-notes", slots: int = 64) -> int:
-    """End the trainer actors of a deployment (an operator's tool, from a process
-    connected to the cluster); how many ended."""
-    ended = 0
-    for i in range(slots):
-        try:
-            ray.kill(ray.get_actor(f"{ACTOR_PREFIX}{i}", namespace=namespace), no_restart=True)
-            ended += 1
-        except ValueError:
-            pass
-    return ended

@@ -16,7 +16,6 @@ from starlette.convertors import StringConvertor, register_url_convertor
 
 from app.distill.methods import METHODS
 from app.runs import RunError, RunManager
-from app.web.demos import form_fields
 from app.web.deps import CatalogDep, MaybeRunsDep, RunsDep, SettingsDep
 from app.web.launch import (
     ClientDep,
@@ -39,6 +38,7 @@ from app.web.method_rows import (
 from app.web.reproduction import reference
 from app.web.results import paired_view
 from app.web.run_errors import retry_after, status_of
+from app.web.run_pages import form_fields
 from app.web.templating import templates
 
 

@@ -16,8 +16,8 @@ from fastapi.responses import FileResponse, HTMLResponse, PlainTextResponse, Res
 
 from app.catalog.catalog import Catalog
 from app.catalog.query import PaperQuery, run_query
-from app.web.demos import demo_panel
 from app.web.deps import CatalogDep, MaybeRunsDep, PaperDep, QueryDep, SettingsDep
+from app.web.run_pages import demo_panel
 from app.web.templating import site_title, templates
 from app.web.views import category_chain, paper_detail
 

@@ -37,31 +37,45 @@
     window.history.replaceState(null, "", `${window.location.pathname}${search ? "?" + search : ""}`);
   }
 
-  // The accuracy chart has a point per epoch: against steps it would only be
-  // stretched, so it follows the x control only for wall-clock time.
+  // The charts, declared once on the server (app/runs/charts.py): each names the
+  // metric group of the events that feeds it. A chart follows the x control where it
+  // can (one with a point per epoch would only be stretched against steps).
+  const SPECS = boot.charts;
+  const SPEC = Object.fromEntries(SPECS.map((spec) => [spec.id, spec]));
   function xMode(chart) {
-    if (view.x === "time") return "time";
-    return chart === "acc" ? "epoch" : view.x;
+    const modes = SPEC[chart].x_modes;
+    return modes.includes(view.x) ? view.x : modes[0];
   }
 
-  const charts = {
-    loss: new LiveChart($("loss-chart"), {
-      smoothing: view.smoothing, xTitle: X_MODES[xMode("loss")], yTitle: "损失（各种子均值 ± sd）",
-    }),
-    acc: new LiveChart($("acc-chart"), {
-      xTitle: X_MODES[xMode("acc")], yTitle: "验证准确率 (%，各种子均值 ± sd)",
-    }),
-  };
+  function chartElement(spec) {
+    let element = $(`${spec.id}-chart`);
+    if (!element) { // a chart the page's template does not place: after the others
+      element = document.createElement("div");
+      element.id = `${spec.id}-chart`;
+      element.className = "chart";
+      element.setAttribute("role", "img");
+      element.setAttribute("aria-label", spec.label);
+      const last = $(`${SPECS[0].id}-chart`).parentNode.querySelectorAll(".chart");
+      last[last.length - 1].after(element);
+    }
+    return element;
+  }
+
+  const charts = Object.fromEntries(SPECS.map((spec) => [spec.id, new LiveChart(
+    chartElement(spec), Object.assign(
+      { xTitle: X_MODES[xMode(spec.id)], yTitle: spec.y_title },
+      spec.smoothing ? { smoothing: view.smoothing } : {}),
+  )]));
   const state = {
     step: 0, epoch: 0, phase: null, seeds: null, phaseSteps: 0, phaseStart: null, lastSeq: 0,
     epochBase: 0, t0: null, final: null,
     // Every value as it came, one per seed, by chart and trace key, with its x in every
     // mode, so the charts can be drawn again on another x axis.
     // key -> {name, style, x: [{step, epoch, time}], seeds: [[seed, ...]], values: [[v, ...]]}
-    series: { loss: new Map(), acc: new Map() },
-    marks: [], // phase starts: {label, loss: {step, epoch, time}, acc: {...}}
+    series: Object.fromEntries(SPECS.map((spec) => [spec.id, new Map()])),
+    marks: [], // phase starts: {label, [chart]: {step, epoch, time}}
   };
-  window.kdRun = { loss: charts.loss, acc: charts.acc, state, view }; // for the browser tests
+  window.kdRun = Object.assign({ state, view }, charts); // for the browser tests
 
   // A metric's values, one per seed; runs stored before seeds sent a plain number.
   function asList(value) {
@@ -113,18 +127,16 @@
     c.pushBand(key, x, mean * scale, sd * scale);
   }
 
-  const SCALE = { loss: 1, acc: 100 };
-
   // Draw everything again from state.series (another x axis): same traces, same order.
   function rebuild() {
-    for (const chart of ["loss", "acc"]) {
+    for (const chart of Object.keys(charts)) {
       charts[chart].reset(X_MODES[xMode(chart)]);
       for (const mark of state.marks) {
         const x = mark[chart][xMode(chart)];
         if (x !== null && x !== undefined) charts[chart].mark(x, mark.label);
       }
       for (const [key, series] of state.series[chart]) {
-        for (let i = 0; i < series.x.length; i++) draw(chart, key, series, i, SCALE[chart]);
+        for (let i = 0; i < series.x.length; i++) draw(chart, key, series, i, SPEC[chart].scale);
       }
     }
   }
@@ -220,18 +232,40 @@
     state.phaseStart = event.t || null;
     state.epochBase = state.epoch;
     const time = elapsed(event.t);
-    const mark = {
-      label: event.phase,
-      loss: { step: state.step + 0.5, epoch: state.epoch, time },
-      acc: { epoch: state.epoch + 0.5, time },
-    };
+    const mark = { label: event.phase };
+    for (const spec of SPECS) {
+      mark[spec.id] = spec.kind === "step"
+        ? { step: state.step + 0.5, epoch: state.epoch, time }
+        : { epoch: state.epoch + 0.5, time };
+    }
     state.marks.push(mark);
-    for (const chart of ["loss", "acc"]) {
+    for (const chart of Object.keys(charts)) {
       const x = mark[chart][xMode(chart)];
       if (x !== null && x !== undefined) charts[chart].mark(x, event.phase);
     }
     setStatus("running");
     setProgress(0, event.steps, 0, event.epochs, event.t);
+  }
+
+  // Every chart fed by this kind of metric event: one trace per model (a chart of one
+  // metric) or per model and metric (`main` with its seeds' lines, the rest hidden).
+  function recordGroups(kind, event, xs) {
+    for (const spec of SPECS.filter((s) => s.kind === kind)) {
+      for (const [model, metrics] of Object.entries(event[spec.group] || {})) {
+        if (!metrics) continue;
+        if (spec.metric !== null) {
+          if (metrics[spec.metric] === undefined) continue;
+          const style = { model, seedLines: true, plotly: spec.markers ? { mode: "lines+markers" } : {} };
+          record(spec.id, model, model, style, xs, metrics[spec.metric], spec.scale);
+          continue;
+        }
+        for (const [name, value] of Object.entries(metrics)) {
+          const main = name === spec.main;
+          const style = { model, seedLines: main, plotly: main ? {} : { visible: "legendonly" } };
+          record(spec.id, `${model}·${name}`, `${model} · ${name}`, style, xs, value, spec.scale);
+        }
+      }
+    }
   }
 
   function onStep(event) {
@@ -241,24 +275,14 @@
     const xs = {
       step: state.step, epoch: state.epochBase + (event.step / steps) * epochs, time: elapsed(event.t),
     };
-    for (const [model, terms] of Object.entries(event.losses || {})) {
-      for (const [term, value] of Object.entries(terms || {})) {
-        const total = term === "total";
-        const style = { model, seedLines: total, plotly: total ? {} : { visible: "legendonly" } };
-        record("loss", `${model}·${term}`, `${model} · ${term}`, style, xs, value, 1);
-      }
-    }
+    recordGroups("step", event, xs);
     setProgress(event.step, event.steps, event.epoch, state.phaseEpochs || "?", event.t);
   }
 
   function onEpoch(event) {
     state.epoch += 1;
     const xs = { step: state.step, epoch: state.epoch, time: elapsed(event.t) };
-    for (const [model, values] of Object.entries(event.models || {})) {
-      if (!values || values.acc === undefined) continue;
-      const style = { model, seedLines: true, plotly: { mode: "lines+markers" } };
-      record("acc", model, model, style, xs, values.acc, 100);
-    }
+    recordGroups("epoch", event, xs);
     liveVerdict(event);
   }
 
@@ -342,7 +366,9 @@
     $("log-y").checked = view.log;
     $("smoothing").value = String(view.smoothing);
     $("smoothing-value").textContent = String(view.smoothing);
-    charts.loss.layout.yaxis.type = view.log ? "log" : "linear";
+    const logged = SPECS.filter((spec) => spec.log_y).map((spec) => charts[spec.id]);
+    const smoothed = SPECS.filter((spec) => spec.smoothing).map((spec) => charts[spec.id]);
+    logged.forEach((c) => { c.layout.yaxis.type = view.log ? "log" : "linear"; });
     $("x-axis").addEventListener("change", (e) => {
       view.x = e.target.value in X_MODES ? e.target.value : "step";
       writeView();
@@ -351,12 +377,12 @@
     $("log-y").addEventListener("change", (e) => {
       view.log = e.target.checked;
       writeView();
-      charts.loss.setYType(view.log ? "log" : "linear");
+      logged.forEach((c) => c.setYType(view.log ? "log" : "linear"));
     });
     $("smoothing").addEventListener("input", (e) => {
       view.smoothing = Number(e.target.value);
       $("smoothing-value").textContent = e.target.value;
-      charts.loss.setSmoothing(view.smoothing);
+      smoothed.forEach((c) => c.setSmoothing(view.smoothing));
     });
     // The URL only when the slider is let go: replaceState on every input event would
     // be throttled by the browser.
@@ -381,8 +407,7 @@
 
   setupControls();
   finalVerdict(boot.summary);
-  charts.loss.redraw();
-  charts.acc.redraw();
+  Object.values(charts).forEach((c) => c.redraw());
   drawVirtualTeacher();
   follow();
   pollQueue();

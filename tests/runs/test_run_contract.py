@@ -19,7 +19,7 @@ from app.runs.contract import (
     encode_event,
     parse_event,
 )
-from app.web import demos
+from app.web import run_pages
 
 #: One of each event, as docs/contracts.md shows them.
 WIRE = [
@@ -78,7 +78,7 @@ def test_status_is_one_enum_and_every_page_takes_it_from_there():
     assert [s.value for s in Status] == [
         "queued", "running", "succeeded", "failed", "cancelled", "interrupted"]  # fmt: skip
     assert set(STATUS_LABELS) == set(Status)
-    assert {s.value: s.label_zh for s in Status} == demos.STATUS_LABELS
+    assert {s.value: s.label_zh for s in Status} == run_pages.STATUS_LABELS
     # run.js reads the labels from its page's boot JSON; it lists none of its own.
     script = (PROJECT_ROOT / "static" / "js" / "run.js").read_text()
     assert "boot.status_labels" in script

@@ -17,6 +17,7 @@ from app.distill.methods import METHODS, Method, tfkd_virtual_teacher
 from app.distill.params import SPLIT_TEXT
 from app.distill.stats import VERDICTS, t_quantile
 from app.runs import RunManager
+from app.runs.charts import chart_table
 from app.runs.contract import STATUS_LABELS as CONTRACT_LABELS
 from app.web.bindings import paper_methods
 from app.web.deps import CatalogDep, RunsDep, SettingsDep
@@ -163,6 +164,7 @@ def run_page(
                 "started_at": record.started_at,
                 "virtual_teacher": virtual_teacher(method, record.params) if method else None,
                 "t975": t975_table(),
+                "charts": chart_table(),
                 "verdicts": {key: list(labels) for key, labels in VERDICTS.items()},  # [en, zh]
             },
         },

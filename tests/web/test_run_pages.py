@@ -16,7 +16,7 @@ from app.distill.params import SPLIT_TEXT
 from app.distill.stats import VERDICTS, arm_stats, paired_stats, t_quantile
 from app.main import create_app
 from app.settings import Settings
-from app.web import demos, reproduction
+from app.web import reproduction, run_pages
 
 HTML = {"accept": "text/html"}
 TINY = {"epochs": 1, "train_fraction": 0.05, "batch_size": 64, "seeds": 2}
@@ -314,7 +314,7 @@ def test_a_missing_reproduction_file_shows_no_rows(demo_client, reproduction_fil
 def test_panel_states_the_split_and_every_methods_control(demo_client):
     soup = soup_of(demo_client, "/papers/1909.11723")
     split = soup.select_one("#demo-split")
-    assert split.get_text() == demos.SPLIT_TEXT_ZH
+    assert split.get_text() == run_pages.SPLIT_TEXT_ZH
     assert split.find_next_sibling("p").get_text() == SPLIT_TEXT
     for method_id in ("lsr", "tfkd_reg", "tfkd_self"):
         text = soup.select_one(f"#method-{method_id}").get_text(" ")
@@ -325,8 +325,8 @@ def test_the_chinese_split_says_what_the_english_one_says():
     def numbers(text: str) -> list[str]:
         return re.findall(r"\d[\d,]*%?", text)
 
-    assert numbers(demos.SPLIT_TEXT_ZH) == ["359", "20%", "269", "15%", "1,169"]
-    assert set(numbers(demos.SPLIT_TEXT_ZH)) <= set(numbers(SPLIT_TEXT))
+    assert numbers(run_pages.SPLIT_TEXT_ZH) == ["359", "20%", "269", "15%", "1,169"]
+    assert set(numbers(run_pages.SPLIT_TEXT_ZH)) <= set(numbers(SPLIT_TEXT))
 
 
 # -- the run page's live verdict: what the page gets to compute it -----------------

@@ -2,7 +2,7 @@
 
 import os
 
-from app.catalog.store import CatalogStore
+from app.catalog.live import LiveCatalog
 
 NOTE = "# S\n- [{title}](https://example.org/{slug})\n    - 3分\n"
 
@@ -16,7 +16,7 @@ def write(path, title, slug, mtime=None):
 def test_unchanged_files_are_not_parsed_again(tmp_path):
     write(tmp_path / "a.md", "Alpha", "a")
     write(tmp_path / "b.md", "Beta", "b")
-    store = CatalogStore(tmp_path, poll_interval=0)
+    store = LiveCatalog(tmp_path, poll_interval=0)
     first = store.get()
     assert list(first.papers) == ["alpha", "beta"]
     assert store.get() is first and store.version == 1  # nothing changed: same object
@@ -32,7 +32,7 @@ def test_unchanged_files_are_not_parsed_again(tmp_path):
 
 def test_poll_interval_spares_the_filesystem(tmp_path):
     write(tmp_path / "a.md", "Alpha", "a")
-    store = CatalogStore(tmp_path, poll_interval=3600)
+    store = LiveCatalog(tmp_path, poll_interval=3600)
     store.get()
     write(tmp_path / "a.md", "Changed", "a", mtime=10**18)
     assert list(store.get().papers) == ["alpha"]  # not looked at again within the interval
@@ -41,7 +41,7 @@ def test_poll_interval_spares_the_filesystem(tmp_path):
 def test_removed_file_disappears(tmp_path):
     write(tmp_path / "a.md", "Alpha", "a")
     write(tmp_path / "b.md", "Beta", "b")
-    store = CatalogStore(tmp_path, poll_interval=0)
+    store = LiveCatalog(tmp_path, poll_interval=0)
     store.get()
     (tmp_path / "b.md").unlink()
     assert list(store.get().papers) == ["alpha"]

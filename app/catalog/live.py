@@ -28,7 +28,7 @@ def notes_signature(notes_dir: Path) -> Signature:
     return tuple(sorted(entries))
 
 
-class CatalogStore:
+class LiveCatalog:
     """Hands out the current catalog; looks at the files at most every poll_interval s."""
 
     def __init__(self, notes_dir: Path, poll_interval: float = 1.0):
