@@ -112,6 +112,8 @@ def run_chunks(method: str, seeds: list[int], data_dir: Path, threads: int, over
     for start in range(0, len(seeds), CHUNK):
         part = seeds[start:start + CHUNK]
         params = {"seed": part[0], "seeds": len(part), **over}
+        if "arms" in METHODS[method].params.model_fields:
+            params["arms"] = False  # the comparators' own default rows serve as arms
         config = RunConfig(method=method, params=params, data_dir=data_dir, device="cpu",
                            threads=threads)
         collect = TrainCE()
@@ -272,7 +274,8 @@ def markdown(payload: dict) -> str:
     ]
     for s in payload["sweeps"]:
         lines += [f"## Sweep: `{s['claim']}` over {s['param']} (the paper's range "
-                  f"{s['range'][0]:g}–{s['range'][1]:g}; Holm across the points)", ""]
+                  f"{s['range'][0]:g}–{s['range'][1]:g}; Holm across the points)", "",
+                  s["points"][0]["statement"]["en"] + ".", ""]
         if s["reused"]:
             lines += ["Trained once and reused at every point: " + "; ".join(s["reused"]) + ".",
                       ""]
@@ -339,7 +342,14 @@ def main() -> int:
     ap.add_argument("--no-sweeps", action="store_true")
     ap.add_argument("--out", type=Path, default=ROOT / "docs")
     ap.add_argument("--data-dir", type=Path, help="teacher cache (default: a temporary dir)")
+    ap.add_argument("--from-json", action="store_true",
+                    help="rebuild reproduction.md from the JSON in --out, training nothing")
     args = ap.parse_args()
+    if args.from_json:
+        payload = json.loads((args.out / "reproduction.json").read_text(encoding="utf-8"))
+        payload["rows"] = [*payload["methods"].values(), *payload["variants"]]
+        (args.out / "reproduction.md").write_text(markdown(payload), encoding="utf-8")
+        return 0
     methods, seeds = args.methods.split(","), list(range(args.seeds))
     meta = {"seeds": seeds, "threads": args.threads, "torch": torch.__version__,
             "machine": f"{os.cpu_count()} CPU cores ({platform.machine()})",
