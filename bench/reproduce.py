@@ -37,6 +37,7 @@ sys.path.insert(0, str(ROOT))
 import torch  # noqa: E402
 
 from app.distill.claims import adjust, chance, judge, judged, labelled  # noqa: E402
+from app.distill.events import Summary  # noqa: E402
 from app.distill.methods import METHODS, RunConfig  # noqa: E402
 from app.distill.methods.at import BETA_GRID  # noqa: E402
 from app.distill.stats import arm_stats, paired_stats  # noqa: E402
@@ -91,7 +92,8 @@ class TrainCE:
     def __init__(self) -> None:
         self.last: dict[int, dict[str, list[list[float]]]] = {}
 
-    def __call__(self, event: dict) -> None:
+    def __call__(self, event) -> None:
+        event = event.wire() if hasattr(event, "wire") else event  # a typed event
         if event.get("kind") != "step" or event.get("phase") != "train":
             return
         epoch = self.last.setdefault(event["epoch"], {})
@@ -120,11 +122,11 @@ def run_chunks(method: str, seeds: list[int], data_dir: Path, threads: int, over
         summaries.append(train(config, collect))
         for model, values in collect.final().items():
             ce.setdefault(model, []).extend(values)
-    return summaries, [s["wall_s"] for s in summaries], ce
+    return summaries, [s.wall_s for s in summaries], ce
 
 
-def joined(summaries: list[dict], model: str, key: str) -> list[float]:
-    return [v for s in summaries for v in s["per_seed"][model][key]]
+def joined(summaries: list[Summary], model: str, key: str) -> list[float]:
+    return [v for s in summaries for v in getattr(s.per_seed[model], key)]
 
 
 def measure(method: str, seeds: list[int], data_dir: Path, threads: int, over: dict,
@@ -134,7 +136,7 @@ def measure(method: str, seeds: list[int], data_dir: Path, threads: int, over: d
     if timed:
         run_chunks(method, seeds, data_dir, threads, over)
     summaries, walls, ce = run_chunks(method, seeds, data_dir, threads, over)
-    models = summaries[0]["per_seed"]
+    models = summaries[0].per_seed
     row = {
         "method": method, "label": label(method, over), "over": over,
         "title": METHODS[method].title, "papers": list(METHODS[method].papers),

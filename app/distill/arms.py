@@ -14,6 +14,7 @@ from pydantic import BaseModel, ValidationError
 
 from app.distill.claims import Versus
 from app.distill.engine import Context, Emitter
+from app.distill.events import BaseEvent, MetricEvent, PhaseEvent
 from app.distill.loops import Result
 from app.distill.methods import METHODS
 
@@ -35,20 +36,19 @@ def arm_params(params: BaseModel, versus: Versus) -> BaseModel:
                                  "arms": False})
 
 
-def _renamed(event: dict, versus: Versus) -> dict:
+def _renamed(event: BaseEvent, versus: Versus) -> BaseEvent:
     """An arm's event as the run reports it: its phase prefixed; in its training
     phases its student renamed and every other model (its frozen teacher, extra
     exits) left out. A teacher it trains (none cached yet) keeps its own names."""
-    out = dict(event)
-    if "phase" not in out or out.get("type") not in ("phase", "metric"):
-        return out
-    out["phase"] = f"arm {versus.method}: {event['phase']}"
-    if event["phase"] == "teacher":
-        return out
-    for key in ("losses", "models"):
-        if isinstance(out.get(key), dict):
-            out[key] = ({versus.arm: out[key]["student"]} if "student" in out[key] else {})
-    return out
+    if not isinstance(event, PhaseEvent | MetricEvent) or event.phase is None:
+        return event
+    update: dict = {"phase": f"arm {versus.method}: {event.phase}"}
+    if event.phase != "teacher":
+        for key in ("losses", "models"):
+            groups = getattr(event, key, None)
+            if groups is not None:
+                update[key] = {versus.arm: groups["student"]} if "student" in groups else {}
+    return event.model_copy(update=update)
 
 
 def train_arms(method_id: str, ctx: Context) -> dict[str, Result]:

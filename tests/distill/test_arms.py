@@ -27,7 +27,8 @@ def run(method: str, data_dir: Path, **over) -> tuple[dict, list[dict]]:
     events: list[dict] = []
     config = RunConfig(method=method, params=run_params(method) | over, data_dir=data_dir,
                        device="cpu", threads=1)
-    return train(config, events.append), events
+    summary = train(config, lambda event: events.append(event.wire()))
+    return summary.wire(), events
 
 
 @pytest.fixture(scope="module")
