@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from app.distill.claims import CE_CONTROL, COMPARABLE_MARGIN, KD_STUDENT, Claim
+from app.distill.claims import CE_CONTROL, Claim
+from app.distill.methods.tfkd_reg import comparable_to_kd
 from app.distill.params import Alpha, TeacherParams, Temperature
 from app.distill.spec import Method
 
@@ -62,13 +63,6 @@ METHOD = Method(
             where="abstract; §5 (CIFAR-100, Tf-KD self against the baseline)",
             source="abstract, checked",
         ),
-        Claim(
-            id="tfkd_self.kd", paper="1909.11723", versus=KD_STUDENT,
-            direction="comparable", margin=COMPARABLE_MARGIN,
-            zh="Tf-KD 与从更强教师做的普通 KD 效果相当",
-            en="Tf-KD performs comparably to normal KD from a superior teacher",
-            where="abstract ('comparable performance with normal KD from a superior teacher')",
-            source="abstract, checked; the paper gives no margin: ±1 point is ours",
-        ),
+        comparable_to_kd("tfkd_self"),
     ),
 )
