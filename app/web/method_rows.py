@@ -67,6 +67,9 @@ class MethodRow(BaseModel):
     live: LiveRow | None
     reference: ReferenceRow | None
     claims: list[ClaimRow] = []  # its papers' claims: live (Holm across the page) and reference
+    # The direction its papers claim against the run's own control, where one does:
+    # "worse" for ls_teacher, whose Δ < 0 supports its paper.
+    control_claim: str | None = None
 
 
 class MethodTable(BaseModel):
@@ -171,6 +174,8 @@ def page_claims(rows: list[MethodRow]) -> None:
     ref = reference().claims
     for row in rows:
         row.claims = claim_rows(row.id, row.live.comparisons if row.live else (), ref)
+        row.control_claim = next((c.direction for c in METHODS[row.id].claims
+                                  if c.versus.method is None), None)
     readjust([c for row in rows for c in row.claims])
 
 

@@ -111,3 +111,16 @@ def test_compare_marks_its_pairwise_intervals_unadjusted(client):
     note = page.select_one("#pairs-unadjusted").get_text(" ", strip=True)
     assert "未做多重比较校正" in note and "unadjusted" in note
     assert client.get(f"/api/compare?ids={a},{b}").json()["pairs_adjusted"] is False
+
+
+def test_ls_teachers_worse_reads_as_support_for_its_paper(client):
+    body = client.get("/api/methods").json()
+    ls = next(row for row in body["methods"] if row["id"] == "ls_teacher")
+    assert ls["control_claim"] == "worse"
+    kd = next(row for row in body["methods"] if row["id"] == "kd")
+    assert kd["control_claim"] == "better"
+    page = BeautifulSoup(client.get("/methods", headers=HTML).text, "html.parser")
+    row = page.select_one('.methods-table tr[data-method="ls_teacher"]')
+    assert "supports it" in row.get_text(" ", strip=True)
+    assert "supports it" not in page.select_one(
+        '.methods-table tr[data-method="kd"]').get_text(" ", strip=True)
