@@ -325,6 +325,28 @@ def markdown(payload: dict) -> str:
     return "\n".join(lines) + "\n"
 
 
+def _upgrade_judgement(j: dict) -> dict:
+    """A judgement written before the comparator was an object (the summary's
+    Comparison): the same numbers, the comparator and its names moved."""
+    if isinstance(j.get("comparator"), dict):
+        return j
+    versus = j.get("versus", {})
+    return j | {"comparator": {"model": j.get("comparator"), "method": versus.get("method"),
+                               "params": versus.get("params", {})},
+                "versus": {"zh": versus.get("zh", ""), "en": versus.get("en", "")}}
+
+
+def upgraded(payload: dict) -> dict:
+    """The JSON in the current shape (numbers untouched)."""
+    payload["claims"] = [_upgrade_judgement(j) for j in payload.get("claims", [])]
+    for s in payload.get("sweeps", []):
+        s["points"] = [_upgrade_judgement(j) for j in s["points"]]
+    if payload.get("at_beta"):
+        a = payload["at_beta"]
+        a["claim_at_picked"] = _upgrade_judgement(a["claim_at_picked"])
+    return payload
+
+
 def holm_rows(rows: list[dict]) -> None:
     """Each row's Δ against its own control, Holm-adjusted across the rows."""
     js = [judge(r["delta"]["deltas"], "better") for r in rows if r["delta"]]
@@ -348,8 +370,12 @@ def main() -> int:
                     help="rebuild reproduction.md from the JSON in --out, training nothing")
     args = ap.parse_args()
     if args.from_json:
-        payload = json.loads((args.out / "reproduction.json").read_text(encoding="utf-8"))
+        path = args.out / "reproduction.json"
+        payload = upgraded(json.loads(path.read_text(encoding="utf-8")))
+        path.write_text(json.dumps(payload, ensure_ascii=False, indent=1) + "\n",
+                        encoding="utf-8")
         payload["rows"] = [*payload["methods"].values(), *payload["variants"]]
+        holm_rows(payload["rows"])
         (args.out / "reproduction.md").write_text(markdown(payload), encoding="utf-8")
         return 0
     methods, seeds = args.methods.split(","), list(range(args.seeds))
