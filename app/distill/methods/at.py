@@ -87,7 +87,8 @@ METHOD = Method(
             id="at.ce", paper="1612.03928", versus=CE_CONTROL, direction="better",
             zh="注意力迁移优于纯交叉熵", en="Attention transfer beats plain cross-entropy",
             where="§4.1, Table 1 (CIFAR-10, students with and without AT)",
-            source="abstract and §4.1, checked",
+            source="section as cited, from our reading of the paper (not re-read for this "
+            "change)",
         ),
     ),
 )

@@ -116,7 +116,8 @@ METHOD = Method(
             id="crd.kd", paper="1910.10699", versus=KD_STUDENT, direction="better",
             zh="对比表征蒸馏优于 KD", en="Contrastive representation distillation beats KD",
             where="§4, Tables 1–2 (CIFAR-100, 13 teacher–student pairs)",
-            source="abstract and Tables 1–2, checked",
+            source="section as cited, from our reading of the paper (not re-read for this "
+            "change)",
         ),
     ),
 )

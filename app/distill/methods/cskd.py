@@ -60,7 +60,8 @@ METHOD = Method(
             id="cskd.ce", paper="2003.13964", versus=CE_CONTROL, direction="better",
             zh="类内自蒸馏优于纯交叉熵", en="Class-wise self-distillation beats plain CE",
             where="§4, Table 1 (top-1 error against cross-entropy)",
-            source="abstract and §4, checked",
+            source="section as cited, from our reading of the paper (not re-read for this "
+            "change)",
         ),
     ),
 )

@@ -102,8 +102,9 @@ METHOD = Method(
             zh="先用提示层训练，再做 KD，优于只做 KD",
             en="Hint training before KD beats KD alone",
             where="§5 Analysis of empirical results, Fig. 3 (CIFAR-10: hints vs KD)",
-            source="paper §5, checked. Its headline claim (a deeper, thinner student beats "
-            "its teacher) cannot be tested with this demo's shallower student",
+            source="abstract read for this change (its headline claim, a deeper, thinner "
+            "student beating its teacher, cannot be tested with this demo's "
+            "shallower student); §5 as cited",
         ),
     ),
 )

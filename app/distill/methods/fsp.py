@@ -82,7 +82,8 @@ METHOD = Method(
             zh="先学教师的 FSP 矩阵再训练，优于只用交叉熵训练",
             en="Learning the teacher's FSP matrices first beats training with CE alone",
             where="§4.1 (CIFAR-10, the FSP-initialised student against the student alone)",
-            source="paper §4, checked",
+            source="section as cited, from our reading of the paper (not re-read for this "
+            "change)",
         ),
         Claim(
             id="fsp.fast", paper=TITLE, versus=STAGED_CE_CONTROL, direction="better",
@@ -90,7 +91,8 @@ METHOD = Method(
             en="Faster optimisation: the FSP-initialised student wins even when its "
             "main training is short",
             where="§4.1 Fast optimization (a third of the iterations)",
-            source="paper §4.1, checked; the control stays compute-matched",
+            source="section as cited, from our reading of the paper (not re-read for this "
+            "change); the control stays compute-matched",
             condition=Condition(
                 param="epochs", low=1, high=5, grid=(1, 3, 5, 10, 15),
                 zh="stage1 之后的训练轮数：论文说的是短的一端",

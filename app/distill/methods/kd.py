@@ -59,7 +59,8 @@ METHOD = Method(
             zh="蒸馏出的学生优于只用硬标签训练的同一学生",
             en="The distilled student beats the same student trained on hard labels",
             where="§3 (MNIST: 146 test errors on hard targets, 74 distilled)",
-            source="paper §3, checked",
+            source="section as cited, from our reading of the paper (not re-read for this "
+            "change)",
         ),
         Claim(
             id="kd.little_data", paper="1503.02531", versus=CE_CONTROL, direction="better",
@@ -67,7 +68,8 @@ METHOD = Method(
             en="Soft targets help most with little data: on 3% of the data they still "
             "generalise where hard targets overfit",
             where="§6 Soft targets as regularizers, Table 5 (3% of the speech data)",
-            source="paper §6, checked; the paper's experiment is on speech, not digits",
+            source="section as cited, from our reading of the paper (not re-read for this "
+            "change); the paper's experiment is on speech, not digits",
             condition=Condition(
                 param="train_fraction", low=0.02, high=0.1,
                 grid=(0.02, 0.05, 0.1, 0.3, 1.0),

@@ -52,7 +52,8 @@ METHOD = Method(
             id="lsr.ce", paper="1512.00567", versus=CE_CONTROL, direction="better",
             zh="标签平滑优于纯交叉熵", en="Label smoothing beats plain cross-entropy",
             where="Inception v3 §7 (ILSVRC 2012: about 0.2 points top-1)",
-            source="Szegedy et al. §7, checked",
+            source="Szegedy et al.; section as cited, from our reading of the paper (not "
+            "re-read for this change)",
         ),
     ),
 )

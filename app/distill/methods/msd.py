@@ -47,7 +47,7 @@ METHOD = Method(
             zh="多出口互相蒸馏提升每个分类器，包括最深出口",
             en="Multi-self-distillation improves every classifier, the deepest one included",
             where="abstract ('boost every classifier accuracy')",
-            source="abstract, checked",
+            source="abstract read for this change",
         ),
         Claim(
             id="msd.byot", paper="1911.09418", versus=BYOT_STUDENT, direction="better",

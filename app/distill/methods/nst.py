@@ -90,7 +90,8 @@ METHOD = Method(
             zh="神经元选择性迁移优于纯交叉熵",
             en="Neuron selectivity transfer beats plain cross-entropy",
             where="§4 (CIFAR-10 and CIFAR-100, students with and without NST)",
-            source="abstract and §4, checked",
+            source="section as cited, from our reading of the paper (not re-read for this "
+            "change)",
         ),
     ),
 )

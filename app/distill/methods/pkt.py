@@ -72,8 +72,9 @@ METHOD = Method(
             zh="概率知识迁移优于单独训练的学生",
             en="Probabilistic knowledge transfer beats the student trained alone",
             where="§5 (the student with PKT against the student alone)",
-            source="abstract, checked; beside CE as RepDistiller, where the paper "
-            "transfers with the PKT loss alone",
+            source="section as cited, from our reading of the paper (not re-read for this "
+            "change); beside CE as RepDistiller, where the paper transfers with the "
+            "PKT loss alone",
         ),
     ),
 )

@@ -63,7 +63,8 @@ METHOD = Method(
             zh="保持相似度的蒸馏优于纯交叉熵",
             en="Similarity-preserving distillation beats plain cross-entropy",
             where="§4.1 (CIFAR-10, students trained with and without SP)",
-            source="abstract and §4.1, checked",
+            source="section as cited, from our reading of the paper (not re-read for this "
+            "change)",
         ),
     ),
 )

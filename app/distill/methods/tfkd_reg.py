@@ -30,7 +30,8 @@ def comparable_to_kd(method_id: str) -> Claim:
         zh="Tf-KD 与从更强教师做的普通 KD 效果相当",
         en="Tf-KD performs comparably to normal KD from a superior teacher",
         where="abstract ('comparable performance with normal KD from a superior teacher')",
-        source="abstract, checked; the paper gives no margin: ±1 point is ours",
+        source="abstract read for this change; the paper gives no margin: ±1 point is "
+            "ours",
     )
 
 
@@ -95,7 +96,7 @@ METHOD = Method(
             zh="手工虚拟教师（Tf-KD reg）优于纯交叉熵",
             en="The hand-made virtual teacher (Tf-KD reg) beats plain cross-entropy",
             where="abstract; §5 (Tf-KD reg against the baselines)",
-            source="abstract, checked",
+            source="abstract read for this change",
         ),
         comparable_to_kd("tfkd_reg"),
         Claim(
@@ -104,7 +105,7 @@ METHOD = Method(
             en="Tf-KD beats label smoothing (the notes doubt it: at K=10, T=20 the "
             "virtual teacher is nearly uniform)",
             where="abstract ('superior to label smoothing regularization', ImageNet)",
-            source="abstract, checked; the doubt is the seed note's",
+            source="abstract read for this change; the doubt is the seed note's",
         ),
     ),
 )

@@ -61,7 +61,7 @@ METHOD = Method(
             zh="自己教自己（Tf-KD self）优于纯交叉熵",
             en="Teaching itself (Tf-KD self) beats plain cross-entropy",
             where="abstract; §5 (CIFAR-100, Tf-KD self against the baseline)",
-            source="abstract, checked",
+            source="abstract read for this change",
         ),
         comparable_to_kd("tfkd_self"),
     ),

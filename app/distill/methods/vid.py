@@ -92,7 +92,8 @@ METHOD = Method(
             en="Variational information distillation beats KD, with little data too",
             where="§4.1, Table 1 (CIFAR-10 with reduced training sets: VID against KD, "
             "FitNets, AT, NST)",
-            source="abstract and §4.1, checked",
+            source="section as cited, from our reading of the paper (not re-read for this "
+            "change)",
         ),
     ),
 )
