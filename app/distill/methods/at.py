@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pydantic import Field
 
+from app.distill.claims import CE_CONTROL, Claim
 from app.distill.params import TeacherParams
 from app.distill.spec import (
     PLAIN_CONTROL_EN,
@@ -19,14 +20,23 @@ TITLE = (
 )
 
 
+# The grid the default β is picked from, on validation accuracy, fixed here before any
+# result was seen: the authors' 1000 divided by 4^k, k = 0…5 (62.5, the earlier default
+# rescaled by positions, is k = 2). bench/reproduce.py measures it at 10 seeds; the best
+# mean final validation accuracy was at k = 4 (docs/reproduction.md, "AT's β").
+BETA_GRID = (1000.0 / 1024, 1000.0 / 256, 1000.0 / 64, 1000.0 / 16, 1000.0 / 4, 1000.0)
+BETA_PICKED = BETA_GRID[1]  # 3.90625, picked on validation; test only reports it
+
+
 class ATParams(TeacherParams):
     beta: float = Field(
-        62.5, ge=0.0, le=100000.0,
-        description="Weight β of the attention term, β · Σ over the three stages. Each "
-        "term is a mean over the map's positions, so its pull against CE goes like β/(H·W): "
-        "the authors' β = 1000 on CIFAR's 32², 16², 8² maps is 62.5 on these 8², 4², 2² "
-        "maps, 16× fewer positions at every stage. Unscaled, the attention term swamps CE "
-        "and the training CE blows up.",
+        BETA_PICKED, ge=0.0, le=100000.0,
+        description="Weight β of the attention term, β · Σ over the three stages. The "
+        "default, 1000/256 ≈ 3.9, is the best mean validation accuracy over the grid "
+        "1000/4^k (k = 0…5), fixed before looking. The authors' β = 1000, rescaled by "
+        "positions to 62.5 for these 16× smaller maps, leaves the student under-fitting "
+        "(final training CE about 0.6 against the control's 0.015); unscaled, the "
+        "attention term swamps CE.",
     )
 
 
@@ -46,17 +56,20 @@ METHOD = Method(
     "展平后 L2 归一化；学生在三个卷积阶段的输出上"
     "逼近教师的注意力图：CE + β · Σ_阶段 mean(Q̂_s − Q̂_t)²，"
     "形式与作者代码（cifar.py）和 RepDistiller 相同（论文公式 2 写作 β/2）。"
-    "与论文的差别：β = 62.5 而不是作者的 1000——每一项是对位置取平均，"
-    "相对 CE 的权重按 β/(H·W) 变化，这里各阶段的位置数都只有 CIFAR 的 1/16；"
-    "不缩放时注意力项压倒 CE，训练损失发散。网络是 8×8 数字上的小 CNN，"
+    "与论文的差别：β ≈ 3.9 而不是作者的 1000。它是在验证集上从事先定好的网格 "
+    "1000/4^k（k = 0…5）中选出的（测试集只用于报告）。按位置数把 1000 缩放成 62.5 时，"
+    "学生欠拟合：最后一轮训练 CE 约 0.6，对照只有 0.015，测试准确率低 5.8 个百分点；"
+    "不缩放时注意力项压倒 CE。网络是 8×8 数字上的小 CNN，"
     "师生各阶段宽度与尺寸相同；教师（15 层卷积）每个种子一个，用全部训练数据训练并缓存。",
     summary_en="Attention map Q = the mean over channels of the squared activations (p = 2), "
     "flattened and L2-normalised; on each of the three conv stages' outputs the student "
     "matches the teacher's map: CE + β · Σ_stages mean(Q̂_s − Q̂_t)², the form of the "
     "authors' cifar.py and RepDistiller (the paper's eq. 2 writes β/2). Deviations: "
-    "β = 62.5, not the authors' 1000: each term is a mean over positions, so its weight "
-    "against CE goes like β/(H·W), and every stage here has 16× fewer positions than "
-    "CIFAR's; unscaled, the attention term swamps CE and the training loss diverges. A "
+    "β ≈ 3.9, not the authors' 1000: picked on validation from the grid 1000/4^k "
+    "(k = 0…5) fixed before looking (test only reports it). Rescaled by positions to "
+    "62.5, the student under-fits: its final training CE stays near 0.6 against the "
+    "control's 0.015 and it tests 5.8 points worse; unscaled, the attention term swamps "
+    "CE. A "
     "tiny CNN on 8×8 digits, whose student and "
     "teacher stages have equal widths and sizes; the teacher (15 convs, one per seed) "
     "trains once on all training digits and is cached.",
@@ -68,5 +81,14 @@ METHOD = Method(
     formula=(
         "L = CE(softmax(z_s), y) + β·Σ_j mean (Q_s^j/‖Q_s^j‖ − Q_t^j/‖Q_t^j‖)², "
         "Q^j = mean_c |A_c^j|² of stage j"
+    ),
+    claims=(
+        Claim(
+            id="at.ce", paper="1612.03928", versus=CE_CONTROL, direction="better",
+            zh="注意力迁移优于纯交叉熵", en="Attention transfer beats plain cross-entropy",
+            where="§4.1, Table 1 (CIFAR-10, students with and without AT)",
+            source="section as cited, from our reading of the paper (not re-read for this "
+            "change)",
+        ),
     ),
 )
