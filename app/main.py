@@ -12,10 +12,10 @@ from fastapi.staticfiles import StaticFiles
 
 from app import PROJECT_ROOT
 from app.catalog.store import CatalogStore
-from app.distill.methods import METHODS  # the torch-free registry
 from app.runs import RunManager
 from app.settings import Settings, get_settings
 from app.web import api, compare, demos, errors, methods, pages, runs_api, security
+from app.web.bindings import registry_diagnostics
 
 log = logging.getLogger(__name__)
 
@@ -28,7 +28,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         store = CatalogStore(settings.notes_dir, poll_interval=settings.notes_poll_interval)
         catalog = store.get()
         # The catalog does not know the methods; a demo bullet's typo is found here.
-        for diagnostic in [*catalog.diagnostics, *catalog.unknown_demos(METHODS)]:
+        for diagnostic in registry_diagnostics(catalog):
             log.warning("%s", diagnostic)
         app.state.catalog = store
         # Runs train in spawned worker processes; this process never imports torch.

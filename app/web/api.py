@@ -26,6 +26,20 @@ class Message(BaseModel):
     detail: str
 
 
+class SideOut(BaseModel):
+    method: str = Field(description="A method id, as `POST /api/runs` takes it.")
+    params: dict[str, bool | int | float | str] = Field(
+        description="The parameters the note sets; the method's defaults fill the rest."
+    )
+
+
+class NoteComparisonOut(BaseModel):
+    method: SideOut
+    against: SideOut
+    line: int = Field(ge=1, description="The bullet's line in the paper's notes file.")
+    text: str = Field(description="The comparison as the page shows it: `a vs b(x=1)`.")
+
+
 class _PaperFields(BaseModel):
     """What every JSON form of a paper carries: the record as parsed."""
 
@@ -48,6 +62,10 @@ class _PaperFields(BaseModel):
     shares_notes_with: list[str] = Field(description="Slugs of papers sharing this note.")
     note_demos: list[NoteDemo] = Field(
         description="Demo method ids from the note's `演示:` / `demo:` bullet, as written."
+    )
+    note_comparisons: list[NoteComparisonOut] = Field(
+        description="The note's `对比: a vs b` / `compare: a vs b` bullets, as written; "
+        "each is judged as the claim that `method` beats `against`."
     )
 
 
