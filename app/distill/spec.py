@@ -7,8 +7,8 @@ import every method file to build forms and validate parameters.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
 from pydantic import BaseModel
@@ -46,6 +46,12 @@ class Method:
     # The loss the demo minimises, in one or two lines of plain Unicode (the method's
     # page shows it); z: logits, p: probabilities, F: features, T: temperature.
     formula: str = ""
+    # Grids a sweep may run over, fixed in the method file before looking at results:
+    # parameter name -> its points, in order (each inside the parameter's bounds).
+    grids: Mapping[str, tuple[float, ...]] = field(default_factory=dict)
+    # The method's parameters its control arm depends on, beyond those of every run
+    # (sweep.CONTROL_COMMON); a sweep over any other parameter trains the control once.
+    control_params: frozenset[str] = frozenset()
 
     def __post_init__(self) -> None:
         for name in ("summary_zh", "summary_en", "control_zh", "control_en"):

@@ -14,8 +14,9 @@ import torch
 from app.distill.data import load_split
 from app.distill.engine import Context, Emitter, Stopwatch
 from app.distill.loops import Result
-from app.distill.methods import METHODS, RunConfig
+from app.distill.methods import METHODS, Method, RunConfig
 from app.distill.stats import arm_stats, paired_stats
+from app.distill.sweep import split_sweep
 
 
 def resolve_device(name: str) -> torch.device:
@@ -38,30 +39,41 @@ def train(config: RunConfig | dict, emit: Callable[[dict], None]) -> dict:
     """
     config = RunConfig.model_validate(config)
     method = METHODS[config.method]
-    params = method.params.model_validate(config.params)
+    params, sweep = split_sweep(method, config.params)
     device = resolve_device(config.device)
     previous_threads = torch.get_num_threads()
     if config.threads > 0:
         torch.set_num_threads(config.threads)
     try:
-        watch = Stopwatch()
-        seeds = params.seed_list()
-        split = load_split(seeds, params.train_fraction, device)
-        emitter = Emitter(emit)
-        sizes = split.sizes()
-        emitter.log(
-            f"{method.id} on {device.type} ({torch.get_num_threads()} threads), seeds "
-            f"{seeds[0]}–{seeds[-1]}: {sizes['train']} training, {sizes['val']} validation, "
-            f"{sizes['test']} test digits per seed"
-        )
-        ctx = Context(params, seeds, split, device, Path(config.data_dir), emitter)
-        result = method.recipe(ctx)
-        summary = summarize(method.id, seeds, sizes, result, watch.seconds())
+        if sweep is not None:
+            from app.distill.sweeper import train_sweep  # the sweep's own loop
+
+            summary = train_sweep(method, params, sweep, Path(config.data_dir), device, emit)
+        else:
+            summary = train_point(method, params, Path(config.data_dir), device, emit)
         emit({"type": "done", "summary": summary})
         return summary
     finally:
         if config.threads > 0:
             torch.set_num_threads(previous_threads)
+
+
+def train_point(method: Method, params, data_dir: Path, device: torch.device,
+                emit: Callable[[dict], None]) -> dict:
+    """Train the method at `params` over its seeds; its summary (no `done` event)."""
+    watch = Stopwatch()
+    seeds = params.seed_list()
+    split = load_split(seeds, params.train_fraction, device)
+    emitter = Emitter(emit)
+    sizes = split.sizes()
+    emitter.log(
+        f"{method.id} on {device.type} ({torch.get_num_threads()} threads), seeds "
+        f"{seeds[0]}–{seeds[-1]}: {sizes['train']} training, {sizes['val']} validation, "
+        f"{sizes['test']} test digits per seed"
+    )
+    ctx = Context(params, seeds, split, device, data_dir, emitter)
+    result = method.recipe(ctx)
+    return summarize(method.id, seeds, sizes, result, watch.seconds())
 
 
 def per_model(result: Result) -> dict[str, dict[str, list]]:

@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import ValidationError
 
+from app.distill.sweep import SweepError, split_sweep  # torch-free
 from app.runs.contract import (
     ACTIVE,
     INTERRUPTED_ERROR,
@@ -209,10 +210,13 @@ class RunManager:
         if not isinstance(params, dict):
             raise InvalidParams([{"field": "params", "message": "must be an object"}])
         try:
-            model = spec.params.model_validate(params)
+            model, sweep = split_sweep(spec, params)
         except ValidationError as exc:
             raise InvalidParams(_field_errors(exc)) from None
-        return model.model_dump(mode="json")
+        except SweepError as exc:
+            raise InvalidParams([{"field": exc.field, "message": str(exc)}]) from None
+        # A sweep rides in the params, so queue, limits, history and CSV take it as is.
+        return model.model_dump(mode="json") | ({"sweep": sweep} if sweep else {})
 
     def submit(self, method: str, params: Any, client: str = "") -> RunRecord:
         """Queue a run (it starts at once when a slot is free); its record."""
