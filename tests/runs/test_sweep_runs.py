@@ -34,7 +34,7 @@ async def test_a_sweep_is_admitted_stored_and_listed_as_a_run(tmp_path):
         await wait_status(runs, run_id, "succeeded")
         record = (await http.get(f"/api/runs/{run_id}")).json()
         assert record["params"]["sweep"] == {"param": "temperature", "values": [2.0, 8.0]}
-        assert record["params"]["temperature"] == 2.0  # the first point: the record holds a valid model
+        assert record["params"]["temperature"] == 2.0  # the first point
         listed = (await http.get("/api/runs")).json()["runs"]
         assert [run["id"] for run in listed] == [run_id]
 
