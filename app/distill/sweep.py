@@ -27,6 +27,14 @@ from app.distill.params import LockstepParams
 from app.distill.spec import Method
 from app.distill.stats import _central_prob
 
+#: The verdicts a point can get: the interval's, plus one for no evidence. {key: (en, zh)}
+POINT_VERDICTS = {
+    "beats": ("beats the control", "优于对照"),
+    "worse": ("worse than the control", "不如对照"),
+    "unclear": ("no clear difference at this scale", "此规模下无明显差异"),
+    "no_verdict": ("no verdict: under 3 seeds or a zero-width interval",
+                   "不下结论：种子少于 3 个，或区间宽度为零"),
+}
 MAX_POINTS = 8
 FAMILY_ALPHA = 0.05
 # What the plain CE control of every method depends on: the fields of a run.

@@ -72,9 +72,14 @@ def train_sweep(method: Method, params, sweep: dict, data_dir: Path, device: tor
         elif reused and params.baseline:
             control = summary["per_seed"]["baseline"]
         points.append({"value": value, **summary})
+        delta = summary.get("delta") or {}
         emit({"type": "log", "level": "info", "point": index,
-              "message": f"point {index + 1}/{len(values)}: {name} = {value}"
-                         f"{_shown(summary.get('delta'))}"})
+              "message": f"point {index + 1}/{len(values)}: {name} = {value}{_shown(delta)}",
+              # What the run page's sweep chart draws as each point ends (raw 95% CI;
+              # Holm's adjustment needs every point and comes with the summary).
+              "sweep_point": {"index": index, "value": value, "mean": delta.get("mean"),
+                              "ci_low": delta.get("ci_low"), "ci_high": delta.get("ci_high"),
+                              "verdict": delta.get("verdict")}})
     judge_points(points)
     return {
         "method": method.id,

@@ -22,7 +22,7 @@ from app.web.bindings import paper_methods
 from app.web.deps import CatalogDep, RunsDep
 from app.web.method_rows import live_cells, live_row
 from app.web.reproduction import reference
-from app.web.results import history_row, summary_view
+from app.web.results import history_row, summary_view, sweep_view
 from app.web.templating import templates
 
 router = APIRouter(include_in_schema=False)
@@ -147,6 +147,7 @@ def run_page(request: Request, run_id: str, runs: RunsDep, catalog: CatalogDep) 
             "run": record,
             "method": method,
             "result": summary_view(record.summary),
+            "sweep": sweep_view(record.summary),
             "status_label": record.status.label_zh,
             "run_token_required": bool(request.app.state.settings.run_token),
             "papers": method_papers(catalog, method),
@@ -162,6 +163,7 @@ def run_page(request: Request, run_id: str, runs: RunsDep, catalog: CatalogDep) 
                 "virtual_teacher": virtual_teacher(method, record.params) if method else None,
                 "t975": t975_table(),
                 "verdicts": {key: list(labels) for key, labels in VERDICTS.items()},  # [en, zh]
+                "sweep": record.params.get("sweep"),
             },
         },
     )

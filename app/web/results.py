@@ -12,6 +12,8 @@ from __future__ import annotations
 import math
 from typing import Any
 
+from app.distill.sweep import POINT_VERDICTS  # torch-free
+
 DASH = "—"
 #: The model names that get a Chinese label; any other (peer, exit1, …) shows as is.
 MODEL_LABELS = {
@@ -174,11 +176,44 @@ def summary_view(summary: Any) -> dict[str, Any]:
     return {"facts": facts, "seeds": seed_rows(summary)}
 
 
+def _verdict_cell(key: Any) -> dict[str, str]:
+    en, zh = POINT_VERDICTS.get(key, (DASH, DASH)) if isinstance(key, str) else (DASH, DASH)
+    return {"key": key or "", "label_en": en, "label_zh": zh}
+
+
+def sweep_view(summary: Any) -> dict[str, Any] | None:
+    """A sweep's table: each point's value, Δ and CI (points), its raw verdict and its
+    Holm-adjusted one; and which arms were trained once. None for a plain run."""
+    sweep = summary.get("sweep") if isinstance(summary, dict) else None
+    if not isinstance(sweep, dict) or not isinstance(sweep.get("points"), list):
+        return None
+    rows = []
+    for point in sweep["points"]:
+        if not isinstance(point, dict):
+            continue
+        paired = paired_view(point.get("delta"))
+        rows.append({
+            "value": point.get("value"),
+            "delta": paired["mean"] if paired else DASH,
+            "ci": paired["ci"] if paired else DASH,
+            "p": DASH if number(point.get("p")) is None else f"{point['p']:.3f}",
+            "raw": _verdict_cell(point.get("verdict_raw")),
+            "holm": _verdict_cell(point.get("verdict_holm")),
+        })
+    return {"param": sweep.get("param"), "rows": rows,
+            "reused": [str(arm) for arm in _list(sweep.get("reused"))]}
+
+
 def history_row(summary: Any) -> dict[str, str]:
     """A run's cells in the history tables: mean test accuracy of the method and the
     baseline, the mean Δ in points and the verdict (when the run has one)."""
     s = summary if isinstance(summary, dict) else {}
     paired = paired_view(s.get("delta"))
+    if isinstance(s.get("sweep"), dict):  # a sweep has no one Δ: say what it swept
+        sweep = s["sweep"]
+        points_text = f"扫描 {sweep.get('param')}（{len(_list(sweep.get('points')))} 点）"
+        return {"acc": DASH, "baseline": DASH, "delta": DASH, "label_zh": points_text,
+                "label_en": f"sweep over {sweep.get('param')}"}
     return {
         "acc": pct(s.get("final_acc")),
         "baseline": pct(s.get("baseline_final_acc")),
