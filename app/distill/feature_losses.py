@@ -44,8 +44,11 @@ def hint_loss(regressed: Tensor, hint: Tensor) -> Tensor:
 
 def attention_map(maps: Tensor, p: float = 2.0) -> Tensor:
     """Q = mean_c |A_c|^p over channels, flattened and L2-normalised: (..., B, H·W).
-    ``pow`` on post-ReLU maps, as the authors' ``at`` (szagoruyko/attention-transfer
-    utils.py) and RepDistiller distiller_zoo/AT.py."""
+    ``pow`` of the maps it is given: this demo gives each stage's post-ReLU output, as
+    RepDistiller (distiller_zoo/AT.py on its models' post-activation features). The
+    authors' cifar.py (szagoruyko/attention-transfer) takes the WRN groups' outputs,
+    which in their pre-activation network come before the next block's BN-ReLU; for
+    p = 2 the square removes only the sign, not what the ReLU zeroes."""
     return F.normalize(maps.pow(p).mean(dim=-3).flatten(-2), dim=-1)
 
 

@@ -1,4 +1,4 @@
-"""What a demo method is (torch-free): its description, parameters and recipe.
+"""What a demo method is (torch-free): its description, parameters, claims and recipe.
 
 Each method lives in one file under ``methods/`` that defines ``METHOD``; its
 ``recipe`` imports torch only when called, in the worker, so the web process can
@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from pydantic import BaseModel
+
+from app.distill.claims import Claim, Versus
 
 # The usual control, in one line, and what a pretrained teacher adds to it.
 PLAIN_CONTROL_ZH = "对照：同样初始权重、同样批次、同样步数的纯交叉熵"
@@ -52,6 +54,18 @@ class Method:
     # The method's parameters its control arm depends on, beyond those of every run
     # (sweep.CONTROL_COMMON); a sweep over any other parameter trains the control once.
     control_params: frozenset[str] = frozenset()
+    # What its papers claim, each against a comparator (claims.py); the run trains
+    # the comparator arms the claims need (``arms``) beside its own models.
+    claims: tuple[Claim, ...] = ()
+
+    @property
+    def arms(self) -> tuple[Versus, ...]:
+        """The other methods' students its claims are compared against, once each."""
+        seen: dict[str, Versus] = {}
+        for claim in self.claims:
+            if claim.versus.method is not None:
+                seen.setdefault(claim.versus.arm, claim.versus)
+        return tuple(seen.values())
 
     def __post_init__(self) -> None:
         for name in ("summary_zh", "summary_en", "control_zh", "control_en"):

@@ -19,6 +19,9 @@ VERDICTS = {
     "worse": ("worse than the baseline", "不如基线"),
     "unclear": ("no clear difference at this scale", "此规模下无明显差异"),
     "one_seed": ("one seed: no verdict", "仅一个种子：不下结论"),
+    "few_seeds": ("fewer than 3 seeds: no verdict", "少于 3 个种子：不下结论"),
+    "zero_width": ("every seed gave the same Δ: no verdict from a zero-width interval",
+                   "各种子的 Δ 完全相同：零宽区间不下结论"),
 }
 
 _BISECT_STEPS = 200  # far more than float precision needs; the loop stops earlier
@@ -81,6 +84,20 @@ def t_quantile(p: float, df: int) -> float:
     return math.sqrt(df) * math.tan(0.5 * (lo + hi))
 
 
+def t_sf(t: float, df: int) -> float:
+    """P(T > t) for Student's t with integer df >= 1: the upper tail, from the same
+    exact finite sums as ``t_quantile`` (so a p-value and an interval agree)."""
+    if isinstance(df, bool) or not isinstance(df, int) or df < 1:
+        raise ValueError(f"df must be an integer >= 1, got {df!r}")
+    if math.isnan(t):
+        raise ValueError("t is NaN")
+    if math.isinf(t):
+        return 0.0 if t > 0 else 1.0
+    central = _central_prob(math.atan(abs(t) / math.sqrt(df)), df)  # P(|T| < |t|)
+    tail = max(0.0, (1.0 - central) / 2.0)
+    return tail if t >= 0 else 1.0 - tail
+
+
 def _check_values(name: str, values: Sequence[float]) -> list[float]:
     """Floats, refusing empty input and NaN/inf: one bad run must not poison a verdict."""
     out = [float(v) for v in values]
@@ -102,9 +119,15 @@ def _mean_sd(values: Sequence[float]) -> tuple[float, float | None]:
 
 
 def _verdict(n: int, ci_low: float | None, ci_high: float | None) -> str:
-    """From the interval alone: only an interval clear of 0 says anything."""
+    """From the interval alone: only an interval clear of 0 says anything, and only
+    from 3 seeds up and a spread between them (two seeds each one digit better, or
+    any seeds all with the same Δ, give a zero-width or near-meaningless interval)."""
     if n == 1 or ci_low is None or ci_high is None:
         return "one_seed"
+    if n < 3:
+        return "few_seeds"
+    if ci_low == ci_high:
+        return "zero_width"
     if ci_low > 0:
         return "beats"
     if ci_high < 0:
@@ -165,7 +188,7 @@ def paired_stats(
     """Compare method and baseline run on the same seeds (same order).
 
     The CI is mean ± t_{(1+c)/2, n-1} · sd / sqrt(n). With sd == 0 it collapses to the
-    mean, so the sign of the mean decides (exactly 0 -> unclear).
+    mean: no verdict ("zero_width"); below 3 seeds none either ("few_seeds").
     """
     if not (math.isfinite(confidence) and 0.0 < confidence < 1.0):
         raise ValueError(f"confidence must be in (0, 1), got {confidence!r}")

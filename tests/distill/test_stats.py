@@ -153,7 +153,9 @@ def test_two_seeds_hardly_ever_decide():
     assert s.mean == 0.375
     assert s.ci_low == pytest.approx(0.375 - 12.706205 * 0.125, abs=1e-5)
     assert (s.wins, s.losses) == (2, 0)
-    assert s.verdict == "unclear"
+    assert s.verdict == "few_seeds"  # two seeds never decide, whatever the interval
+    lucky = paired_stats([0.9028, 0.9028], [0.9, 0.9])  # each one test digit better
+    assert lucky.verdict == "few_seeds"
 
 
 def test_confidence_changes_the_interval():
@@ -183,23 +185,24 @@ def test_one_seed_gives_no_verdict():
     assert json.loads(json.dumps(d))["ci_low"] is None
 
 
-def test_zero_sd_collapses_the_interval_to_the_mean():
-    # Exact binary fractions, so every delta is exactly 0.25 and the sd exactly 0.
+def test_zero_sd_collapses_the_interval_to_the_mean_and_gives_no_verdict():
+    # Exact binary fractions, so every delta is exactly 0.25 and the sd exactly 0: a
+    # zero-width interval is no evidence, however far from 0 it lies.
     s = paired_stats([0.75, 0.5, 1.0], [0.5, 0.25, 0.75])
     assert s.sd == 0.0
     assert s.ci_low == s.ci_high == s.mean == 0.25
-    assert s.verdict == "beats"
+    assert s.verdict == "zero_width"
     worse = paired_stats([0.5, 0.25, 0.75], [0.75, 0.5, 1.0])
     assert worse.ci_low == worse.ci_high == -0.25
-    assert worse.verdict == "worse"
+    assert worse.verdict == "zero_width"
 
 
-def test_identical_arms_are_all_ties_and_unclear():
+def test_identical_arms_are_all_ties_and_give_no_verdict():
     s = paired_stats([0.9, 0.8, 0.7], [0.9, 0.8, 0.7])
     assert s.mean == 0.0 and s.sd == 0.0
     assert s.ci_low == s.ci_high == 0.0
     assert (s.wins, s.ties, s.losses) == (0, 3, 0)
-    assert s.verdict == "unclear"
+    assert s.verdict == "zero_width"
 
 
 def test_tie_tolerance_counts_small_deltas_as_ties():
@@ -243,7 +246,8 @@ def test_as_dict_is_json_ready_and_has_both_labels():
 
 
 def test_every_verdict_has_both_labels():
-    assert set(VERDICTS) == {"beats", "worse", "unclear", "one_seed"}
+    assert set(VERDICTS) == {"beats", "worse", "unclear", "one_seed", "few_seeds",
+                             "zero_width"}
     for en, zh in VERDICTS.values():
         assert en and zh and en != zh
 

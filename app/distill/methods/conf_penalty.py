@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pydantic import Field
 
+from app.distill.claims import CE_CONTROL, Claim
 from app.distill.params import LockstepParams
 from app.distill.spec import PLAIN_CONTROL_EN, PLAIN_CONTROL_ZH, Method
 
@@ -56,4 +57,12 @@ METHOD = Method(
     models=("student", "baseline"),
     recipe=recipe,
     formula="L = CE(softmax(z_s), y) − β·H(softmax(z_s)),  H the entropy",
+    claims=(
+        Claim(
+            id="conf_penalty.ce", paper="1701.06548", versus=CE_CONTROL, direction="better",
+            zh="置信度惩罚优于纯交叉熵", en="The confidence penalty beats plain cross-entropy",
+            where="§4 (MNIST, CIFAR-10 and other benchmarks, against no regularisation)",
+            source="abstract and §4, checked",
+        ),
+    ),
 )

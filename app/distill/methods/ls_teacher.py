@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from pydantic import Field
 
+from app.distill.claims import PLAIN_TEACHER_KD, Claim
 from app.distill.params import Alpha, TeacherParams, Temperature
 from app.distill.spec import Method
 
@@ -102,5 +103,14 @@ METHOD = Method(
         "L = (1−α)·CE(softmax(z_s), y) + α·T²·KL(softmax(z_t/T) ‖ "
         "softmax(z_s/T)),  z_t trained on (1−a)·onehot + a/K;  control: the "
         "same with a plain teacher"
+    ),
+    claims=(
+        Claim(
+            id="ls_teacher.kd", paper="1906.02629", versus=PLAIN_TEACHER_KD, direction="worse",
+            zh="用标签平滑训练的教师蒸馏出的学生更差",
+            en="A teacher trained with label smoothing distils a worse student",
+            where="§4 Knowledge distillation (CIFAR-10: ResNet-56 teacher, AlexNet student)",
+            source="abstract and §4, checked",
+        ),
     ),
 )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from app.distill.claims import BYOT_STUDENT, DEEPEST_CE_CONTROL, Claim
 from app.distill.methods._selfdistill import SELF_CONTROL_EN, SELF_CONTROL_ZH, SelfDistillParams
 from app.distill.spec import Method
 
@@ -39,5 +40,22 @@ METHOD = Method(
     formula=(
         "L = Σ_i [(1−α)·CE(z_i, y) + α·mean_{j≠i} KL(softmax(z_j/T) ‖ "
         "softmax(z_i/T))] + λ·Σ_{i<C} ‖F_i − F_C‖₂"
+    ),
+    claims=(
+        Claim(
+            id="msd.ce", paper="1911.09418", versus=DEEPEST_CE_CONTROL, direction="better",
+            zh="多出口互相蒸馏提升每个分类器，包括最深出口",
+            en="Multi-self-distillation improves every classifier, the deepest one included",
+            where="abstract ('boost every classifier accuracy')",
+            source="abstract, checked",
+        ),
+        Claim(
+            id="msd.byot", paper="1911.09418", versus=BYOT_STUDENT, direction="better",
+            zh="MSD 优于 BYOT（笔记说“远好于”）",
+            en="MSD beats BYOT (the notes say 'far better')",
+            where="the notes (the BYOT/MSD block), not the paper's abstract",
+            source="corrected: the MSD abstract compares with plain training, not with "
+            "BYOT; the claim against BYOT is the seed note's",
+        ),
     ),
 )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pydantic import Field
 
+from app.distill.claims import CE_CONTROL, Claim
 from app.distill.params import TeacherParams
 from app.distill.spec import (
     PLAIN_CONTROL_EN,
@@ -64,5 +65,15 @@ METHOD = Method(
     formula=(
         "L = CE(softmax(z_s), y) + β·mean_{i,j} p_{j|i}·log(p_{j|i} / q_{j|i}), "
         "p ∝ (cos(t_i, t_j) + 1)/2, q from the student"
+    ),
+    claims=(
+        Claim(
+            id="pkt.ce", paper="1803.10837", versus=CE_CONTROL, direction="better",
+            zh="概率知识迁移优于单独训练的学生",
+            en="Probabilistic knowledge transfer beats the student trained alone",
+            where="§5 (the student with PKT against the student alone)",
+            source="abstract, checked; beside CE as RepDistiller, where the paper "
+            "transfers with the PKT loss alone",
+        ),
     ),
 )

@@ -6,6 +6,7 @@ import math
 
 from pydantic import Field
 
+from app.distill.claims import CE_CONTROL, COMPARABLE_MARGIN, KD_STUDENT, LSR_STUDENT, Claim
 from app.distill.params import Alpha, LockstepParams
 from app.distill.spec import PLAIN_CONTROL_EN, PLAIN_CONTROL_ZH, Method
 
@@ -75,5 +76,30 @@ METHOD = Method(
     formula=(
         "L = (1−α)·CE(softmax(z_s), y) + α·KL(p^d ‖ softmax(z_s)),  p^d = "
         "softmax(v/T) with the virtual teacher's p_y = a, p_k = (1−a)/(K−1)"
+    ),
+    claims=(
+        Claim(
+            id="tfkd_reg.ce", paper="1909.11723", versus=CE_CONTROL, direction="better",
+            zh="手工虚拟教师（Tf-KD reg）优于纯交叉熵",
+            en="The hand-made virtual teacher (Tf-KD reg) beats plain cross-entropy",
+            where="abstract; §5 (Tf-KD reg against the baselines)",
+            source="abstract, checked",
+        ),
+        Claim(
+            id="tfkd_reg.kd", paper="1909.11723", versus=KD_STUDENT,
+            direction="comparable", margin=COMPARABLE_MARGIN,
+            zh="Tf-KD 与从更强教师做的普通 KD 效果相当",
+            en="Tf-KD performs comparably to normal KD from a superior teacher",
+            where="abstract ('comparable performance with normal KD from a superior teacher')",
+            source="abstract, checked; the paper gives no margin: ±1 point is ours",
+        ),
+        Claim(
+            id="tfkd_reg.lsr", paper="1909.11723", versus=LSR_STUDENT, direction="better",
+            zh="Tf-KD 优于标签平滑（笔记对此存疑：K=10、T=20 时虚拟教师几乎是均匀分布）",
+            en="Tf-KD beats label smoothing (the notes doubt it: at K=10, T=20 the "
+            "virtual teacher is nearly uniform)",
+            where="abstract ('superior to label smoothing regularization', ImageNet)",
+            source="abstract, checked; the doubt is the seed note's",
+        ),
     ),
 )

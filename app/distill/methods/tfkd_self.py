@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from app.distill.claims import CE_CONTROL, COMPARABLE_MARGIN, KD_STUDENT, Claim
 from app.distill.params import Alpha, TeacherParams, Temperature
 from app.distill.spec import Method
 
@@ -43,5 +44,22 @@ METHOD = Method(
     formula=(
         "L = (1−α)·CE(softmax(z_s), y) + α·T²·KL(softmax(z_t/T) ‖ "
         "softmax(z_s/T)),  z_t: a pretrained copy of the student"
+    ),
+    claims=(
+        Claim(
+            id="tfkd_self.ce", paper="1909.11723", versus=CE_CONTROL, direction="better",
+            zh="自己教自己（Tf-KD self）优于纯交叉熵",
+            en="Teaching itself (Tf-KD self) beats plain cross-entropy",
+            where="abstract; §5 (CIFAR-100, Tf-KD self against the baseline)",
+            source="abstract, checked",
+        ),
+        Claim(
+            id="tfkd_self.kd", paper="1909.11723", versus=KD_STUDENT,
+            direction="comparable", margin=COMPARABLE_MARGIN,
+            zh="Tf-KD 与从更强教师做的普通 KD 效果相当",
+            en="Tf-KD performs comparably to normal KD from a superior teacher",
+            where="abstract ('comparable performance with normal KD from a superior teacher')",
+            source="abstract, checked; the paper gives no margin: ±1 point is ours",
+        ),
     ),
 )
