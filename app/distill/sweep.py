@@ -1,6 +1,7 @@
-"""Sweeps (torch-free): when does a method work? One parameter over a grid declared in
-the method's file, each grid point a k-seed run paired against its control, and a
-verdict per point, Holm-adjusted across the points.
+"""Sweeps (torch-free): when does a method work? One parameter over a grid fixed in
+the method's file (a claim's condition, or ``Method.grids``), each grid point a
+k-seed run paired against its comparators, each point judged, and the judgements
+Holm-adjusted across the points (``claims.adjust``).
 
 A sweep rides in a run's parameters as ``params["sweep"] = {"param": ..., "values":
 [...]}``, so it goes through the same queue, limits, token, history and CSV as any
@@ -17,17 +18,21 @@ a student parameter, so every point after the first loads it.
 
 from __future__ import annotations
 
-import math
-from collections.abc import Sequence
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from app.distill import claims
 from app.distill.params import LockstepParams
 from app.distill.spec import Method
-from app.distill.stats import _central_prob
 
-#: The verdicts a point can get: the interval's, plus one for no evidence. {key: (en, zh)}
+MAX_POINTS = 8
+# What the plain CE control of every method depends on: the fields of a run.
+CONTROL_COMMON = frozenset(LockstepParams.model_fields) - {"seed", "seeds"}
+#: The control line's verdicts, from claims.judge's "better than the control".
+CONTROL_VERDICT = {"supported": "beats", "contradicted": "worse", "not_shown": "unclear",
+                   "no_verdict": "no_verdict"}
+#: {key: (en, zh)}, as stats.VERDICTS; "no_verdict" says why in the reason beside it.
 POINT_VERDICTS = {
     "beats": ("beats the control", "优于对照"),
     "worse": ("worse than the control", "不如对照"),
@@ -35,10 +40,6 @@ POINT_VERDICTS = {
     "no_verdict": ("no verdict: under 3 seeds or a zero-width interval",
                    "不下结论：种子少于 3 个，或区间宽度为零"),
 }
-MAX_POINTS = 8
-FAMILY_ALPHA = 0.05
-# What the plain CE control of every method depends on: the fields of a run.
-CONTROL_COMMON = frozenset(LockstepParams.model_fields) - {"seed", "seeds"}
 
 
 class SweepSpec(BaseModel):
@@ -61,6 +62,18 @@ class SweepError(ValueError):
         self.field = field
 
 
+def sweep_grids(method: Method) -> dict[str, tuple[float, ...]]:
+    """Every grid a sweep of the method may run: its claims' conditions first, then
+    the method file's own ``grids``."""
+    found: dict[str, tuple[float, ...]] = {}
+    for claim in method.claims:
+        if claim.condition is not None:
+            found.setdefault(claim.condition.param, tuple(claim.condition.grid))
+    for name, grid in method.grids.items():
+        found.setdefault(name, tuple(grid))
+    return found
+
+
 def control_params(method: Method) -> frozenset[str]:
     """The parameters the method's control arm depends on."""
     return CONTROL_COMMON | method.control_params
@@ -74,9 +87,10 @@ def reused_arms(method: Method, param: str) -> tuple[str, ...]:
 
 
 def sweep_values(method: Method, spec: SweepSpec) -> tuple[float, ...]:
-    grid = method.grids.get(spec.param)
+    grids = sweep_grids(method)
+    grid = grids.get(spec.param)
     if grid is None:
-        declared = ", ".join(method.grids) or "none"
+        declared = ", ".join(grids) or "none"
         raise SweepError("sweep.param", f"{method.id} declares no grid for {spec.param!r} "
                                         f"(grids: {declared})")
     values = grid if spec.values is None else spec.values
@@ -109,46 +123,65 @@ def split_sweep(method: Method, params: dict[str, Any]) -> tuple[BaseModel, dict
 # -- judging the points ------------------------------------------------------------
 
 
-def two_sided_p(deltas: Sequence[float]) -> float | None:
-    """The paired t-test's two-sided p-value of mean Δ = 0; None below 3 seeds or
-    for a zero-width interval, which give no verdict."""
-    n = len(deltas)
-    if n < 3:
+def _deltas(point: dict, arm: str) -> list[float] | None:
+    per_seed = point.get("per_seed") or {}
+    if "student" not in per_seed or arm not in per_seed:
         return None
-    mean = math.fsum(deltas) / n
-    sd = math.sqrt(math.fsum((d - mean) ** 2 for d in deltas) / (n - 1))
-    if sd == 0:
-        return None
-    t = abs(mean) / (sd / math.sqrt(n))
-    return max(0.0, 1.0 - _central_prob(math.atan(t / math.sqrt(n - 1)), n - 1))
+    student, other = per_seed["student"]["test_acc"], per_seed[arm]["test_acc"]
+    return [s - o for s, o in zip(student, other, strict=True)]
 
 
-def holm(pvalues: Sequence[float | None], alpha: float = FAMILY_ALPHA) -> list[bool]:
-    """Holm's step-down at family-wise `alpha`: which hypotheses are rejected. A None
-    (no test) is never rejected and does not count towards the family."""
-    tested = sorted((p, i) for i, p in enumerate(pvalues) if p is not None)
-    rejected = [False] * len(pvalues)
-    for rank, (p, i) in enumerate(tested):
-        if p > alpha / (len(tested) - rank):
-            break
-        rejected[i] = True
-    return rejected
+def _versus_of(method: Method, arm: str) -> dict[str, str]:
+    for claim in method.claims:
+        if claim.versus.arm == arm:
+            return {"zh": claim.versus.zh, "en": claim.versus.en}
+    return {"zh": "对照", "en": "the control"}
 
 
-def judge_points(points: list[dict]) -> list[dict]:
-    """Each point's raw verdict (its 95% CI) beside its Holm-adjusted one (across the
-    sweep's points): 'beats'/'worse' only where Holm rejects Δ = 0 too."""
-    pvalues = [two_sided_p(p["delta"]["deltas"]) if p.get("delta") else None for p in points]
-    rejected = holm(pvalues)
-    for point, p, reject in zip(points, pvalues, rejected, strict=True):
-        delta = point.get("delta")
-        point["p"] = p
-        if delta is None:
-            point["verdict_raw"] = point["verdict_holm"] = None
-            continue
-        raw = delta["verdict"] if p is not None else "no_verdict"
-        point["verdict_raw"] = raw
-        point["verdict_holm"] = raw if reject or raw not in ("beats", "worse") else "unclear"
-        if p is None:
-            point["verdict_holm"] = "no_verdict"
-    return points
+def comparator_arms(method: Method, points: list[dict]) -> list[str]:
+    """The comparators a sweep draws a line for: the control, then each other arm its
+    claims compare against, where the run trained it."""
+    arms = ["baseline", *(c.versus.arm for c in method.claims if c.versus.method)]
+    trained = {arm for p in points for arm in (p.get("per_seed") or {})}
+    return [arm for arm in dict.fromkeys(arms) if arm in trained]
+
+
+def point_line(method: Method, arm: str, points: list[dict]) -> dict:
+    """The student's Δ against one comparator at every point, each judged as "better
+    than it", raw and Holm-adjusted across the points."""
+    judged = claims.adjust([
+        claims.judge(d, "better") if (d := _deltas(p, arm)) is not None
+        else claims.judge([], "better") | {"reason": "missing"}
+        for p in points
+    ])
+    return {"arm": arm, "versus": _versus_of(method, arm), "points": [
+        {"value": p["value"], "mean": j["mean"], "ci_low": j["ci_low"], "ci_high": j["ci_high"],
+         "p": j["p_value"], "p_holm": j["adjusted_p_value"], "reason": j["reason"],
+         "verdict_raw": CONTROL_VERDICT[j["verdict"]],
+         "verdict_holm": CONTROL_VERDICT[j["adjusted_verdict"]]}
+        for p, j in zip(points, judged, strict=True)
+    ]}
+
+
+def judge_points(method: Method, param: str, points: list[dict]) -> dict:
+    """The sweep's judgements. ``lines``: one per comparator (the control first), the
+    student's Δ at each point with its raw verdict and its Holm-adjusted one (across
+    the points). ``claims``: for each of the method's claims, its judgements over the
+    points (comparator named), Holm-adjusted across the points; ``in_range`` marks the
+    points inside a conditional claim's range (None: the claim names no range of
+    this parameter)."""
+    lines = [point_line(method, arm, points) for arm in comparator_arms(method, points)]
+    claim_lines = []
+    for claim in method.claims:
+        judged = [claims.judged(claim, _deltas(p, claim.versus.arm),
+                                swept={"param": param, "value": p["value"]})
+                  for p in points]
+        condition = claim.condition
+        for j in judged:
+            j["in_range"] = (condition.holds_at(j["swept"]["value"])
+                             if condition is not None and condition.param == param else None)
+        claim_lines.append({"claim": claim.id, "comparator": claim.versus.arm,
+                            "versus": {"zh": claim.versus.zh, "en": claim.versus.en},
+                            "statement": {"zh": claim.zh, "en": claim.en},
+                            "points": [claims.labelled(j) for j in claims.adjust(judged)]})
+    return {"lines": lines, "claims": claim_lines}

@@ -15,7 +15,7 @@ import torch
 from app.distill.engine import Stopwatch
 from app.distill.spec import Method
 from app.distill.stats import paired_stats
-from app.distill.sweep import judge_points, reused_arms
+from app.distill.sweep import comparator_arms, judge_points, point_line, reused_arms
 from app.distill.trainer import train_point
 
 #: The accuracies a point's Δ is taken on: final test, and test at best validation.
@@ -72,20 +72,24 @@ def train_sweep(method: Method, params, sweep: dict, data_dir: Path, device: tor
         elif reused and params.baseline:
             control = summary["per_seed"]["baseline"]
         points.append({"value": value, **summary})
-        delta = summary.get("delta") or {}
+        last = points[-1:]
+        now = [point_line(method, arm, last) for arm in comparator_arms(method, last)]
         emit({"type": "log", "level": "info", "point": index,
-              "message": f"point {index + 1}/{len(values)}: {name} = {value}{_shown(delta)}",
-              # What the run page's sweep chart draws as each point ends (raw 95% CI;
-              # Holm's adjustment needs every point and comes with the summary).
-              "sweep_point": {"index": index, "value": value, "mean": delta.get("mean"),
-                              "ci_low": delta.get("ci_low"), "ci_high": delta.get("ci_high"),
-                              "verdict": delta.get("verdict")}})
-    judge_points(points)
+              "message": f"point {index + 1}/{len(values)}: {name} = {value}"
+                         f"{_shown(summary.get('delta'))}",
+              # What the run page's sweep chart draws as each point ends: its Δ against
+              # each comparator, raw (Holm needs every point: it comes with the summary).
+              "sweep_point": {"index": index, "value": value, "lines": [
+                  {"arm": line["arm"], "versus": line["versus"], **line["points"][0]}
+                  for line in now]}})
+    judged = judge_points(method, name, points)
     return {
         "method": method.id,
         "seeds": params.seed_list(),
         "sweep": {"param": name, "values": values, "reused": list(reused),
-                  "points": points, "family_alpha": 0.05, "adjustment": "holm"},
+                  "points": points, "lines": judged["lines"], "claims": judged["claims"],
+                  "family_alpha": 0.05,
+                  "adjustment": "holm"},
         "delta": None,
         "delta_acc": None,
         "final_acc": None,

@@ -181,26 +181,34 @@ def _verdict_cell(key: Any) -> dict[str, str]:
     return {"key": key or "", "label_en": en, "label_zh": zh}
 
 
+def _pp(value: Any) -> str:
+    return DASH if number(value) is None else f"{value:.3f}"
+
+
 def sweep_view(summary: Any) -> dict[str, Any] | None:
-    """A sweep's table: each point's value, Δ and CI (points), its raw verdict and its
-    Holm-adjusted one; and which arms were trained once. None for a plain run."""
+    """A sweep's tables, one per comparator line: each point's value, Δ and CI (points),
+    p, its raw verdict and its Holm-adjusted one; the claims over the points; and which
+    arms were trained once. None for a plain run."""
     sweep = summary.get("sweep") if isinstance(summary, dict) else None
-    if not isinstance(sweep, dict) or not isinstance(sweep.get("points"), list):
+    if not isinstance(sweep, dict) or not isinstance(sweep.get("lines"), list):
         return None
-    rows = []
-    for point in sweep["points"]:
-        if not isinstance(point, dict):
+    lines = []
+    for line in sweep["lines"]:
+        if not isinstance(line, dict) or not isinstance(line.get("points"), list):
             continue
-        paired = paired_view(point.get("delta"))
-        rows.append({
-            "value": point.get("value"),
-            "delta": paired["mean"] if paired else DASH,
-            "ci": paired["ci"] if paired else DASH,
-            "p": DASH if number(point.get("p")) is None else f"{point['p']:.3f}",
-            "raw": _verdict_cell(point.get("verdict_raw")),
-            "holm": _verdict_cell(point.get("verdict_holm")),
-        })
-    return {"param": sweep.get("param"), "rows": rows,
+        rows = [{
+            "value": p.get("value"),
+            "delta": points(p.get("mean")),
+            "ci": DASH if number(p.get("ci_low")) is None or number(p.get("ci_high")) is None
+            else f"[{points(p['ci_low'])}, {points(p['ci_high'])}]",
+            "p": _pp(p.get("p")), "p_holm": _pp(p.get("p_holm")),
+            "raw": _verdict_cell(p.get("verdict_raw")),
+            "holm": _verdict_cell(p.get("verdict_holm")),
+        } for p in line["points"] if isinstance(p, dict)]
+        versus = line.get("versus") if isinstance(line.get("versus"), dict) else {}
+        lines.append({"arm": line.get("arm"), "versus": versus, "rows": rows})
+    claim_lines = [c for c in _list(sweep.get("claims")) if isinstance(c, dict)]
+    return {"param": sweep.get("param"), "lines": lines, "claims": claim_lines,
             "reused": [str(arm) for arm in _list(sweep.get("reused"))]}
 
 

@@ -6,59 +6,65 @@
   const boot = JSON.parse(document.getElementById("run-boot").textContent);
   const box = document.getElementById("sweep-chart");
   if (!box || !boot.sweep) return;
-  const points = new Map(); // index -> {value, mean, low, high, verdict}
-  // Hollow: raw verdict only; filled: Holm-adjusted and still clear of 0.
+  const lines = new Map(); // arm -> {versus, points: Map(index -> point)}
   const COLOURS = { beats: "#2a7d3f", worse: "#b3362c", unclear: "#777", no_verdict: "#aaa" };
+  const DASHES = ["solid", "dot", "dash", "dashdot"];
 
   function pct(v) { return typeof v === "number" ? v * 100 : null; }
 
+  function add(arm, versus, index, point, adjusted) {
+    if (!lines.has(arm)) lines.set(arm, { versus, points: new Map() });
+    lines.get(arm).points.set(index, { ...point, adjusted });
+  }
+
+  // One trace per comparator; a hollow marker is a raw verdict, a filled one Holm's.
   function draw() {
-    const rows = [...points.values()].sort((a, b) => a.value - b.value);
-    const y = rows.map((r) => pct(r.mean));
-    const trace = {
-      x: rows.map((r) => r.value), y, mode: "lines+markers", name: "Δ（方法 − 对照）",
-      error_y: {
-        type: "data", symmetric: false,
-        array: rows.map((r, i) => (r.high === null ? 0 : pct(r.high) - y[i])),
-        arrayminus: rows.map((r, i) => (r.low === null ? 0 : y[i] - pct(r.low))),
-      },
-      marker: {
-        size: 10,
-        color: rows.map((r) => COLOURS[r.holm || r.verdict] || "#777"),
-        symbol: rows.map((r) => (r.holm ? "circle" : "circle-open")),
-      },
-      text: rows.map((r) => (r.holm ? `Holm: ${r.holm}` : `raw: ${r.verdict}`)),
-      hovertemplate: "%{x}: Δ %{y:.2f} · %{text}<extra></extra>",
-    };
+    const traces = [...lines.entries()].map(([arm, line], i) => {
+      const rows = [...line.points.values()].sort((a, b) => a.value - b.value);
+      const y = rows.map((r) => pct(r.mean));
+      return {
+        x: rows.map((r) => r.value), y, mode: "lines+markers", name: `Δ 对比${line.versus.zh || arm}`,
+        line: { dash: DASHES[i % DASHES.length] },
+        error_y: {
+          type: "data", symmetric: false,
+          array: rows.map((r, j) => (r.ci_high === null || y[j] === null ? 0 : pct(r.ci_high) - y[j])),
+          arrayminus: rows.map((r, j) => (r.ci_low === null || y[j] === null ? 0 : y[j] - pct(r.ci_low))),
+        },
+        marker: {
+          size: 10,
+          color: rows.map((r) => COLOURS[r.adjusted ? r.verdict_holm : r.verdict_raw] || "#777"),
+          symbol: rows.map((r) => (r.adjusted ? "circle" : "circle-open")),
+        },
+        text: rows.map((r) => (r.adjusted ? `Holm: ${r.verdict_holm}` : `raw: ${r.verdict_raw}`)),
+        hovertemplate: "%{x}: Δ %{y:.2f} · %{text}<extra>" + arm + "</extra>",
+      };
+    });
     const layout = {
       margin: { t: 10, r: 10, b: 45, l: 55 },
       xaxis: { title: boot.sweep.param, type: boot.sweep.param === "train_fraction" ? "log" : "linear" },
       yaxis: { title: "Δ（个百分点）", zeroline: true },
-      showlegend: false,
+      legend: { orientation: "h" },
     };
-    window.Plotly.react(box, [trace], layout, { displaylogo: false, responsive: true });
+    window.Plotly.react(box, traces, layout, { displaylogo: false, responsive: true });
+  }
+
+  function fromSummary(summary) {
+    for (const line of summary.sweep.lines || []) {
+      line.points.forEach((p, index) => add(line.arm, line.versus, index, p, true));
+    }
+    draw();
   }
 
   document.addEventListener("run-event", (e) => {
     const event = e.detail;
     if (event.type === "log" && event.sweep_point) {
-      const p = event.sweep_point;
-      points.set(p.index, { value: p.value, mean: p.mean, low: p.ci_low, high: p.ci_high,
-                            verdict: p.verdict, holm: null });
+      const sp = event.sweep_point;
+      for (const line of sp.lines || []) add(line.arm, line.versus, sp.index, line, false);
       draw();
     } else if (event.type === "done" && event.summary && event.summary.sweep) {
       fromSummary(event.summary);
     }
   });
-
-  function fromSummary(summary) {
-    summary.sweep.points.forEach((p, index) => {
-      const d = p.delta || {};
-      points.set(index, { value: p.value, mean: d.mean ?? null, low: d.ci_low ?? null,
-                          high: d.ci_high ?? null, verdict: p.verdict_raw, holm: p.verdict_holm });
-    });
-    draw();
-  }
 
   if (boot.summary && boot.summary.sweep) {
     window.addEventListener("DOMContentLoaded", () => fromSummary(boot.summary));

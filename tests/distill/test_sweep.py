@@ -8,78 +8,84 @@ import math
 import pytest
 
 from app.distill.methods import METHODS
+from app.distill.stats import t_quantile
 from app.distill.sweep import (
     MAX_POINTS,
     SweepError,
-    holm,
     judge_points,
     reused_arms,
     split_sweep,
-    two_sided_p,
+    sweep_grids,
 )
 
-# -- Holm and p --------------------------------------------------------------------
+# -- judging the points -------------------------------------------------------------
+
+SPREAD = [-1.2649111, -0.6324555, 0.0, 0.6324555, 1.2649111]  # 5 values, sd 1
 
 
-@pytest.mark.parametrize(
-    ("pvalues", "rejected"),
-    [
-        # sorted 0.005 <= .05/4, 0.01 <= .05/3, 0.03 > .05/2: stop there
-        ([0.01, 0.04, 0.03, 0.005], [True, False, False, True]),
-        ([0.01, 0.02, 0.03], [True, True, True]),  # .0167, .025, .05
-        ([0.02, 0.02], [True, True]),  # .02 <= .025, then .02 <= .05
-        ([0.03, 0.01], [True, True]),  # .01 <= .025, then .03 <= .05
-        ([0.06], [False]),
-        ([0.049], [True]),
-        ([None, 0.02, None], [False, True, False]),  # untested points are not counted
-        ([], []),
-    ],
-)
-def test_holm_against_hand_computed_cases(pvalues, rejected):
-    assert holm(pvalues) == rejected
+def point(value: float, deltas: list[float]) -> dict:
+    """A point whose student beats its control by `deltas` (the control at 0.5)."""
+    control = [0.5] * len(deltas)
+    student = [0.5 + d for d in deltas]
+    return {"value": value, "per_seed": {"student": {"test_acc": student},
+                                         "baseline": {"test_acc": control}}}
 
 
-def test_holm_stops_at_the_first_failure_even_if_a_larger_p_would_pass_alone():
-    # 0.001 <= .01; 0.0126 > .05/4 = .0125 stops; 0.04 would pass .05/1 but never gets there.
-    assert holm([0.001, 0.0126, 0.013, 0.04, 0.04]) == [True, False, False, False, False]
+def with_p(p_target: float) -> list[float]:
+    """Five Δ whose paired t-test gives the two-sided p-value `p_target`."""
+    t = t_quantile(1 - p_target / 2, 4)
+    return [(t / math.sqrt(5) + s) / 100 for s in SPREAD]
 
 
-def test_two_sided_p_by_hand():
-    # Δ = 1, 2, 3: mean 2, sd 1, t = 2·√3, df 2: p = 1 − t/√(2 + t²) = 1 − √12/√14.
-    assert two_sided_p([1.0, 2.0, 3.0]) == pytest.approx(1 - math.sqrt(12 / 14), abs=1e-12)
-    # df = 4, t = 2.776445 is the 97.5% quantile: p = 0.05.
-    sd = 1.0
-    mean = 2.776445 * sd / math.sqrt(5)
-    deltas = [mean + d for d in (-1.2649111, -0.6324555, 0.0, 0.6324555, 1.2649111)]
-    assert two_sided_p(deltas) == pytest.approx(0.05, abs=1e-5)
+def test_holm_across_the_points_can_take_raw_verdicts_back():
+    # p = 0.03, 0.04, 0.045: each interval is clear of 0, but Holm needs 0.05/3 first.
+    points = [point(v, with_p(p)) for v, p in ((1.0, 0.03), (2.0, 0.04), (4.0, 0.045))]
+    (line,) = judge_points(METHODS["kd"], "temperature", points)["lines"]
+    assert line["arm"] == "baseline" and line["versus"]["en"] == "the plain-CE control"
+    points = line["points"]
+    assert [round(p["p"], 4) for p in points] == [0.03, 0.04, 0.045]
+    assert [p["verdict_raw"] for p in points] == ["beats"] * 3
+    assert [p["verdict_holm"] for p in points] == ["unclear"] * 3
+    # Holm's adjusted p: sorted 0.03·3, max(0.04·2, 0.09), max(0.045, 0.09).
+    assert [round(p["p_holm"], 4) for p in points] == [0.09, 0.09, 0.09]
 
 
-def test_no_p_and_no_verdict_below_three_seeds_or_on_a_zero_width_interval():
-    assert two_sided_p([0.01, 0.02]) is None
-    assert two_sided_p([0.0028, 0.0028, 0.0028]) is None
-    points = [
-        {"delta": {"deltas": [0.0028] * 3, "verdict": "beats"}},
-        {"delta": {"deltas": [0.05, 0.06, 0.07], "verdict": "beats"}},
-        {"delta": None},
-    ]
-    judged = judge_points(points)
-    assert [p["verdict_raw"] for p in judged] == ["no_verdict", "beats", None]
-    assert [p["verdict_holm"] for p in judged] == ["no_verdict", "beats", None]
+def test_holm_keeps_what_survives_and_negatives_read_worse():
+    # p = 0.001, 0.02 (a loss), 0.3: 0.001·3 ≤ .05, then 0.02·2 ≤ .05, then 0.3 stops.
+    deltas = [with_p(0.001), [-d for d in with_p(0.02)], with_p(0.3)]
+    points = [point(v, d) for v, d in zip((1.0, 2.0, 4.0), deltas, strict=True)]
+    points = judge_points(METHODS["kd"], "temperature", points)["lines"][0]["points"]
+    assert [p["verdict_raw"] for p in points] == ["beats", "worse", "unclear"]
+    assert [p["verdict_holm"] for p in points] == ["beats", "worse", "unclear"]
 
 
-def test_holm_can_take_a_raw_verdict_back():
-    # Three points, each raw "beats" at 95%, p ≈ 0.03, 0.04, 0.045: Holm keeps none.
-    def point(p_target: float) -> dict:
-        # Δ with df 4 and t chosen so the two-sided p is p_target.
-        from app.distill.stats import t_quantile
+def test_no_verdict_below_three_seeds_or_on_a_zero_width_interval():
+    points = [point(1.0, [0.0028] * 3), point(2.0, [0.01, 0.02]), point(4.0, with_p(0.001))]
+    points = judge_points(METHODS["kd"], "temperature", points)["lines"][0]["points"]
+    assert [p["verdict_raw"] for p in points] == ["no_verdict", "no_verdict", "beats"]
+    assert [p["reason"] for p in points] == ["zero_width", "few_seeds", None]
+    assert points[2]["verdict_holm"] == "beats"  # a family of one: no-verdicts do not count
 
-        t = t_quantile(1 - p_target / 2, 4)
-        spread = [-1.2649111, -0.6324555, 0.0, 0.6324555, 1.2649111]  # sd 1
-        return {"delta": {"deltas": [t / math.sqrt(5) + s for s in spread], "verdict": "beats"}}
 
-    judged = judge_points([point(0.03), point(0.04), point(0.045)])
-    assert [round(p["p"], 4) for p in judged] == [0.03, 0.04, 0.045]
-    assert [p["verdict_holm"] for p in judged] == ["unclear"] * 3
+def test_each_claim_gets_a_line_over_the_points_naming_its_comparator():
+    points = [point(v, with_p(0.001)) for v in (0.02, 0.3)]
+    lines = judge_points(METHODS["kd"], "train_fraction", points)["claims"]
+    by_id = {line["claim"]: line for line in lines}
+    little = by_id["kd.little_data"]
+    assert little["comparator"] == "baseline"
+    assert [p["in_range"] for p in little["points"]] == [True, False]
+    assert [p["adjusted_verdict"] for p in little["points"]] == ["supported"] * 2
+    assert by_id["kd.ce"]["points"][0]["in_range"] is None  # not a claim about this range
+
+
+def test_a_comparator_the_run_lacks_gives_no_verdict_and_says_so():
+    points = [point(v, with_p(0.001)) for v in (1.0, 2.0)]
+    judged = judge_points(METHODS["dkd"], "beta", points)
+    assert [line["arm"] for line in judged["lines"]] == ["baseline"]  # no KD arm trained
+    lines = judged["claims"]
+    versus_kd = next(line for line in lines if line["comparator"] == "kd_student")
+    assert {p["verdict"] for p in versus_kd["points"]} == {"no_verdict"}
+    assert {p["reason"] for p in versus_kd["points"]} == {"missing"}
 
 
 # -- grids and arms ----------------------------------------------------------------
@@ -88,7 +94,7 @@ def test_holm_can_take_a_raw_verdict_back():
 def test_every_declared_grid_is_inside_its_parameter_bounds():
     declared = 0
     for method in METHODS.values():
-        for name, grid in method.grids.items():
+        for name, grid in sweep_grids(method).items():
             assert name in method.params.model_fields, (method.id, name)
             assert 2 <= len(grid) <= MAX_POINTS and list(grid) == sorted(set(grid))
             for value in grid:
@@ -100,8 +106,8 @@ def test_every_declared_grid_is_inside_its_parameter_bounds():
 def test_a_sweep_rides_in_the_params_and_is_checked():
     kd = METHODS["kd"]
     model, sweep = split_sweep(kd, {"seeds": 3, "sweep": {"param": "train_fraction"}})
-    assert sweep == {"param": "train_fraction", "values": list(kd.grids["train_fraction"])}
-    assert model.train_fraction == kd.grids["train_fraction"][0] and model.seeds == 3
+    assert sweep == {"param": "train_fraction", "values": [0.02, 0.05, 0.1, 0.3, 1.0]}
+    assert model.train_fraction == 0.02 and model.seeds == 3  # the grid's first point
     _, sweep = split_sweep(kd, {"sweep": {"param": "temperature", "values": [2.0, 8.0]}})
     assert sweep["values"] == [2.0, 8.0]
     assert split_sweep(kd, {"alpha": 0.5})[1] is None
@@ -164,5 +170,13 @@ def test_a_sweep_reuses_the_control_exactly_and_tags_every_event(tmp_path):
     assert second["per_seed"]["baseline"] == plain["per_seed"]["baseline"]
     assert second["per_seed"]["student"] == plain["per_seed"]["student"]
     assert second["delta"] == plain["delta"]
-    assert {p["verdict_holm"] for p in sweep["points"]} <= {"beats", "worse", "unclear",
-                                                           "no_verdict"}
+    (line,) = sweep["lines"]
+    assert [p["mean"] for p in line["points"]] == [p["delta"]["mean"] for p in sweep["points"]]
+    assert {p["verdict_holm"] for p in line["points"]} <= {"beats", "worse", "unclear",
+                                                          "no_verdict"}
+    live = [e["sweep_point"] for e in events if "sweep_point" in e]
+    assert [(p["index"], p["value"]) for p in live] == [(0, 2.0), (1, 8.0)]
+    assert [p["lines"][0]["mean"] for p in live] == [p["mean"] for p in line["points"]]
+    lines = {line["claim"]: line for line in sweep["claims"]}
+    assert [p["swept"]["value"] for p in lines["kd.ce"]["points"]] == [2.0, 8.0]
+    assert lines["kd.ce"]["points"][1]["deltas"] == plain["delta"]["deltas"]

@@ -14,6 +14,7 @@ from bs4 import BeautifulSoup
 from fastapi.testclient import TestClient
 
 from app.distill.methods import METHODS
+from app.distill.sweep import sweep_grids
 from app.main import create_app
 from app.settings import Settings
 
@@ -49,9 +50,9 @@ def test_the_method_and_paper_pages_offer_the_declared_grids(client, url):
     form = soup_of(client, url).select_one('form.sweep-form[data-method="kd"]')
     options = form.select('select[name="params"] option')
     assert [json.loads(o["value"]) for o in options] == [
-        {"sweep": {"param": name}} for name in METHODS["kd"].grids
+        {"sweep": {"param": name}} for name in sweep_grids(METHODS["kd"])
     ]
-    assert "0.03, 0.1, 0.25, 0.5, 1.0" in options[0].get_text()
+    assert options[0].get_text() == "train_fraction: 0.02, 0.05, 0.1, 0.3, 1.0"
     assert "Holm" in form.get_text()
 
 
@@ -74,15 +75,20 @@ def test_a_sweep_runs_and_its_page_shows_every_point(client):
     assert soup.select_one('script[src$="/static/js/sweep.js"]') is not None
     boot = json.loads(soup.select_one("#run-boot").get_text())
     assert boot["sweep"] == {"param": "temperature", "values": [2.0, 8.0]}
-    table = soup.select_one("#sweep-points")
-    assert "只训练一次、各点复用：baseline" in table.caption.get_text()
+    result = soup.select_one("#sweep-result")
+    assert "只训练一次、各点复用：baseline" in result.get_text()
+    (table,) = result.select("table.sweep-points")
+    assert table["data-arm"] == "baseline" and "纯交叉熵对照" in table.caption.get_text()
     rows = [[c.get_text(" ", strip=True) for c in tr.select("th, td")]
             for tr in table.select("tbody tr")]  # fmt: skip
     assert [row[0] for row in rows] == ["2.0", "8.0"]
-    for row, point in zip(rows, points, strict=True):
-        assert row[1] == f"{point['delta']['mean'] * 100:+.2f}"
-    holm = [s["title"] for s in table.select("tbody tr td:nth-of-type(5) .verdict")]
+    line = run["summary"]["sweep"]["lines"][0]
+    for row, point in zip(rows, line["points"], strict=True):
+        assert row[1] == f"{point['mean'] * 100:+.2f}"
+    holm = [s["title"] for s in table.select("tbody tr td:nth-of-type(6) .verdict")]
     assert len(holm) == 2 and all(holm)
+    claims = result.select_one("table.sweep-claims")
+    assert "蒸馏出的学生优于只用硬标签训练的同一学生" in claims.get_text()
 
     history = soup_of(client, "/runs?method=kd")
     assert "扫描 temperature（2 点）" in history.get_text()

@@ -74,9 +74,6 @@ METHOD = Method(
     params=DKDParams,
     models=("student", "baseline", "teacher"),
     recipe=recipe,
-    # DKD's gain depends on β (the paper ablates it); this grid is ours, fixed before
-    # looking: 1 to 10 around the default 8.
-    grids={"beta": (1.0, 2.0, 4.0, 8.0, 10.0)},
     formula=(
         "L = CE(softmax(z_s), y) + w·T²·(α·KL(b_t ‖ b_s) + β·KL(p̂_t ‖ p̂_s)),  "
         "b = [p_target, 1 − p_target], p̂ over the non-target classes, w: "
