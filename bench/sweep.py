@@ -26,7 +26,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import torch
 
 from app.distill.methods import METHODS, RunConfig
-from app.distill.sweep import reused_arms
+from app.distill.sweep import reused_arms, sweep_grids
 from app.distill.trainer import train
 
 TARGET_S = 60.0
@@ -52,7 +52,7 @@ def main() -> int:
     ap.add_argument("--device", default="cpu", choices=["cpu", "cuda"])
     args = ap.parse_args()
     method = METHODS[args.method]
-    grid = list(method.grids[args.param])
+    grid = list(sweep_grids(method)[args.param])
     seeds = {"seeds": args.seeds}
     sweep = {**seeds, "sweep": {"param": args.param, "values": grid}}
     print(f"{args.method} over {args.param} = {grid}, {args.seeds} seeds, {args.device}, "

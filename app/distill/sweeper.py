@@ -1,9 +1,14 @@
-"""A sweep's loop (torch, worker side): each grid point is a k-seed run of the method
-(``trainer.train_point``) whose events carry ``point`` (its index), followed by a
-``point`` log line and, at the end, one summary with every point judged
-(``sweep.judge_points``). The control is trained at the first point only when the
-swept parameter leaves it unchanged (``sweep.reused_arms``); later points pair the
-student against those same per-seed numbers."""
+"""A sweep's and a comparison's loops (torch, worker side).
+
+A sweep: each grid point is a k-seed run of the method (``trainer.train_point``)
+whose events carry ``point`` (its index), a log line with the point's Δ as it ends,
+and one summary with every point judged (``sweep.judge_points``). The control is
+trained at the first point only when the swept parameter leaves it unchanged
+(``sweep.reused_arms``); later points pair the student against those same numbers.
+
+A comparison (``plan.VersusSpec``): the method (point 0), then the comparator's
+method on the same seeds (point 1), the two students paired seed by seed.
+"""
 
 from __future__ import annotations
 
@@ -12,7 +17,10 @@ from pathlib import Path
 
 import torch
 
+from app.distill import claims
 from app.distill.engine import Stopwatch
+from app.distill.methods import METHODS
+from app.distill.plan import comparator_params
 from app.distill.spec import Method
 from app.distill.stats import paired_stats
 from app.distill.sweep import comparator_arms, judge_points, point_line, reused_arms
@@ -96,3 +104,45 @@ def train_sweep(method: Method, params, sweep: dict, data_dir: Path, device: tor
         "baseline_final_acc": None,
         "wall_s": round(watch.seconds(), 3),
     }
+
+
+def _controls_equal(own: dict, other: dict) -> bool | None:
+    """Whether both sides' CE controls gave the same per-seed numbers: the check that
+    the two methods saw the same splits, initial weights and batches (None when a
+    side has no control to compare)."""
+    a, b = own["per_seed"].get("baseline"), other["per_seed"].get("baseline")
+    if a is None or b is None:
+        return None
+    return a["test_acc"] == b["test_acc"] and a["val_acc"] == b["val_acc"]
+
+
+def train_versus(method: Method, params, versus: dict, data_dir: Path, device: torch.device,
+                 emit: Callable[[dict], None]) -> dict:
+    """Train the method (events tagged point 0), then the comparator's method on the
+    same seeds (point 1), and pair the two students seed by seed: the run's summary,
+    with ``versus`` holding the comparison judged as "method better than comparator"."""
+    watch = Stopwatch()
+    other_method = METHODS[versus["method"]]
+    label = _label(versus)
+    emit({"type": "log", "level": "info",
+          "message": f"comparison: {method.id} vs {label} on the same seeds"})
+    own = train_point(method, params, data_dir, device, _tagged(emit, 0))
+    other = train_point(other_method, comparator_params(versus, params), data_dir, device,
+                        _tagged(emit, 1))
+    mine, theirs = own["per_seed"]["student"], other["per_seed"]["student"]
+    deltas = [a - b for a, b in zip(mine["test_acc"], theirs["test_acc"], strict=True)]
+    judged = claims.adjust([claims.judge(deltas, "better")])[0]  # a family of one
+    return {**own, "wall_s": round(watch.seconds(), 3), "versus": {
+        "method": versus["method"], "params": versus["params"], "label": label,
+        "student": theirs, "final_acc": other["final_acc"],
+        "delta": paired_stats(mine["test_acc"], theirs["test_acc"]).as_dict(),
+        "delta_best_val": paired_stats(mine["best_val_test_acc"],
+                                       theirs["best_val_test_acc"]).as_dict(),
+        "judgement": claims.labelled(judged),
+        "controls_equal": _controls_equal(own, other),
+    }}
+
+
+def _label(versus: dict) -> str:
+    args = ", ".join(f"{k}={v}" for k, v in versus["params"].items())
+    return f"{versus['method']}({args})" if args else versus["method"]

@@ -15,8 +15,8 @@ from app.distill.data import load_split
 from app.distill.engine import Context, Emitter, Stopwatch
 from app.distill.loops import Result
 from app.distill.methods import METHODS, Method, RunConfig
+from app.distill.plan import plan
 from app.distill.stats import arm_stats, paired_stats
-from app.distill.sweep import split_sweep
 
 
 def resolve_device(name: str) -> torch.device:
@@ -39,16 +39,23 @@ def train(config: RunConfig | dict, emit: Callable[[dict], None]) -> dict:
     """
     config = RunConfig.model_validate(config)
     method = METHODS[config.method]
-    params, sweep = split_sweep(method, config.params)
+    planned = plan(method, config.params)
+    params = planned.params
     device = resolve_device(config.device)
     previous_threads = torch.get_num_threads()
     if config.threads > 0:
         torch.set_num_threads(config.threads)
     try:
-        if sweep is not None:
+        if planned.sweep is not None:
             from app.distill.sweeper import train_sweep  # the sweep's own loop
 
-            summary = train_sweep(method, params, sweep, Path(config.data_dir), device, emit)
+            summary = train_sweep(method, params, planned.sweep, Path(config.data_dir),
+                                  device, emit)
+        elif planned.versus is not None:
+            from app.distill.sweeper import train_versus
+
+            summary = train_versus(method, params, planned.versus, Path(config.data_dir),
+                                   device, emit)
         else:
             summary = train_point(method, params, Path(config.data_dir), device, emit)
         emit({"type": "done", "summary": summary})

@@ -21,7 +21,8 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import ValidationError
 
-from app.distill.sweep import SweepError, split_sweep  # torch-free
+from app.distill.plan import plan  # torch-free
+from app.distill.sweep import SweepError
 from app.runs.contract import (
     ACTIVE,
     INTERRUPTED_ERROR,
@@ -210,13 +211,14 @@ class RunManager:
         if not isinstance(params, dict):
             raise InvalidParams([{"field": "params", "message": "must be an object"}])
         try:
-            model, sweep = split_sweep(spec, params)
+            planned = plan(spec, params)
         except ValidationError as exc:
             raise InvalidParams(_field_errors(exc)) from None
         except SweepError as exc:
             raise InvalidParams([{"field": exc.field, "message": str(exc)}]) from None
-        # A sweep rides in the params, so queue, limits, history and CSV take it as is.
-        return model.model_dump(mode="json") | ({"sweep": sweep} if sweep else {})
+        # A sweep or a comparison rides in the params: queue, limits, history and CSV
+        # take it as they take any run.
+        return planned.params.model_dump(mode="json") | planned.extras()
 
     def submit(self, method: str, params: Any, client: str = "") -> RunRecord:
         """Queue a run (it starts at once when a slot is free); its record."""
