@@ -18,6 +18,7 @@ from app.catalog.catalog import Catalog
 from app.catalog.query import PaperQuery, run_query
 from app.web.demos import demo_panel
 from app.web.deps import CatalogDep, PaperDep, QueryDep, SettingsDep
+from app.web.evidence import paper_evidence
 from app.web.templating import site_title, templates
 from app.web.views import category_chain, paper_detail
 
@@ -74,11 +75,13 @@ async def category_page(request: Request, slug: str, catalog: CatalogDep, query:
 async def paper_page(
     request: Request, catalog: CatalogDep, paper: PaperDep, settings: SettingsDep
 ) -> HTMLResponse:
+    runs = getattr(request.app.state, "runs", None)
     context = {
         "detail": paper_detail(catalog, paper),
         "paper": paper,
         "scale": catalog.rating_scale,
-        "demo": demo_panel(paper, getattr(request.app.state, "runs", None)),
+        "demo": demo_panel(paper, runs),
+        "evidence": paper_evidence(catalog, paper, runs),
         "run_token_required": bool(settings.run_token),
     }
     return templates.TemplateResponse(request, "paper.html", context)
