@@ -4,7 +4,9 @@ and schemathesis in tests/fuzz) hold each body to."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from typing import Any
+
+from fastapi import APIRouter, Request
 from fastapi.responses import Response
 from pydantic import BaseModel, Field
 from pydantic_core import to_json
@@ -12,6 +14,7 @@ from pydantic_core import to_json
 from app.catalog.models import NoteDemo, RatingLevel
 from app.catalog.query import Facet, PaperQuery, run_query
 from app.web.deps import CatalogDep, PaperDep, QueryDep
+from app.web.evidence import evidence_index, evidence_json, paper_evidence
 from app.web.views import category_counts, paper_detail, paper_detail_json, paper_summary_json
 
 router = APIRouter(prefix="/api", tags=["catalog"])
@@ -70,6 +73,10 @@ class _PaperFields(BaseModel):
 
 
 class PaperSummary(_PaperFields):
+    evidence: str | None = Field(
+        None, description="supported / contradicted / not_shown / no_demo: how the paper's "
+        "claims fared in the reference reproduction (Holm-adjusted)."
+    )
     mentions: list[str] = Field(description="Always empty here; see the paper's own JSON.")
     url_path: str = Field(description="The paper's page: `/papers/{slug}`.")
 
@@ -91,6 +98,11 @@ class DemoLink(BaseModel):
 
 
 class PaperOut(_PaperFields):
+    evidence: str = Field(description="supported / contradicted / not_shown / no_demo.")
+    claims: list[dict[str, Any]] = Field(
+        description="Its methods' claims and its note's comparisons, each with the "
+        "reference judgement (Holm-adjusted) and the latest live run's, as the page shows."
+    )
     notes_html: str = Field(description="The note, rendered and sanitised.")
     rating_label: str | None = Field(description="The legend's words for the rating.")
     categories: list[CategoryLink] = Field(description="From the top down to the paper's own.")
@@ -110,6 +122,9 @@ class Facets(BaseModel):
     category: list[Facet]
     venue: list[Facet]
     year: list[Facet]
+    evidence: list[Facet] = Field(
+        default_factory=list, description="supported, contradicted, not shown, no demo."
+    )
 
 
 class PaperList(BaseModel):
@@ -150,14 +165,16 @@ def _json(data: object) -> Response:
     "/papers", response_model=PaperList, summary="Papers matching the filters, with facet counts"
 )
 async def list_papers(catalog: CatalogDep, query: QueryDep) -> Response:
-    result = run_query(catalog, query)
+    index = evidence_index(catalog)
+    result = run_query(catalog, query, index)
     body = {
         "query": query,
         "matched": result.matched,
         "total": result.total,
         "page": query.page,
         "pages": result.pages,
-        "papers": [paper_summary_json(p) for p in result.papers],
+        "papers": [paper_summary_json(p) | {"evidence": index.by_slug.get(p.slug)}
+                   for p in result.papers],
         "facets": result.facets,
     }
     return _json(body)
@@ -169,8 +186,9 @@ async def list_papers(catalog: CatalogDep, query: QueryDep) -> Response:
     summary="One paper with its rendered note and its demos",
     responses={404: {"model": Message, "description": "No paper has this slug"}},
 )
-async def get_paper(catalog: CatalogDep, paper: PaperDep) -> Response:
-    return _json(paper_detail_json(paper_detail(catalog, paper)))
+async def get_paper(request: Request, catalog: CatalogDep, paper: PaperDep) -> Response:
+    evidence = paper_evidence(catalog, paper, getattr(request.app.state, "runs", None))
+    return _json(paper_detail_json(paper_detail(catalog, paper)) | evidence_json(evidence))
 
 
 @router.get(

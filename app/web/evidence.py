@@ -23,6 +23,7 @@ from typing import Any
 
 from app.catalog.catalog import Catalog
 from app.catalog.models import Paper
+from app.catalog.query import EvidenceIndex
 from app.distill import claims
 from app.distill.methods import METHODS
 from app.runs import RunManager
@@ -240,3 +241,43 @@ def evidence_of(catalog: Catalog, paper: Paper) -> str:
     if "contradicted" in verdicts:
         return "contradicted"
     return "supported" if "supported" in verdicts else "not_shown"
+
+
+def evidence_index(catalog: Catalog) -> EvidenceIndex:
+    """Every paper's evidence key, for the catalog's facet and sort (once per parse
+    and reference file)."""
+    key = ("evidence-index", REPRODUCTION_JSON.stat().st_mtime if REPRODUCTION_JSON.exists()
+           else 0)
+    if key not in catalog.derived:
+        catalog.derived[key] = EvidenceIndex(
+            by_slug={slug: evidence_of(catalog, p) for slug, p in catalog.papers.items()},
+            labels={k: f"{EVIDENCE_TEXT[k]['zh']} · {EVIDENCE_TEXT[k]['en']}" for k in EVIDENCE},
+        )
+    return catalog.derived[key]
+
+
+def _judgement_json(j: dict | None) -> dict | None:
+    if j is None:
+        return None
+    keep = ("mean", "ci_low", "ci_high", "n", "p_value", "adjusted_p_value", "verdict",
+            "adjusted_verdict", "reason", "label", "adjusted_label")
+    return {k: j.get(k) for k in keep}
+
+
+def evidence_json(evidence: dict) -> dict:
+    """The paper page's evidence block as its JSON twin gives it."""
+    return {
+        "evidence": evidence["evidence"],
+        "claims": [{
+            "claim": row["claim"].id, "kind": row["kind"], "method": row["method"],
+            "statement": {"zh": row["claim"].zh, "en": row["claim"].en},
+            "versus": {"method": row["claim"].versus.method,
+                       "params": row["claim"].versus.params,
+                       "zh": row["claim"].versus.zh, "en": row["claim"].versus.en},
+            "direction": row["claim"].direction, "where": row["claim"].where,
+            "reference": _judgement_json(row["reference"]),
+            "live": _judgement_json(row["live"]) and {
+                **_judgement_json(row["live"]), "run_id": row["run"].id},
+            "launch": row["launch"],
+        } for row in evidence["rows"]],
+    }

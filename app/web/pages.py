@@ -18,7 +18,7 @@ from app.catalog.catalog import Catalog
 from app.catalog.query import PaperQuery, run_query
 from app.web.demos import demo_panel
 from app.web.deps import CatalogDep, PaperDep, QueryDep, SettingsDep
-from app.web.evidence import paper_evidence
+from app.web.evidence import evidence_index, paper_evidence
 from app.web.templating import site_title, templates
 from app.web.views import category_chain, paper_detail
 
@@ -29,7 +29,7 @@ SWAGGER_DIR = Path(swagger_ui_bundle.swagger_ui_path)
 
 
 def _listing(request: Request, catalog: Catalog, query: PaperQuery, **extra) -> HTMLResponse:
-    result = run_query(catalog, query)
+    result = run_query(catalog, query, evidence_index(catalog))
     # Group by category only in file order; other sorts read best as one list.
     grouped = query.sort == "file"
     keyed = groupby(result.papers, key=lambda p: p.category) if grouped else [(None, result.papers)]

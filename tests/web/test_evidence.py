@@ -103,3 +103,45 @@ def test_evidence_keys():
     keys = {slug: evidence_of(catalog, p) for slug, p in catalog.papers.items()}
     assert set(keys.values()) <= {"supported", "contradicted", "not_shown", "no_demo"}
     assert keys["1909.11723"] == "not_shown"
+
+
+# -- the catalog's evidence facet and sort --------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def seed_client(seed_notes, tmp_path_factory):
+    settings = Settings(notes_dir=seed_notes, data_dir=tmp_path_factory.mktemp("seed-data"))
+    with TestClient(create_app(settings)) as client:
+        yield client
+
+
+def test_the_facet_filters_and_counts_in_the_url_and_its_json_twin(seed_client):
+    catalog = parse_notes_dir(Path(seed_client.app.state.settings.notes_dir))
+    expected = {s for s, p in catalog.papers.items() if evidence_of(catalog, p) == "supported"}
+    assert expected == {"1503.02531", "1907.09682", "1706.00384"}
+    body = seed_client.get("/api/papers?evidence=supported").json()
+    assert {p["slug"] for p in body["papers"]} == expected
+    assert {p["evidence"] for p in body["papers"]} == {"supported"}
+    assert body["query"]["evidence"] == "supported"
+    counts = {f["value"]: f["count"] for f in body["facets"]["evidence"]}
+    assert counts == {"supported": 3, "contradicted": 0, "not_shown": 5, "no_demo": 0}
+    soup = soup_of(seed_client, "/?evidence=supported")
+    cards = soup.select("article.paper-card")
+    assert len(cards) == 3
+    assert soup.select_one('#evidence option[value="supported"]').has_attr("selected")
+    assert seed_client.get("/api/papers?evidence=nonsense").status_code == 422
+
+
+def test_the_evidence_sort_puts_supported_first(seed_client):
+    body = seed_client.get("/api/papers?sort=evidence").json()
+    order = [p["evidence"] for p in body["papers"]]
+    assert order == sorted(order, key=["supported", "contradicted", "not_shown",
+                                       "no_demo"].index)
+
+
+def test_the_paper_json_carries_its_claims(seed_client):
+    body = seed_client.get("/api/papers/1503.02531").json()
+    assert body["evidence"] == "supported"
+    claims = {c["claim"]: c for c in body["claims"]}
+    assert claims["kd.ce"]["reference"]["adjusted_verdict"] == "supported"
+    assert claims["kd.ce"]["live"] is None and claims["kd.ce"]["versus"]["method"] is None
