@@ -14,7 +14,17 @@ from app import PROJECT_ROOT
 from app.catalog.store import CatalogStore
 from app.runs import RunManager
 from app.settings import Settings, get_settings
-from app.web import api, compare, demos, errors, methods, pages, runs_api, security
+from app.web import (
+    api,
+    compare,
+    demos,
+    errors,
+    evidence_page,
+    methods,
+    pages,
+    runs_api,
+    security,
+)
 from app.web.bindings import registry_diagnostics
 
 log = logging.getLogger(__name__)
@@ -55,6 +65,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(api.router)
     app.include_router(runs_api.router)
     app.include_router(pages.router)
+    app.include_router(evidence_page.pages)
+    app.include_router(evidence_page.api)
     app.include_router(compare.api)
     app.include_router(compare.pages)  # before demos: /runs/compare is not a run id
     app.include_router(demos.router)

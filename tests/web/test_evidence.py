@@ -145,3 +145,17 @@ def test_the_paper_json_carries_its_claims(seed_client):
     claims = {c["claim"]: c for c in body["claims"]}
     assert claims["kd.ce"]["reference"]["adjusted_verdict"] == "supported"
     assert claims["kd.ce"]["live"] is None and claims["kd.ce"]["versus"]["method"] is None
+
+
+def test_the_author_page_sets_the_rating_beside_the_evidence(seed_client):
+    body = seed_client.get("/api/evidence").json()
+    by_slug = {p["slug"]: p for p in body["papers"]}
+    # The seed rates the Tf-KD paper 5分; none of its claims is shown at this scale.
+    assert by_slug["1909.11723"]["rating"] == 5
+    assert "1909.11723" in {p["slug"] for p in body["top_not_shown"]}
+    assert "1503.02531" not in {p["slug"] for p in body["top_not_shown"]}  # supported
+    low = {p["slug"] for p in body["low_holding_up"]}
+    assert all(by_slug[s]["rating"] <= 3 and by_slug[s]["evidence"] == "supported" for s in low)
+    soup = soup_of(seed_client, "/evidence")
+    assert {tr["data-slug"] for tr in soup.select("#evidence-table tbody tr")} == set(by_slug)
+    assert "评分与证据" in soup.h1.get_text()
