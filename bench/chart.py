@@ -75,7 +75,7 @@ def record_run(seeds: int, data_dir: Path) -> list[dict]:
     events: list[dict] = []
     config = RunConfig(method="dml", params={"seeds": seeds}, data_dir=data_dir,
                        device="cpu", threads=1)  # fmt: skip
-    train(config, events.append)
+    train(config, lambda event: events.append(event.wire()))
     assert events[-1]["type"] == "done", "the trainer ends its events with `done`"
     return events
 

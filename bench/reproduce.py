@@ -32,6 +32,7 @@ sys.path.insert(0, str(ROOT))
 
 import torch  # noqa: E402
 
+from app.distill.events import Summary  # noqa: E402
 from app.distill.methods import METHODS, RunConfig  # noqa: E402
 from app.distill.stats import arm_stats, paired_stats  # noqa: E402
 from app.distill.trainer import train  # noqa: E402
@@ -83,17 +84,17 @@ def run_chunks(method: str, seeds: list[int], data_dir: Path, threads: int, over
         config = RunConfig(method=method, params=params, data_dir=data_dir, device="cpu",
                            threads=threads)
         summaries.append(train(config, lambda event: None))
-    return summaries, [s["wall_s"] for s in summaries]
+    return summaries, [s.wall_s for s in summaries]
 
 
-def joined(summaries: list[dict], model: str, key: str) -> list[float]:
-    return [v for s in summaries for v in s["per_seed"][model][key]]
+def joined(summaries: list[Summary], model: str, key: str) -> list[float]:
+    return [v for s in summaries for v in getattr(s.per_seed[model], key)]
 
 
 def measure(method: str, seeds: list[int], data_dir: Path, threads: int, over: dict) -> dict:
     run_chunks(method, seeds, data_dir, threads, over)  # teachers trained and cached
     summaries, walls = run_chunks(method, seeds, data_dir, threads, over)
-    models = summaries[0]["per_seed"]
+    models = summaries[0].per_seed
     row = {
         "method": method,
         "label": label(method, over),

@@ -109,10 +109,10 @@ def bare(method: str, params: dict, data_dir: Path) -> int:
 def with_trainer(method: str, params: dict, data_dir: Path, threads: int) -> int:
     steps = 0
 
-    def consume(event: dict) -> None:
+    def consume(event) -> None:
         nonlocal steps
-        json.dumps(event)
-        if event.get("kind") == "step" and event["phase"] == "train":
+        json.dumps(event.wire())
+        if getattr(event, "kind", None) == "step" and event.phase == "train":
             steps += 1
 
     train(RunConfig(method=method, params=params, data_dir=data_dir, device="cpu",

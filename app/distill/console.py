@@ -15,6 +15,7 @@ from typing import TextIO
 
 from pydantic import ValidationError
 
+from app.distill.events import Summary, as_event
 from app.distill.methods import METHODS, Method
 
 USAGE = """usage: python -m app demo list
@@ -164,12 +165,10 @@ def _train(method: Method, config, as_json: bool) -> int:
 
 
 def checked(view):
-    """The view, behind the run contract's check (app/runs/contract.py, torch-free):
-    the CLI prints exactly the events a web run would store, or fails on the same
-    malformed one."""
-    from app.runs.contract import parse_event
-
-    return lambda event: view(parse_event(event).wire())
+    """The view, fed each event's wire form, checked with the trainer's own types
+    (app/distill/events.py): the CLI prints exactly the events a web run would
+    store, or fails on the same malformed one."""
+    return lambda event: view(as_event(event).wire())
 
 
 class JsonLines:
@@ -242,29 +241,27 @@ class Progress:
         self.out.flush()
 
 
-def render_table(method: Method, summary: dict) -> str:
+def render_table(method: Method, summary: Summary) -> str:
     """Every model's test accuracy (mean ± sd over seeds; final, and at the best
     validation epoch), then the paired Δ with its 95% CI and the verdict."""
     from app.distill.stats import arm_stats
 
-    seeds = summary["seeds"]
+    seeds, split = summary.seeds, summary.split
     rows = [f"{method.id}: {method.title}",
-            f"seeds {seeds[0]}–{seeds[-1]} ({len(seeds)}); per seed {summary['split']['train']} "
-            f"training, {summary['split']['val']} validation, {summary['split']['test']} test "
-            "digits", "",
+            f"seeds {seeds[0]}–{seeds[-1]} ({len(seeds)}); per seed {split.train} "
+            f"training, {split.val} validation, {split.test} test digits", "",
             f"{'model':<10} {'test acc':>16} {'at best val epoch':>18}"]
-    for name, per_seed in summary["per_seed"].items():
-        final, best = arm_stats(per_seed["test_acc"]), arm_stats(per_seed["best_val_test_acc"])
+    for name, per_seed in summary.per_seed.items():
+        final, best = arm_stats(per_seed.test_acc), arm_stats(per_seed.best_val_test_acc)
         rows.append(f"{name:<10} {_pct(final):>16} {_pct(best):>18}")
     rows.append("")
-    for key, label in (("delta", "final models"), ("delta_best_val", "best val epoch")):
-        d = summary.get(key)
+    for d, label in ((summary.delta, "final models"), (summary.delta_best_val, "best val epoch")):
         if d:
-            rows.append(f"method − baseline ({label}): Δ {100 * d['mean']:+.2f} points"
-                        + (f", 95% CI [{100 * d['ci_low']:+.2f}, {100 * d['ci_high']:+.2f}]"
-                           if d["ci_low"] is not None else "")
-                        + f"; {d['wins']}/{d['ties']}/{d['losses']} W/T/L: {d['label_en']}")
-    rows.append(f"\nwall time {summary['wall_s']:.1f} s")
+            rows.append(f"method − baseline ({label}): Δ {100 * d.mean:+.2f} points"
+                        + (f", 95% CI [{100 * d.ci_low:+.2f}, {100 * d.ci_high:+.2f}]"
+                           if d.ci_low is not None else "")
+                        + f"; {d.wins}/{d.ties}/{d.losses} W/T/L: {d.label_en}")
+    rows.append(f"\nwall time {summary.wall_s:.1f} s")
     return "\n".join(rows)
 
 

@@ -23,10 +23,11 @@ from pydantic import BaseModel
 from torch import Tensor, nn
 
 from app.distill.data import Split
+from app.distill.events import LogEvent, MetricEvent, PhaseEvent, TrainerEvent
 from app.distill.losses import cross_entropy
 from app.distill.models import stack_states
 
-Emit = Callable[[dict], None]
+Emit = Callable[[TrainerEvent], None]
 Terms = dict[str, Tensor]  # term name → (k,) per-seed values; "total" is minimised
 Losses = dict[str, Terms]  # model name → its terms
 Scores = dict[str, dict[str, list[float]]]  # model → {"acc": [k], "loss": [k]}
@@ -111,28 +112,27 @@ class Batches:
 
 
 class Emitter:
-    """Builds the contract's events and hands them to ``emit``."""
+    """Builds the trainer's events (app/distill/events.py) and hands them to ``emit``."""
 
     def __init__(self, emit: Emit) -> None:
         self.emit = emit
 
     def phase(self, phase: str, state: str, epochs: int, steps: int, seeds: list[int]) -> None:
-        self.emit({"type": "phase", "phase": phase, "state": state, "epochs": epochs,
-                   "steps": steps, "seeds": seeds})
+        self.emit(PhaseEvent(phase=phase, state=state, epochs=epochs, steps=steps, seeds=seeds))
 
     def log(self, message: str, level: str = "info") -> None:
-        self.emit({"type": "log", "level": level, "message": message})
+        self.emit(LogEvent(level=level, message=message))
 
     def step(self, phase: str, epoch: int, step: int, steps: int, losses: Losses) -> None:
         flat = [t.detach().reshape(-1) for terms in losses.values() for t in terms.values()]
         values = iter(torch.stack(flat).tolist()) if flat else iter(())
         out = {name: {k: next(values) for k in terms} for name, terms in losses.items()}
-        self.emit({"type": "metric", "kind": "step", "phase": phase, "epoch": epoch,
-                   "step": step, "steps": steps, "losses": out})
+        self.emit(MetricEvent(kind="step", phase=phase, epoch=epoch, step=step, steps=steps,
+                              losses=out))
 
     def epoch(self, phase: str, epoch: int, epochs: int, models: Scores) -> None:
-        self.emit({"type": "metric", "kind": "epoch", "phase": phase, "epoch": epoch,
-                   "epochs": epochs, "models": models})
+        self.emit(MetricEvent(kind="epoch", phase=phase, epoch=epoch, epochs=epochs,
+                              models=models))
 
 
 @dataclass

@@ -15,6 +15,7 @@ may set its own method's parameters, never those (the pairing needs them equal).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cache
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
@@ -44,6 +45,16 @@ class Plan:
     sweep: dict | None = None  # {"param", "values"}
     versus: dict | None = None  # {"method", "params"}: the comparator's, validated
 
+    def as_params(self) -> BaseModel:
+        """The run's parameters as one model whose dump is what the run stores: the
+        method's own model when there is nothing else; with a sweep or a comparison,
+        the same model (a subclass that lets the extras ride along)."""
+        extras = self.extras()
+        if not extras:
+            return self.params
+        riding = _riding(type(self.params))
+        return riding.model_validate({**self.params.model_dump(), **extras})
+
     def extras(self) -> dict[str, Any]:
         """What the stored params carry beside the method's own fields."""
         out: dict[str, Any] = {}
@@ -52,6 +63,12 @@ class Plan:
         if self.versus:
             out["versus"] = self.versus
         return out
+
+
+@cache
+def _riding(cls: type[BaseModel]) -> type[BaseModel]:
+    config = ConfigDict(**{**cls.model_config, "extra": "allow"})
+    return type(cls.__name__, (cls,), {"model_config": config, "__module__": cls.__module__})
 
 
 def comparator_params(versus: dict, run_params: BaseModel) -> BaseModel:

@@ -19,6 +19,7 @@ import torch
 
 from app.distill import claims
 from app.distill.engine import Stopwatch
+from app.distill.events import LogEvent, Summary, TrainerEvent, as_event
 from app.distill.methods import METHODS
 from app.distill.plan import comparator_params
 from app.distill.spec import Method
@@ -30,11 +31,21 @@ from app.distill.trainer import train_point
 DELTA_KEYS = {"delta": "test_acc", "delta_best_val": "best_val_test_acc"}
 
 
-def _tagged(emit: Callable[[dict], None], index: int) -> Callable[[dict], None]:
-    def emit_point(event: dict) -> None:
-        emit({**event, "point": index})
+Emit = Callable[[TrainerEvent], None]
+
+
+def _tagged(emit: Emit, index: int) -> Emit:
+    """Every event of one point (one side) with its `point` index added."""
+
+    def emit_point(event: TrainerEvent) -> None:
+        emit(as_event({**as_event(event).wire(), "point": index}))
 
     return emit_point
+
+
+def _point(method: Method, params, data_dir: Path, device: torch.device, emit: Emit) -> dict:
+    """One point's summary, as the JSON the sweep's summary nests."""
+    return train_point(method, params, data_dir, device, emit).model_dump(mode="json")
 
 
 def _reuse_control(summary: dict, control: dict) -> dict:
@@ -59,14 +70,13 @@ def _shown(delta: dict | None) -> str:
 
 
 def train_sweep(method: Method, params, sweep: dict, data_dir: Path, device: torch.device,
-                emit: Callable[[dict], None]) -> dict:
+                emit: Emit) -> Summary:
     """Train every point of the sweep and return the sweep's summary."""
     watch = Stopwatch()
     name, values = sweep["param"], sweep["values"]
     reused = reused_arms(method, name)
-    emit({"type": "log", "level": "info",
-          "message": f"sweep of {method.id} over {name} = {values}; trained once and "
-                     f"reused: {', '.join(reused) or 'nothing'}"})
+    emit(LogEvent(message=f"sweep of {method.id} over {name} = {values}; trained once and "
+                          f"reused: {', '.join(reused) or 'nothing'}"))
     points, control = [], None
     for index, value in enumerate(values):
         reuse = control is not None
@@ -74,7 +84,7 @@ def train_sweep(method: Method, params, sweep: dict, data_dir: Path, device: tor
             update={name: value, **({"baseline": False} if reuse else {})}
         )
         point_params = type(params).model_validate(point_params.model_dump())
-        summary = train_point(method, point_params, data_dir, device, _tagged(emit, index))
+        summary = _point(method, point_params, data_dir, device, _tagged(emit, index))
         if reuse:
             summary = _reuse_control(summary, control)
         elif reused and params.baseline:
@@ -82,16 +92,18 @@ def train_sweep(method: Method, params, sweep: dict, data_dir: Path, device: tor
         points.append({"value": value, **summary})
         last = points[-1:]
         now = [point_line(method, arm, last) for arm in comparator_arms(method, last)]
-        emit({"type": "log", "level": "info", "point": index,
-              "message": f"point {index + 1}/{len(values)}: {name} = {value}"
-                         f"{_shown(summary.get('delta'))}",
-              # What the run page's sweep chart draws as each point ends: its Δ against
-              # each comparator, raw (Holm needs every point: it comes with the summary).
-              "sweep_point": {"index": index, "value": value, "lines": [
-                  {"arm": line["arm"], "versus": line["versus"], **line["points"][0]}
-                  for line in now]}})
+        emit(LogEvent(
+            message=f"point {index + 1}/{len(values)}: {name} = {value}"
+                    f"{_shown(summary.get('delta'))}",
+            point=index,
+            # What the run page's sweep chart draws as each point ends: its Δ against
+            # each comparator, raw (Holm needs every point: it comes with the summary).
+            sweep_point={"index": index, "value": value, "lines": [
+                {"arm": line["arm"], "versus": line["versus"], **line["points"][0]}
+                for line in now]},
+        ))
     judged = judge_points(method, name, points)
-    return {
+    return Summary.model_validate({
         "method": method.id,
         "seeds": params.seed_list(),
         "sweep": {"param": name, "values": values, "reused": list(reused),
@@ -103,7 +115,7 @@ def train_sweep(method: Method, params, sweep: dict, data_dir: Path, device: tor
         "final_acc": None,
         "baseline_final_acc": None,
         "wall_s": round(watch.seconds(), 3),
-    }
+    })
 
 
 def _controls_equal(own: dict, other: dict) -> bool | None:
@@ -117,22 +129,21 @@ def _controls_equal(own: dict, other: dict) -> bool | None:
 
 
 def train_versus(method: Method, params, versus: dict, data_dir: Path, device: torch.device,
-                 emit: Callable[[dict], None]) -> dict:
+                 emit: Emit) -> Summary:
     """Train the method (events tagged point 0), then the comparator's method on the
     same seeds (point 1), and pair the two students seed by seed: the run's summary,
     with ``versus`` holding the comparison judged as "method better than comparator"."""
     watch = Stopwatch()
     other_method = METHODS[versus["method"]]
     label = _label(versus)
-    emit({"type": "log", "level": "info",
-          "message": f"comparison: {method.id} vs {label} on the same seeds"})
-    own = train_point(method, params, data_dir, device, _tagged(emit, 0))
-    other = train_point(other_method, comparator_params(versus, params), data_dir, device,
-                        _tagged(emit, 1))
+    emit(LogEvent(message=f"comparison: {method.id} vs {label} on the same seeds"))
+    own = _point(method, params, data_dir, device, _tagged(emit, 0))
+    other = _point(other_method, comparator_params(versus, params), data_dir, device,
+                   _tagged(emit, 1))
     mine, theirs = own["per_seed"]["student"], other["per_seed"]["student"]
     deltas = [a - b for a, b in zip(mine["test_acc"], theirs["test_acc"], strict=True)]
     judged = claims.adjust([claims.judge(deltas, "better")])[0]  # a family of one
-    return {**own, "wall_s": round(watch.seconds(), 3), "versus": {
+    return Summary.model_validate({**own, "wall_s": round(watch.seconds(), 3), "versus": {
         "method": versus["method"], "params": versus["params"], "label": label,
         "student": theirs, "final_acc": other["final_acc"],
         "delta": paired_stats(mine["test_acc"], theirs["test_acc"]).as_dict(),
@@ -140,7 +151,7 @@ def train_versus(method: Method, params, versus: dict, data_dir: Path, device: t
                                        theirs["best_val_test_acc"]).as_dict(),
         "judgement": claims.labelled(judged),
         "controls_equal": _controls_equal(own, other),
-    }}
+    }})
 
 
 def _label(versus: dict) -> str:

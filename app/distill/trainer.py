@@ -13,6 +13,15 @@ import torch
 
 from app.distill.data import load_split
 from app.distill.engine import Context, Emitter, Stopwatch
+from app.distill.events import (
+    SUMMARY_VERSION,
+    DoneEvent,
+    Paired,
+    SeedResults,
+    SplitSizes,
+    Summary,
+    TrainerEvent,
+)
 from app.distill.loops import Result
 from app.distill.methods import METHODS, Method, RunConfig
 from app.distill.plan import plan
@@ -28,10 +37,10 @@ def resolve_device(name: str) -> torch.device:
     return torch.device(name)
 
 
-def train(config: RunConfig | dict, emit: Callable[[dict], None]) -> dict:
+def train(config: RunConfig | dict, emit: Callable[[TrainerEvent], None]) -> Summary:
     """Validate ``config.params`` with the method's model, train its seeds together,
-    emit every event, and return the summary (also the payload of the final ``done``
-    event).
+    emit every event (the models of app/distill/events.py), and return the summary
+    (also the payload of the final ``done`` event).
 
     Raises ``pydantic.ValidationError`` for bad parameters, ``ValueError`` for a
     device that is not there; the same config gives the same metrics on CPU, and seed
@@ -58,7 +67,7 @@ def train(config: RunConfig | dict, emit: Callable[[dict], None]) -> dict:
                                    device, emit)
         else:
             summary = train_point(method, params, Path(config.data_dir), device, emit)
-        emit({"type": "done", "summary": summary})
+        emit(DoneEvent(summary=summary))
         return summary
     finally:
         if config.threads > 0:
@@ -66,66 +75,69 @@ def train(config: RunConfig | dict, emit: Callable[[dict], None]) -> dict:
 
 
 def train_point(method: Method, params, data_dir: Path, device: torch.device,
-                emit: Callable[[dict], None]) -> dict:
+                emit: Callable[[TrainerEvent], None]) -> Summary:
     """Train the method at `params` over its seeds; its summary (no `done` event)."""
     watch = Stopwatch()
     seeds = params.seed_list()
     split = load_split(seeds, params.train_fraction, device)
     emitter = Emitter(emit)
-    sizes = split.sizes()
+    sizes = SplitSizes(**split.sizes())
     emitter.log(
         f"{method.id} on {device.type} ({torch.get_num_threads()} threads), seeds "
-        f"{seeds[0]}–{seeds[-1]}: {sizes['train']} training, {sizes['val']} validation, "
-        f"{sizes['test']} test digits per seed"
+        f"{seeds[0]}–{seeds[-1]}: {sizes.train} training, {sizes.val} validation, "
+        f"{sizes.test} test digits per seed"
     )
     ctx = Context(params, seeds, split, device, data_dir, emitter)
     result = method.recipe(ctx)
     return summarize(method.id, seeds, sizes, result, watch.seconds())
 
 
-def per_model(result: Result) -> dict[str, dict[str, list]]:
+def per_model(result: Result) -> dict[str, SeedResults]:
     """Every model's per-seed accuracies: final validation and test, and test at the
     model's best validation epoch (a frozen teacher's are its fixed scores)."""
     last = result.history[-1]
     out = {}
     for name, final in result.final_test.items():
         epochs = result.best_epochs.get(name, [len(result.history)] * len(final["acc"]))
-        out[name] = {
-            "test_acc": final["acc"],
-            "val_acc": last[name]["acc"],
-            "best_val_epoch": epochs,
-            "best_val_test_acc": result.best_test[name]["acc"],
-        }
+        out[name] = SeedResults(
+            test_acc=final["acc"],
+            val_acc=last[name]["acc"],
+            best_val_epoch=epochs,
+            best_val_test_acc=result.best_test[name]["acc"],
+        )
     return out
 
 
-def summarize(method: str, seeds: list[int], sizes: dict, result: Result,
-              wall_s: float) -> dict:
+def summarize(method: str, seeds: list[int], sizes: SplitSizes, result: Result,
+              wall_s: float) -> Summary:
     """Per-seed test accuracies of every model, the paired Δ of the student against
     the baseline with its 95% CI and verdict (final models, and each at its best
     validation epoch), their means, and the wall time."""
     models = per_model(result)
 
-    def mean(name: str, key: str = "test_acc") -> float | None:
-        return arm_stats(models[name][key])["mean"] if name in models else None
+    def mean(name: str) -> float | None:
+        return arm_stats(models[name].test_acc)["mean"] if name in models else None
 
-    def delta(key: str) -> dict | None:
+    def delta(key: str) -> Paired | None:
         if "baseline" not in models:
             return None
-        return paired_stats(models["student"][key], models["baseline"][key]).as_dict()
+        student, baseline = models["student"], models["baseline"]
+        return Paired.of(paired_stats(getattr(student, key), getattr(baseline, key)))
 
     final_delta = delta("test_acc")
-    return {
-        "method": method,
-        "seeds": seeds,
-        "split": sizes,
-        "final_acc": mean("student"),
-        "baseline_final_acc": mean("baseline"),
-        "delta_acc": final_delta["mean"] if final_delta else None,
-        "teacher_acc": mean("teacher"),
-        "models": {name: mean(name) for name in models},
-        "per_seed": models,
-        "delta": final_delta,
-        "delta_best_val": delta("best_val_test_acc"),
-        "wall_s": round(wall_s, 3),
-    }
+    return Summary(
+        version=SUMMARY_VERSION,
+        method=method,
+        seeds=seeds,
+        split=sizes,
+        final_acc=mean("student"),
+        baseline_final_acc=mean("baseline"),
+        delta_acc=final_delta.mean if final_delta else None,
+        teacher_acc=mean("teacher"),
+        models={name: mean(name) for name in models},
+        per_seed=models,
+        delta=final_delta,
+        delta_best_val=delta("best_val_test_acc"),
+        wall_s=round(wall_s, 3),
+        comparisons=[],
+    )

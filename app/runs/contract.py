@@ -1,21 +1,34 @@
-"""The typed run contract: a run's status, its events, its record.
+"""What the run service adds to the trainer's types (app/distill/events.py): a
+run's status, the events it writes itself (failed, cancelled, interrupted), the
+stored event with its `seq`, and the run record.
 
-One source for what the store, the run service, the worker, the web, the CLI and
-the tests say about a run. Torch-free (pydantic only). The wire format, the JSON
-the browser and docs/contracts.md know, is what `Event.wire()` gives: the fields
-the emitter set, nothing added, so typing the events changed no byte on the wire.
+Torch-free (pydantic only). The wire format of every event is its `wire()`: the
+fields that were set, `type` always.
 """
 
 from __future__ import annotations
 
 import json
+import logging
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
+from pydantic import BaseModel, Field, TypeAdapter, ValidationError, field_validator
+
+from app.distill.events import (
+    BaseEvent,
+    DoneEvent,
+    LogEvent,
+    MetricEvent,
+    PhaseEvent,
+    Summary,
+    upgrade_summary,
+)
+
+log = logging.getLogger(__name__)
 
 
 class Status(StrEnum):
@@ -52,65 +65,17 @@ INTERRUPTED_ERROR = "interrupted: the server stopped before the run finished"
 
 
 # -- events ----------------------------------------------------------------------
+# The trainer's own events (phase, metric, log, done) are typed where they are made,
+# in app/distill/events.py; the service adds the ones it writes itself.
 
 
-class _Event(BaseModel):
-    # extra="allow": a trainer may add a field (a new loss term's detail) without a
-    # contract change; the ones named here are checked.
-    model_config = ConfigDict(extra="allow", frozen=True)
-
-    t: float | None = Field(None, description="Unix seconds, stamped by the worker at emit.")
-
-    def wire(self) -> dict[str, Any]:
-        """The event as JSON sends it: what was set, `type` always."""
-        return {"type": self.type, **self.model_dump(mode="json", exclude_unset=True)}
-
-
-# int | float, in that order: a whole number stays one on the wire.
-Number = int | float
-PerSeed = list[Number | None]  # one value per seed; null where a loss was NaN
-
-
-class PhaseEvent(_Event):
-    type: Literal["phase"] = "phase"
-    phase: str
-    state: Literal["start", "end"]
-    epochs: int | None = None
-    steps: int | None = None
-    seeds: list[int] | None = None
-
-
-class MetricEvent(_Event):
-    type: Literal["metric"] = "metric"
-    kind: Literal["step", "epoch"]
-    phase: str | None = None
-    epoch: int | None = None
-    epochs: int | None = None
-    step: int | None = None
-    steps: int | None = None
-    # Per-seed lists today; plain numbers in runs stored before seeds existed.
-    losses: dict[str, dict[str, PerSeed | Number | None]] | None = None
-    models: dict[str, dict[str, PerSeed | Number | None]] | None = None
-
-
-class LogEvent(_Event):
-    type: Literal["log"] = "log"
-    level: str = "info"
-    message: str
-
-
-class DoneEvent(_Event):
-    type: Literal["done"] = "done"
-    summary: Any = None
-
-
-class FailedEvent(_Event):
+class FailedEvent(BaseEvent):
     type: Literal["failed"] = "failed"
     status: Literal["failed", "interrupted"] = "failed"
     error: str | None = None
 
 
-class CancelledEvent(_Event):
+class CancelledEvent(BaseEvent):
     type: Literal["cancelled"] = "cancelled"
     status: Literal["cancelled"] = "cancelled"
 
@@ -164,13 +129,19 @@ class StoredEvent:
 
 
 def encode_event(seq: int, event: Event | Mapping[str, Any]) -> StoredEvent:
-    """The stored form of the run's event number `seq`."""
+    """The stored form of the run's event number `seq` (a dict is checked first)."""
     if isinstance(event, Mapping):
         event = parse_event(event)
     body = {"seq": seq, **event.wire()}
     if body.get("t") is None:
         body["t"] = time.time()
     return StoredEvent(seq, event.type, json.dumps(body, separators=(",", ":")))
+
+
+def summary_json(summary: Summary | Mapping[str, Any] | None) -> Any:
+    """A summary as the stores keep it: the typed one's JSON (a plain dict, from a
+    test or an import, is kept as given and read as any stored shape is)."""
+    return summary.wire() if isinstance(summary, Summary) else summary
 
 
 # -- records ---------------------------------------------------------------------
@@ -187,11 +158,17 @@ class RunRecord(BaseModel):
     created_at: float
     started_at: float | None = None
     finished_at: float | None = None
-    summary: Any = None
+    summary: Summary | None = None
     error: str | None = None
     progress: dict[str, Any] = Field(default_factory=dict)
     last_seq: int = 0
     position: int | None = None
+
+    @field_validator("summary", mode="before")
+    @classmethod
+    def _stored_summary(cls, value: Any) -> Summary | None:
+        """A summary as stored, of whatever earlier shape, read as the current one."""
+        return read_stored_summary(value)
 
     # Read access by key, as for the dicts these records replaced: templates and
     # callers written against `record["status"]` keep working.
@@ -207,26 +184,28 @@ class RunRecord(BaseModel):
         return list(type(self).model_fields)
 
 
+def read_stored_summary(value: Any) -> Summary | None:
+    """`upgrade_summary`, for what a store holds: a summary that does not read
+    whole (written into the store by hand, or damaged) keeps the fields that do,
+    so its page still shows what can be shown."""
+    if not isinstance(value, dict):
+        return upgrade_summary(value) if isinstance(value, Summary) else None
+    for _ in range(len(value) + 1):
+        try:
+            return upgrade_summary(value)
+        except ValidationError as exc:
+            bad = {err["loc"][0] for err in exc.errors() if err["loc"]}
+            log.warning("a stored summary's %s did not read; left out", ", ".join(map(str, bad)))
+            value = {k: v for k, v in value.items() if k not in bad}
+    return None
+
+
 @dataclass(frozen=True, slots=True)
 class Outcome:
     """How a run ended, as its service records it."""
 
     status: Status
     final: Event
-    summary: Any = None
+    summary: Summary | None = None
     error: str | None = None
     reusable: bool = False  # the worker may take another run
-
-
-def track_progress(progress: dict[str, Any], event: Event) -> None:
-    """Where the run is, from its events: the phase, epoch x/y, step x/y."""
-    if isinstance(event, PhaseEvent):
-        progress["phase"] = event.phase
-        progress["phase_state"] = event.state
-        if event.state == "start":
-            progress.update(epoch=0, step=0, epochs=event.epochs, steps=event.steps)
-    elif isinstance(event, MetricEvent):
-        progress["phase"] = event.phase or progress.get("phase")
-        for key in ("epoch", "epochs", "step", "steps"):
-            if key in event.model_fields_set:
-                progress[key] = getattr(event, key)

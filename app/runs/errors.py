@@ -1,24 +1,20 @@
-"""What the run service refuses, and why. Each error knows its HTTP status, so the
-web layer maps them without a table of its own; none carries a traceback."""
+"""What the run service refuses, and why: plain domain exceptions. The web maps
+them to HTTP (app/web/run_errors.py, one table); none carries a traceback."""
 
 from __future__ import annotations
 
 
 class RunError(Exception):
-    status_code = 400
-
     def __init__(self, message: str):
         super().__init__(message)
         self.message = message
 
 
 class UnknownMethod(RunError):
-    status_code = 404
+    pass
 
 
 class InvalidParams(RunError):
-    status_code = 422
-
     def __init__(self, errors: list[dict[str, str]]):
         fields = ", ".join(e["field"] for e in errors)
         super().__init__(f"invalid parameters: {fields}")
@@ -26,23 +22,19 @@ class InvalidParams(RunError):
 
 
 class RunNotFound(RunError):
-    status_code = 404
+    pass
 
 
 class RunFinished(RunError):
     """Cancelling a run that has already ended."""
 
-    status_code = 409
-
 
 class Busy(RunError):
     """The queue is full, or this client holds as many runs as it may."""
 
-    status_code = 429
-
-    def __init__(self, message: str, retry_after: int):
+    def __init__(self, message: str, wait_s: int):
         super().__init__(message)
-        self.retry_after = retry_after
+        self.wait_s = wait_s  # the service's estimate of when a place frees up
 
 
 class QueueFull(Busy):
@@ -54,4 +46,4 @@ class ClientLimit(Busy):
 
 
 class ShuttingDown(RunError):
-    status_code = 503
+    pass

@@ -13,7 +13,8 @@ import threading
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from app.runs.contract import Event, Outcome
+from app.runs.contract import Outcome
+from app.runs.emit import EventLog, Wire
 
 
 @dataclass(eq=False)
@@ -25,8 +26,7 @@ class ActiveRun:
     params: dict[str, Any]
     client: str
     stop_reason: str | None = None  # "cancel" or "shutdown", set before the run is stopped
-    last_seq: int = 0
-    progress: dict[str, Any] = field(default_factory=dict)
+    log: EventLog = field(default_factory=EventLog)  # its events' numbering and progress
     finished: threading.Event = field(default_factory=threading.Event)
     handle: Any = None  # the executor's own: a worker process, a remote job
 
@@ -36,7 +36,9 @@ class RunSink(Protocol):
 
     def started(self, run: ActiveRun) -> None: ...
 
-    def events(self, run: ActiveRun, events: list[Event]) -> None: ...
+    def events(self, run: ActiveRun, events: list[Wire]) -> None:
+        """Store and publish these events (checked in the worker, in order)."""
+        ...
 
     def finished(self, run: ActiveRun, outcome: Outcome) -> bool:
         """Record the outcome and free the slot; True if runs wait for one."""

@@ -125,7 +125,7 @@ class LocalExecutor(Executor):
             events, outcome = [], None
             for message in batch:
                 if message[0] == "event":
-                    events.append(parse_event(message[1]))
+                    events.append(message[1])  # checked in the worker: app/runs/emit.py
                 elif message[0] == "result":
                     done = parse_event(message[1])
                     outcome = Outcome(Status.SUCCEEDED, done, done.summary, None, True)

@@ -19,22 +19,20 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, fields, replace
 from typing import TYPE_CHECKING, Any
 
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 from app.distill.plan import plan  # torch-free
 from app.distill.sweep import SweepError
 from app.runs.contract import (
     ACTIVE,
     INTERRUPTED_ERROR,
-    Event,
     Outcome,
     RunRecord,
     Status,
     cancelled_event,
-    encode_event,
     interrupted_event,
-    track_progress,
 )
+from app.runs.emit import Wire
 from app.runs.errors import (
     ClientLimit,
     InvalidParams,
@@ -204,24 +202,34 @@ class RunManager:
     # -- runs -----------------------------------------------------------------
 
     def validate(self, method: str, params: Any) -> dict[str, Any]:
-        """The method's parameters, checked and completed with defaults."""
+        """The method's parameters as they are stored: checked, defaults filled in."""
+        return self.check(method, params).model_dump(mode="json")
+
+    def check(self, method: str, params: Any) -> BaseModel:
+        """The method's parameters, checked by its parameter model and completed with
+        defaults: the one check a launch's parameters get (the web calls it at the
+        edge; the worker loads their JSON into the same model)."""
         spec = self.methods.get(method)
         if spec is None:
             raise UnknownMethod(f"unknown method {method!r}; known: {', '.join(self.methods)}")
+        if isinstance(params, spec.params):
+            return params
         if not isinstance(params, dict):
             raise InvalidParams([{"field": "params", "message": "must be an object"}])
         try:
-            planned = plan(spec, params)
+            # A sweep or a comparison rides in the params: queue, limits, history and
+            # CSV take it as they take any run.
+            return plan(spec, params).as_params()
         except ValidationError as exc:
             raise InvalidParams(_field_errors(exc)) from None
         except SweepError as exc:
             raise InvalidParams([{"field": exc.field, "message": str(exc)}]) from None
-        # A sweep or a comparison rides in the params: queue, limits, history and CSV
-        # take it as they take any run.
-        return planned.params.model_dump(mode="json") | planned.extras()
 
-    def submit(self, method: str, params: Any, client: str = "") -> RunRecord:
-        """Queue a run (it starts at once when a slot is free); its record."""
+    def submit(
+        self, method: str, params: BaseModel | dict[str, Any], client: str = ""
+    ) -> RunRecord:
+        """Queue a run (it starts at once when a slot is free); its record. `params`:
+        the method's checked parameters (a dict is checked here)."""
         params = self.validate(method, params)
         limits = self.limits
         with self._lock:
@@ -238,13 +246,13 @@ class RunManager:
             if refused is not None and refused.reason == "queue_full":
                 raise QueueFull(
                     f"the queue is full ({limits.queue_size} runs waiting); try again later",
-                    self._retry_after(),
+                    self._expected_wait(),
                 )
             if refused is not None:
                 raise ClientLimit(
                     f"you already have {refused.held} runs queued or running"
                     f" (at most {limits.per_client})",
-                    self._retry_after(),
+                    self._expected_wait(),
                 )
             if not pulled:
                 self._queue.append(run)
@@ -355,7 +363,8 @@ class RunManager:
             "threads": self.settings.torch_threads,
         }
 
-    def _retry_after(self) -> int:
+    def _expected_wait(self) -> int:
+        """Seconds until a place is likely free: the mean run time of recent runs."""
         mean = self.store.mean_duration() if self.store else None
         waiting = len(self._queue) + 1
         estimate = (mean or 30.0) * waiting / self.limits.concurrency
@@ -366,13 +375,9 @@ class RunManager:
     def started(self, run: ActiveRun) -> None:
         self.store.mark_running(run.id, time.time())
 
-    def events(self, run: ActiveRun, events: list[Event]) -> None:
-        stored = []
-        for event in events:
-            run.last_seq += 1
-            stored.append(encode_event(run.last_seq, event))
-            track_progress(run.progress, event)
-        self.store.append_events(run.id, stored, run.progress)
+    def events(self, run: ActiveRun, events: list[Wire]) -> None:
+        stored = run.log.add(events)
+        self.store.append_events(run.id, stored, run.log.progress)
         self.hub.publish(run.id, stored)
 
     def finished(self, run: ActiveRun, outcome: Outcome) -> bool:
@@ -390,7 +395,7 @@ class RunManager:
     def _finish_record(self, run: ActiveRun, outcome: Outcome) -> None:
         event = self.store.finish(
             run.id, outcome.status, outcome.final, summary=outcome.summary,
-            error=outcome.error, progress=run.progress or None,
+            error=outcome.error, progress=run.log.progress or None,
         )  # fmt: skip
         if event is not None:
             self.hub.publish(run.id, [event])

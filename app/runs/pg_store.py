@@ -38,8 +38,10 @@ from app.runs.contract import (
     RunRecord,
     Status,
     StoredEvent,
+    Summary,
     encode_event,
     parse_event,
+    summary_json,
 )
 from app.runs.store import Admission, Retention, RunStore, cutoff, run_filter
 
@@ -167,7 +169,7 @@ class PostgresRunStore(RunStore):
         status: Status | str,
         final_event: Event | dict[str, Any],
         *,
-        summary: Any = None,
+        summary: Summary | dict[str, Any] | None = None,
         error: str | None = None,
         progress: dict[str, Any] | None = None,
     ) -> StoredEvent | None:
@@ -195,7 +197,7 @@ class PostgresRunStore(RunStore):
         conn.execute(
             "UPDATE runs SET status = %s, finished_at = %s, summary = %s, error = %s,"
             " last_seq = %s, progress = COALESCE(%s, progress) WHERE id = %s",
-            (status.value, time.time(), Jsonb(summary) if summary is not None else None,
+            (status.value, time.time(), Jsonb(summary_json(summary)) if summary else None,
              error, event.seq, Jsonb(progress) if progress is not None else None, run_id),
         )  # fmt: skip
         self._notify(conn, run_id, event.seq)

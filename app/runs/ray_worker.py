@@ -26,13 +26,12 @@ from app.runs.contract import (
     Outcome,
     Status,
     cancelled_event,
-    encode_event,
     failed_event,
     parse_event,
-    track_progress,
 )
+from app.runs.emit import EventLog, Wire, done_wire, to_wire
 from app.runs.keeper import BEAT
-from app.runs.worker import json_safe, load_target
+from app.runs.worker import load_target
 
 log = logging.getLogger(__name__)
 
@@ -92,11 +91,11 @@ class RunJob:
     def __init__(self, loop: TrainerLoop, run_id: str, method: str, params: dict[str, Any]):
         self.loop, self.store, self.run_id = loop, loop.store, run_id
         self.method, self.params = method, params
-        self.seq, self.progress, self.buffer = 0, {}, []
+        self.log, self.buffer = EventLog(), []
         self.flushed_at = time.monotonic()
         self.cancel_seen_at: float | None = None
         self.last_emit = time.monotonic()
-        self.done: dict[str, Any] | None = None
+        self.done: Wire | None = None
         self.stop = threading.Event()
         self.lock = threading.Lock()  # the buffer
         self.writing = threading.Lock()  # one writer at a time
@@ -109,7 +108,7 @@ class RunJob:
             self._flush()  # retried while the store is away: nothing is dropped
             self.store.finish(self.run_id, outcome.status, outcome.final,
                               summary=outcome.summary, error=outcome.error,
-                              progress=self.progress or None)  # fmt: skip
+                              progress=self.log.progress or None)  # fmt: skip
         finally:
             self.stop.set()
             beat.join(2)
@@ -126,23 +125,19 @@ class RunJob:
             log.warning("run %s failed:\n%s", self.run_id, traceback.format_exc())
             error = f"{type(exc).__name__}: {exc}"
             return Outcome(Status.FAILED, failed_event(error), error=error)
-        done = parse_event(self.done or {"type": "done", "summary": json_safe(summary)})
+        done = parse_event(done_wire(self.done, summary))
         return Outcome(Status.SUCCEEDED, done, done.summary)
 
-    def emit(self, event: dict[str, Any]) -> None:
+    def emit(self, event: Any) -> None:
         if self.cancel_seen_at is not None:
             raise Cancelled
         self.last_emit = time.monotonic()
-        event = json_safe(dict(event))
-        event["t"] = time.time()
-        typed = parse_event(event)
-        if typed.type == "done":
-            self.done = typed.wire()
+        data = to_wire(event)  # the one emit path (app/runs/emit.py)
+        if data["type"] == "done":
+            self.done = data
             return
         with self.lock:
-            self.seq += 1
-            self.buffer.append(encode_event(self.seq, typed))
-            track_progress(self.progress, typed)
+            self.buffer += self.log.add([data])
             due = len(self.buffer) >= BATCH_EVENTS or (
                 time.monotonic() - self.flushed_at > BATCH_SECONDS)
         if due:
@@ -157,7 +152,7 @@ class RunJob:
         try:
             with self.lock:
                 batch, self.buffer = self.buffer, []
-                progress = dict(self.progress)
+                progress = dict(self.log.progress)
             if batch:
                 try:
                     self.store.append_events(self.run_id, batch, progress)
@@ -188,5 +183,5 @@ class RunJob:
         """The trainer ignores the cancel (stuck in one long step): record the
         cancel, then end this process; Ray restarts the actor."""
         self.store.finish(self.run_id, Status.CANCELLED, cancelled_event(),
-                          progress=self.progress or None)  # fmt: skip
+                          progress=self.log.progress or None)  # fmt: skip
         os._exit(1)

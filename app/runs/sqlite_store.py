@@ -23,8 +23,10 @@ from app.runs.contract import (
     RunRecord,
     Status,
     StoredEvent,
+    Summary,
     encode_event,
     parse_event,
+    summary_json,
 )
 from app.runs.store import Admission, Retention, RunStore, cutoff, run_filter
 
@@ -132,7 +134,7 @@ class SqliteRunStore(RunStore):
         status: Status | str,
         final_event: Event | dict[str, Any],
         *,
-        summary: Any = None,
+        summary: Summary | dict[str, Any] | None = None,
         error: str | None = None,
         progress: dict[str, Any] | None = None,
     ) -> StoredEvent | None:
@@ -157,7 +159,7 @@ class SqliteRunStore(RunStore):
                 (
                     status.value,
                     time.time(),
-                    json.dumps(summary) if summary is not None else None,
+                    json.dumps(summary_json(summary)) if summary is not None else None,
                     error,
                     event.seq,
                     json.dumps(progress) if progress is not None else None,

@@ -25,6 +25,7 @@ from app.runs.contract import (
     RunRecord,
     Status,
     StoredEvent,
+    Summary,
     encode_event,
     interrupted_event,
 )
@@ -114,7 +115,7 @@ class RunStore(abc.ABC):
         status: Status | str,
         final_event: Event | dict[str, Any],
         *,
-        summary: Any = None,
+        summary: Summary | dict[str, Any] | None = None,
         error: str | None = None,
         progress: dict[str, Any] | None = None,
     ) -> StoredEvent | None:

@@ -6,7 +6,7 @@ straight away, says ``ready``, and waits for a job. That is the warm worker: whe
 a run arrives, the expensive imports are already done.
 
 Messages from worker to parent, over one duplex pipe:
-``("ready", pid)``, ``("event", dict)``, ``("result", done_event)``,
+``("ready", pid)``, ``("event", wire)``, ``("result", done_wire)``,
 ``("error", message, traceback)``. From parent to worker: ``("job", config)``,
 ``("exit",)``. Nothing in this module imports torch at module level: the web
 process imports it for `WorkerHandle`.
@@ -16,21 +16,19 @@ from __future__ import annotations
 
 import contextlib
 import importlib
-import math
 import multiprocessing
 import os
 import signal
-import time
 import traceback
 from collections.abc import Callable
 from multiprocessing.connection import Connection
 from typing import Any
 
-from app.runs.contract import parse_event
+from app.runs.emit import Wire, done_wire, to_wire
 
 _CTX = multiprocessing.get_context("spawn")
 
-Target = Callable[[Any, Callable[[dict], None]], Any]
+Target = Callable[[Any, Callable[[Any], None]], Any]
 
 
 class ParentGone(BaseException):
@@ -41,23 +39,6 @@ class ParentGone(BaseException):
 def load_target(spec: str) -> Target:
     module_name, _, attr = spec.partition(":")
     return getattr(importlib.import_module(module_name), attr or "train")
-
-
-def json_safe(value: Any) -> Any:
-    """NaN and infinities (a diverging loss) become null: JSON has no such
-    numbers and browsers' JSON.parse rejects them. Tuples become lists."""
-    if isinstance(value, float):
-        return value if math.isfinite(value) else None
-    if isinstance(value, dict):
-        return {str(k): json_safe(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [json_safe(v) for v in value]
-    if value is None or isinstance(value, (str, int, bool)):
-        return value
-    # numpy / torch scalars and the like
-    if hasattr(value, "item"):
-        return json_safe(value.item())
-    raise TypeError(f"event value of type {type(value).__name__} is not JSON-serialisable")
 
 
 def worker_main(conn: Connection, target: str) -> None:
@@ -84,26 +65,21 @@ def worker_main(conn: Connection, target: str) -> None:
 
 def _run_job(conn: Connection, fn: Target, job: dict[str, Any]) -> bool:
     """Run one job; True if the worker is fit for another."""
-    done: dict[str, Any] | None = None
+    done: Wire | None = None
 
-    def emit(event: dict[str, Any]) -> None:
+    def emit(event: Any) -> None:
         nonlocal done
-        event = json_safe(dict(event))
-        # Stamped here, at emit time: the latency benchmark measures from it.
-        event["t"] = time.time()
-        # Checked against the contract here, in the trainer's own call: a malformed
+        # Checked here, in the trainer's own call (app/runs/emit.py): a malformed
         # event fails the run with a message that says which field is wrong.
-        event = parse_event(event).wire()
-        if event["type"] == "done":
-            done = event  # sent with the result, so status and event land together
+        data = to_wire(event)
+        if data["type"] == "done":
+            done = data  # sent with the result, so status and event land together
         else:
-            _send(conn, ("event", event))
+            _send(conn, ("event", data))
 
     try:
         summary = fn(_make_config(job), emit)
-        if done is None:
-            done = {"type": "done", "summary": json_safe(summary), "t": time.time()}
-        _send(conn, ("result", done))
+        _send(conn, ("result", done_wire(done, summary)))
         return True
     except ParentGone:
         raise

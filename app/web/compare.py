@@ -14,6 +14,7 @@ from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse, StreamingResponse
 from pydantic import BaseModel
 
+from app.distill.events import Summary
 from app.distill.stats import PairedStats, paired_stats
 from app.runs import RunManager
 from app.runs.contract import RunRecord
@@ -69,7 +70,7 @@ class ComparedRun(BaseModel):
     baseline_final_acc: float | None
 
 
-class Comparison(BaseModel):
+class RunsCompared(BaseModel):
     runs: list[ComparedRun]
     differing_params: list[ParamRow]
     pairs: list[Pair]
@@ -96,12 +97,10 @@ def load_runs(runs: RunManager, ids: list[str]) -> list[RunRecord]:
 
 def _per_seed_acc(record: RunRecord) -> dict[int, float]:
     """Seed -> the method model's final test accuracy, from the run's summary."""
-    summary = record.summary if isinstance(record.summary, dict) else {}
-    seeds = summary.get("seeds")
-    per_seed = summary.get("per_seed")
-    student = per_seed.get("student") if isinstance(per_seed, dict) else None
-    accs = student.get("test_acc") if isinstance(student, dict) else None
-    if not isinstance(seeds, list) or not isinstance(accs, list) or len(seeds) != len(accs):
+    if record.summary is None:
+        return {}
+    seeds, accs = record.summary.seeds, record.summary.accuracies("student")
+    if len(seeds) != len(accs):  # a summary from before seeds has neither
         return {}
     return {s: a for s, a in zip(seeds, accs, strict=True) if number(a) is not None}
 
@@ -132,11 +131,11 @@ def seed_pairs(records: list[RunRecord]) -> list[Pair]:
     return pairs
 
 
-def comparison(runs: RunManager, ids: list[str]) -> Comparison:
+def comparison(runs: RunManager, ids: list[str]) -> RunsCompared:
     records = load_runs(runs, ids)
     compared = []
     for record in records:
-        summary = record.summary if isinstance(record.summary, dict) else {}
+        summary = record.summary or Summary()
         compared.append(
             ComparedRun(
                 id=record.id,
@@ -144,11 +143,11 @@ def comparison(runs: RunManager, ids: list[str]) -> Comparison:
                 method=record.method,
                 status=record.status,
                 seeds=sorted(_per_seed_acc(record)),
-                final_acc=number(summary.get("final_acc")),
-                baseline_final_acc=number(summary.get("baseline_final_acc")),
+                final_acc=summary.final_acc,
+                baseline_final_acc=summary.baseline_final_acc,
             )
         )
-    return Comparison(
+    return RunsCompared(
         runs=compared, differing_params=differing_params(records), pairs=seed_pairs(records)
     )
 
@@ -180,11 +179,11 @@ ERRORS: dict[int | str, dict[str, Any]] = {code: {"model": Message} for code in 
 
 @api.get(
     "",
-    response_model=Comparison,
+    response_model=RunsCompared,
     responses=ERRORS,
     summary="Runs side by side: differing params, paired Δ",
 )
-def compare_json(runs: RunsDep, ids: IdsQuery) -> Comparison:
+def compare_json(runs: RunsDep, ids: IdsQuery) -> RunsCompared:
     return comparison(runs, parse_ids(ids))
 
 
@@ -232,7 +231,7 @@ def compare_page(request: Request, runs: RunsDep, ids: IdsQuery) -> HTMLResponse
         {
             "result": result,
             "cells": {i: history_row(record.summary) for i, record in records.items()},
-            "pairs": [(p, paired_view(p.delta.as_dict(), digits=2) or {}) for p in result.pairs],
+            "pairs": [(p, paired_view(p.delta, digits=2) or {}) for p in result.pairs],
             "ids": ids,
             "query": query,
             "dash": DASH,

@@ -157,7 +157,7 @@ def run_page(request: Request, run_id: str, runs: RunsDep, catalog: CatalogDep) 
                 "status_labels": STATUS_LABELS,
                 "method": record.method,
                 "progress": record.progress,
-                "summary": record.summary,
+                "summary": record.summary.model_dump(mode="json") if record.summary else None,
                 "created_at": record.created_at,
                 "started_at": record.started_at,
                 "virtual_teacher": virtual_teacher(method, record.params) if method else None,

@@ -12,6 +12,8 @@ from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException
 from starlette.routing import Match, Mount
 
+from app.runs.errors import RunError
+from app.web.run_errors import http_error
 from app.web.templating import templates
 
 log = logging.getLogger(__name__)
@@ -96,7 +98,16 @@ async def _unexpected(request: Request, exc: Exception) -> Response:
     return JSONResponse({"detail": "internal error; see the server log"}, 500)
 
 
+async def _refused(request: Request, exc: RunError) -> Response:
+    """A run service refusal, mapped by app/web/run_errors.py's table."""
+    error = http_error(exc)
+    if isinstance(error, RequestValidationError):
+        return await _validation_error(request, error)
+    return await _http_error(request, error)
+
+
 def install(app: FastAPI) -> None:
+    app.add_exception_handler(RunError, _refused)
     app.add_exception_handler(HTTPException, _http_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(Exception, _unexpected)

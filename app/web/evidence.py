@@ -163,6 +163,13 @@ def paper_claims(paper: Paper) -> list[tuple[str, claims.Claim]]:
     return own or found
 
 
+def _summary_json(summary: Any) -> dict:
+    """A run's summary as JSON (a typed one, or a dict as older code stored it)."""
+    if hasattr(summary, "model_dump"):
+        return summary.model_dump(mode="json")
+    return summary if isinstance(summary, dict) else {}
+
+
 def _live_claim_deltas(summary: dict, claim: claims.Claim) -> list[float] | None:
     """A claim's Δ in a run's summary: its `comparisons` (when the trainer judged
     it) or the per-seed arms (student − the comparator's arm)."""
@@ -206,8 +213,8 @@ def paper_evidence(catalog: Catalog, paper: Paper, runs: RunManager | None = Non
     live_judged: list[dict] = []
     for method_id, claim in paper_claims(paper):
         record = latest_default_run(runs, method_id) if runs is not None else None
-        deltas = (_live_claim_deltas(record.summary, claim)
-                  if record is not None and isinstance(record.summary, dict) else None)
+        deltas = (_live_claim_deltas(_summary_json(record.summary), claim)
+                  if record is not None else None)
         items.append({"kind": "claim", "method": method_id, "claim": claim,
                       "sentence": claims.sentence(claim, method_id),
                       "reference": reference.get(claim.id), "run": record, "launch": None})
@@ -215,7 +222,7 @@ def paper_evidence(catalog: Catalog, paper: Paper, runs: RunManager | None = Non
     for bound in paper_comparisons(paper):
         claim = comparison_claim(bound)
         record = _latest_versus_run(runs, bound) if runs is not None else None
-        versus = (record.summary or {}).get("versus") if record is not None else None
+        versus = _summary_json(record.summary).get("versus") if record is not None else None
         deltas = versus.get("delta", {}).get("deltas") if isinstance(versus, dict) else None
         items.append({"kind": "note", "method": bound.method.ref.method, "claim": claim,
                       "sentence": {"zh": claim.zh, "en": claim.en}, "line": bound.note.line,

@@ -10,16 +10,17 @@ from __future__ import annotations
 from functools import lru_cache
 from typing import Any, Literal
 
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel
 
 from app.catalog.catalog import Catalog
+from app.distill.events import Summary
 from app.distill.methods import METHODS
 from app.distill.stats import PairedStats
 from app.runs import RunManager
 from app.runs.contract import RunRecord
 from app.web.bindings import method_url, paper_methods
 from app.web.reproduction import Arm, reference
-from app.web.results import DASH, number, paired_view, pct
+from app.web.results import DASH, paired_view, pct
 
 #: Newest runs of a method looked at for one with default parameters. A reader who
 #: ran 50 variants since the last default run sees no live row, and the page says so.
@@ -95,31 +96,16 @@ def live_row(runs: RunManager | None, method_id: str) -> LiveRow | None:
     record = latest_default_run(runs, method_id) if runs is not None else None
     if record is None:
         return None
-    summary = record.summary if isinstance(record.summary, dict) else {}
-    try:
-        delta = PairedStats(**_paired_fields(summary.get("delta")))
-    except (TypeError, ValueError, ValidationError):
-        delta = None
-    seeds = summary.get("seeds")
+    summary = record.summary or Summary()
     return LiveRow(
         run_id=record.id,
         url=f"/runs/{record.id}",
         finished_at=record.finished_at,
-        seeds=[s for s in seeds if isinstance(s, int)] if isinstance(seeds, list) else [],
-        student_acc=number(summary.get("final_acc")),
-        baseline_acc=number(summary.get("baseline_final_acc")),
-        delta=delta,
+        seeds=summary.seeds,
+        student_acc=summary.final_acc,
+        baseline_acc=summary.baseline_final_acc,
+        delta=summary.delta.stats() if summary.delta else None,
     )
-
-
-def _paired_fields(stored: Any) -> dict[str, Any]:
-    """The PairedStats fields of a stored `as_dict()` (its labels are derived)."""
-    if not isinstance(stored, dict):
-        raise TypeError("no paired statistics")
-    names = PairedStats.__dataclass_fields__
-    fields = {k: v for k, v in stored.items() if k in names}
-    fields["deltas"] = tuple(fields.get("deltas") or ())
-    return fields
 
 
 def reference_row(method_id: str) -> ReferenceRow | None:
@@ -185,7 +171,7 @@ def live_cells(live: LiveRow | None) -> dict[str, str] | None:
     plus the run's link: the paper page shows the two one above the other."""
     if live is None:
         return None
-    paired = paired_view(live.delta.as_dict() if live.delta else None, digits=1) or {}
+    paired = paired_view(live.delta, digits=1) or {}
     return {
         "run_id": live.run_id,
         "url": live.url,

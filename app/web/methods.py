@@ -16,7 +16,6 @@ from starlette.convertors import StringConvertor, register_url_convertor
 
 from app.distill.methods import METHODS
 from app.runs import RunError, RunManager
-from app.runs.errors import Busy
 from app.web.demos import form_fields
 from app.web.deps import CatalogDep, RunsDep
 from app.web.launch import (
@@ -39,6 +38,7 @@ from app.web.method_rows import (
 )
 from app.web.reproduction import reference
 from app.web.results import paired_view
+from app.web.run_errors import retry_after, status_of
 from app.web.templating import templates
 
 
@@ -91,7 +91,7 @@ def methods_page(
 def _cells(row: MethodRow) -> dict[str, Any]:
     """A row's live and reference Δ as display strings (results.paired_view)."""
     def view(delta) -> dict[str, str]:
-        return paired_view(delta.as_dict() if delta else None, digits=1) or {}
+        return paired_view(delta, digits=1) or {}
 
     live, ref = row.live, row.reference
     return {
@@ -222,13 +222,12 @@ def queue_all(runs: RunManager, methods: list[str], client: str) -> RerunOut:
         try:
             record = runs.submit(method, {}, client)
         except RunError as exc:
-            retry = exc.retry_after if isinstance(exc, Busy) else None
             refused.append(
                 Refused(
                     method=method,
-                    status_code=exc.status_code,
+                    status_code=status_of(exc),
                     detail=exc.message,
-                    retry_after=retry,
+                    retry_after=retry_after(exc),
                 )
             )
             continue

@@ -68,7 +68,7 @@ def _parse_rows(raws: Iterable[Any]) -> list[Row]:
 
 def row_cells(row: Row) -> dict[str, str]:
     """A row as table cells: accuracies in %, Δ in points, one decimal."""
-    paired = paired_view(row.delta.as_dict() if row.delta else None, digits=1) or {}
+    paired = paired_view(row.delta, digits=1) or {}
     return {
         "label": row.label,
         "over": ", ".join(f"{k}={v}" for k, v in row.over.items()),

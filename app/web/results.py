@@ -2,9 +2,9 @@
 points with their 95% CI, win/tie/loss counts and verdict, a run's summary and a
 run's row in the history.
 
-Everything here accepts what a stored run may hold: a summary written by an older
-trainer (plain numbers, no per-seed data), missing keys, nulls where the worker
-turned NaN into null. A value that is not a finite number shows as "—".
+A summary arrives typed (app/distill/events.py; a stored one of any earlier shape
+is upgraded when its record is read): what an older trainer did not report is
+null, and a value that is not a finite number shows as "—".
 """
 
 from __future__ import annotations
@@ -12,6 +12,8 @@ from __future__ import annotations
 import math
 from typing import Any
 
+from app.distill.events import Paired, SplitSizes, Summary, upgrade_summary
+from app.distill.stats import PairedStats
 from app.distill.sweep import POINT_VERDICTS  # torch-free
 
 DASH = "—"
@@ -54,47 +56,33 @@ def mean_sd(arm: Any, digits: int = 1, signed: bool = False) -> str:
     return text if sd is None else f"{text} ± {sd * 100:.{digits}f}"
 
 
-def paired_view(paired: Any, digits: int = 2) -> dict[str, str] | None:
-    """The display strings of a PAIRED dict (docs/contracts.md), or None if it is not
-    one. The CI is "—" with one seed, where it is undefined."""
-    if not isinstance(paired, dict) or number(paired.get("mean")) is None:
+def paired_view(paired: Paired | PairedStats | None, digits: int = 2) -> dict[str, str] | None:
+    """The display strings of paired statistics (docs/contracts.md's PAIRED), or
+    None without them. The CI is "—" with one seed, where it is undefined."""
+    if paired is None:
         return None
-    low, high = number(paired.get("ci_low")), number(paired.get("ci_high"))
-    counts = [paired.get(k) for k in ("wins", "ties", "losses")]
+    if isinstance(paired, PairedStats):
+        paired = Paired.of(paired)
+    low, high = number(paired.ci_low), number(paired.ci_high)
     return {
-        "mean": points(paired["mean"], digits),
-        "mean_sd": mean_sd(paired, digits, signed=True),
+        "mean": points(paired.mean, digits),
+        "mean_sd": mean_sd({"mean": paired.mean, "sd": paired.sd}, digits, signed=True),
         "ci": DASH
         if low is None or high is None
         else f"[{points(low, digits)}, {points(high, digits)}]",
-        "wtl": "/".join(str(c) if isinstance(c, int) else "?" for c in counts),
-        "verdict": str(paired.get("verdict") or ""),
-        "label_zh": str(paired.get("label_zh") or ""),
-        "label_en": str(paired.get("label_en") or ""),
-        "n": str(paired.get("n") or ""),
+        "wtl": f"{paired.wins}/{paired.ties}/{paired.losses}",
+        "verdict": paired.verdict,
+        "label_zh": paired.label_zh,
+        "label_en": paired.label_en,
+        "n": str(paired.n or ""),
     }
 
 
-def _list(value: Any) -> list:
-    """A per-seed list as stored; a plain number (older runs) is a one-seed list."""
-    if isinstance(value, list):
-        return value
-    return [] if value is None else [value]
-
-
-def seed_rows(summary: dict[str, Any]) -> list[dict[str, str]]:
+def seed_rows(summary: Summary) -> list[dict[str, str]]:
     """One row per seed: the final student's and baseline's test accuracy and Δ."""
-    per_seed = summary.get("per_seed")
-    if not isinstance(per_seed, dict):
-        return []
-
-    def accs(model: str) -> list:
-        entry = per_seed.get(model)
-        return _list(entry.get("test_acc")) if isinstance(entry, dict) else []
-
-    student, baseline = accs("student"), accs("baseline")
-    seeds = summary.get("seeds")
-    if not isinstance(seeds, list) or len(seeds) != len(student):
+    student, baseline = summary.accuracies("student"), summary.accuracies("baseline")
+    seeds = summary.seeds
+    if len(seeds) != len(student):  # as the index, should the two ever disagree
         seeds = list(range(len(student)))
     rows = []
     for i, seed in enumerate(seeds):
@@ -111,67 +99,58 @@ def seed_rows(summary: dict[str, Any]) -> list[dict[str, str]]:
     return rows
 
 
-def _split_text(split: Any) -> str | None:
-    if not isinstance(split, dict):
+def _split_text(split: SplitSizes | None) -> str | None:
+    if split is None:
         return None
-    parts = [
-        (label, split.get(key))
-        for key, label in (("train", "训练"), ("val", "验证"), ("test", "测试"))
-    ]
-    return " · ".join(f"{label} {n}" for label, n in parts if isinstance(n, int)) or None
+    parts = ((label, getattr(split, key))
+             for key, label in (("train", "训练"), ("val", "验证"), ("test", "测试")))
+    return " · ".join(f"{label} {n}" for label, n in parts)
 
 
-def _model_accuracies(summary: dict[str, Any]) -> list[tuple[str, str]]:
-    """Mean test accuracy per model; for summaries without `models`, the two
-    top-level means."""
-    models = summary.get("models")
-    if not isinstance(models, dict):
-        models = {
-            "student": summary.get("final_acc"),
-            "baseline": summary.get("baseline_final_acc"),
-        }
-    models = {k: v for k, v in models.items() if k != "teacher" and v is not None}
+def _model_accuracies(summary: Summary) -> list[tuple[str, str]]:
+    """Mean test accuracy per model but the teacher's (shown on its own)."""
+    models = {k: v for k, v in summary.models.items() if k != "teacher" and v is not None}
     return [
         (f"{MODEL_LABELS.get(name, name)}（{name}）测试准确率", pct(value))
         for name, value in models.items()
     ]
 
 
-def summary_view(summary: Any) -> dict[str, Any]:
+def summary_view(summary: Summary | dict[str, Any] | None) -> dict[str, Any]:
     """What the run page's result block shows, in order: `facts` (label, value and,
     for paired differences, `paired`) and `seeds` (the per-seed table's rows)."""
-    if not isinstance(summary, dict):
+    summary = upgrade_summary(summary)
+    if summary is None:
         return {"facts": [], "seeds": []}
     facts: list[dict[str, Any]] = []
 
     def fact(key: str, label: str, value: str = DASH, paired: dict | None = None) -> None:
         facts.append({"key": key, "label": label, "value": value, "paired": paired})
 
-    seeds = summary.get("seeds")
-    seeds = seeds if isinstance(seeds, list) else []
+    seeds = summary.seeds
     if seeds:
         fact("seeds", "种子", f"{', '.join(map(str, seeds))}（{len(seeds)} 个）")
-    if split := _split_text(summary.get("split")):
+    if split := _split_text(summary.split):
         fact("split", "每个种子的数据", split)
     for label, value in _model_accuracies(summary):
         fact("acc", label + ("（各种子均值）" if seeds else ""), value)
-    delta = paired_view(summary.get("delta"))
-    if delta or number(summary.get("delta_acc")) is not None:
+    delta = paired_view(summary.delta)
+    if delta or number(summary.delta_acc) is not None:
         fact(
             "delta",
             "差值 Δ（最终模型的测试准确率）",
-            f"{points(summary.get('delta_acc'))} 个百分点",
+            f"{points(summary.delta_acc)} 个百分点",
             delta,
         )
-    if best := paired_view(summary.get("delta_best_val")):
+    if best := paired_view(summary.delta_best_val):
         fact(
             "delta_best_val",
             "差值 Δ（每个种子取验证集最佳轮次时的测试准确率）",
             f"{best['mean']} 个百分点",
             best,
         )
-    fact("teacher", "教师测试准确率", pct(summary.get("teacher_acc")))
-    wall = number(summary.get("wall_s"))
+    fact("teacher", "教师测试准确率", pct(summary.teacher_acc))
+    wall = number(summary.wall_s)
     fact("wall", "用时", DASH if wall is None else f"{wall:.1f} 秒")
     return {"facts": facts, "seeds": seed_rows(summary)}
 
@@ -189,7 +168,7 @@ def sweep_view(summary: Any) -> dict[str, Any] | None:
     """A sweep's tables, one per comparator line: each point's value, Δ and CI (points),
     p, its raw verdict and its Holm-adjusted one; the claims over the points; and which
     arms were trained once. None for a plain run."""
-    sweep = summary.get("sweep") if isinstance(summary, dict) else None
+    sweep = _extra(summary, "sweep")
     if not isinstance(sweep, dict) or not isinstance(sweep.get("lines"), list):
         return None
     lines = []
@@ -212,20 +191,31 @@ def sweep_view(summary: Any) -> dict[str, Any] | None:
             "reused": [str(arm) for arm in _list(sweep.get("reused"))]}
 
 
-def history_row(summary: Any) -> dict[str, str]:
+def _list(value: Any) -> list:
+    return value if isinstance(value, list) else []
+
+
+def _extra(summary: Summary | dict[str, Any] | None, key: str) -> Any:
+    """A field the trainer added beside the named ones (a sweep's, a comparison's)."""
+    if isinstance(summary, Summary):
+        return (summary.model_extra or {}).get(key)
+    return summary.get(key) if isinstance(summary, dict) else None
+
+
+def history_row(summary: Summary | dict[str, Any] | None) -> dict[str, str]:
     """A run's cells in the history tables: mean test accuracy of the method and the
     baseline, the mean Δ in points and the verdict (when the run has one)."""
-    s = summary if isinstance(summary, dict) else {}
-    paired = paired_view(s.get("delta"))
-    if isinstance(s.get("sweep"), dict):  # a sweep has no one Δ: say what it swept
-        sweep = s["sweep"]
+    sweep = _extra(summary, "sweep")
+    if isinstance(sweep, dict):  # a sweep has no one Δ: say what it swept
         points_text = f"扫描 {sweep.get('param')}（{len(_list(sweep.get('points')))} 点）"
         return {"acc": DASH, "baseline": DASH, "delta": DASH, "label_zh": points_text,
                 "label_en": f"sweep over {sweep.get('param')}"}
+    s = upgrade_summary(summary) or Summary()
+    paired = paired_view(s.delta)
     return {
-        "acc": pct(s.get("final_acc")),
-        "baseline": pct(s.get("baseline_final_acc")),
-        "delta": paired["mean"] if paired else points(s.get("delta_acc")),
+        "acc": pct(s.final_acc),
+        "baseline": pct(s.baseline_final_acc),
+        "delta": paired["mean"] if paired else points(s.delta_acc),
         "label_zh": paired["label_zh"] if paired else "",
         "label_en": paired["label_en"] if paired else "",
     }

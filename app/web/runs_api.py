@@ -2,19 +2,20 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from functools import lru_cache
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Header, HTTPException, Path, Query, Request
+from fastapi import APIRouter, Depends, Header, HTTPException, Path, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response, StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field
 from sse_starlette import EventSourceResponse, ServerSentEvent
 
+from app.distill.events import Summary
 from app.distill.methods import METHODS  # torch-free by contract
-from app.runs import RunError, RunManager, RunRecord, Status, StoredEvent, follow
-from app.runs.errors import Busy, InvalidParams
+from app.runs import RunManager, RunRecord, Status, StoredEvent, follow
 from app.runs.metrics import COLUMNS, metric_rows, to_csv
 from app.web.bindings import paper_methods
 from app.web.deps import RunsDep, SettingsDep
@@ -39,7 +40,8 @@ RETRY_MS = 1000
 
 
 class RunRequest(BaseModel):
-    # What create_run enforces by hand: a method id, and no other fields.
+    # What `read_launch` enforces: a method id, and no other fields; the params are
+    # then checked by the method's own parameter model.
     model_config = ConfigDict(extra="forbid")
 
     method: str = Field(
@@ -69,7 +71,8 @@ class RunOut(BaseModel):
     progress: dict[str, Any] = Field(
         description="phase, phase_state, epoch, epochs, step, steps: as far as known."
     )
-    summary: dict[str, Any] | None
+    summary: Summary | None = Field(
+        description="The trainer's summary (app/distill/events.py), once the run succeeded.")
     error: str | None
     created_at: float = Field(description="Unix seconds, like every timestamp here.")
     started_at: float | None
@@ -96,6 +99,40 @@ def _errors(*codes: int) -> dict[int | str, dict[str, Any]]:
 # -- dependencies -----------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class Launch:
+    """A launch request, checked: the method, its parameters validated by the
+    method's model (a 422 names the field path otherwise), who asks, and how."""
+
+    method: str
+    params: BaseModel
+    client: str
+    is_form: bool
+
+
+async def read_launch(
+    request: Request, runs: RunsDep, settings: SettingsDep, client: ClientDep
+) -> Launch:
+    fields, is_form = await read_fields(request)
+    check_token(settings, request, fields)
+    unknown = sorted(set(fields) - set(RunRequest.model_fields))
+    method = fields.get("method")
+    problems = [
+        {"loc": ("body", key), "msg": "unexpected field", "type": "extra_forbidden"}
+        for key in unknown
+    ]
+    if not isinstance(method, str) or not method:
+        problems.append(
+            {"loc": ("body", "method"), "msg": "a method id is required", "type": "missing"}
+        )
+    if problems:
+        raise RequestValidationError(problems)
+    return Launch(method, runs.check(method, fields.get("params", {})), client, is_form)
+
+
+LaunchDep = Annotated[Launch, Depends(read_launch)]
+
+
 RunId = Annotated[str, Path(min_length=1, max_length=64)]
 
 
@@ -114,23 +151,6 @@ def _out(record: RunRecord) -> dict[str, Any]:
     }
 
 
-def _http(exc: RunError) -> Exception:
-    """A run service refusal as the HTTP error that says the same thing."""
-    if isinstance(exc, InvalidParams):
-        return RequestValidationError(
-            [
-                {
-                    "loc": ("body", "params", *e["field"].split(".")),
-                    "msg": e["message"],
-                    "type": "value_error",
-                }
-                for e in exc.errors
-            ]
-        )
-    headers = {"Retry-After": str(exc.retry_after)} if isinstance(exc, Busy) else None
-    return HTTPException(exc.status_code, exc.message, headers=headers)
-
-
 # -- launching and cancelling ---------------------------------------------------------
 
 
@@ -147,29 +167,10 @@ def _http(exc: RunError) -> Exception:
         }
     },
 )
-async def create_run(
-    request: Request, runs: RunsDep, settings: SettingsDep, client: ClientDep
-) -> Response:
-    fields, is_form = await read_fields(request)
-    check_token(settings, request, fields)
-    unknown = sorted(set(fields) - set(RunRequest.model_fields))
-    method = fields.get("method")
-    problems = [
-        {"loc": ("body", key), "msg": "unexpected field", "type": "extra_forbidden"}
-        for key in unknown
-    ]
-    if not isinstance(method, str) or not method:
-        problems.append(
-            {"loc": ("body", "method"), "msg": "a method id is required", "type": "missing"}
-        )
-    if problems:
-        raise RequestValidationError(problems)
-    try:
-        record = await run_in_threadpool(runs.submit, method, fields.get("params", {}), client)
-    except RunError as exc:
-        raise _http(exc) from None
+async def create_run(request: Request, runs: RunsDep, launch: LaunchDep) -> Response:
+    record = await run_in_threadpool(runs.submit, launch.method, launch.params, launch.client)
     url = f"/runs/{record.id}"
-    if wants_page(request, is_form):
+    if wants_page(request, launch.is_form):
         return RedirectResponse(url, status_code=303)
     body = {"id": record.id, "url": url, "status": record.status, "position": record.position}
     return JSONResponse(body, status_code=202, headers={"Location": url})
@@ -186,10 +187,7 @@ async def cancel_run(
 ) -> Response:
     fields, is_form = await read_fields(request)
     check_token(settings, request, fields)
-    try:
-        record = await run_in_threadpool(runs.cancel, run_id)
-    except RunError as exc:
-        raise _http(exc) from None
+    record = await run_in_threadpool(runs.cancel, run_id)
     if wants_page(request, is_form):
         return RedirectResponse(f"/runs/{run_id}", status_code=303)
     return JSONResponse(_out(record))

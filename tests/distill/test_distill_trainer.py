@@ -15,6 +15,14 @@ from pydantic import ValidationError
 
 from app.distill.data import load_split
 from app.distill.engine import Evaluator, build_stacked, evaluate, watch
+from app.distill.events import (
+    SUMMARY_VERSION,
+    DoneEvent,
+    LogEvent,
+    MetricEvent,
+    PhaseEvent,
+    Summary,
+)
 from app.distill.methods import METHODS, RunConfig, methods_for_paper
 from app.distill.models import SmallCNN
 from app.distill.stats import paired_stats
@@ -37,11 +45,19 @@ def tiny(method: str, **over) -> dict:
 
 
 def run(method: str, data_dir: Path, **over) -> tuple[dict, list[dict]]:
+    """The summary and the events, in their wire form (the trainer emits the models
+    of app/distill/events.py; every event is one of them)."""
     events: list[dict] = []
+
+    def emit(event) -> None:
+        assert isinstance(event, PhaseEvent | MetricEvent | LogEvent | DoneEvent)
+        events.append(event.wire())
+
     config = RunConfig(method=method, params=tiny(method, **over), data_dir=data_dir,
                        device="cpu", threads=1)
-    summary = train(config, events.append)
-    return summary, events
+    summary = train(config, emit)
+    assert isinstance(summary, Summary) and summary.version == SUMMARY_VERSION
+    return summary.wire(), events
 
 
 def metrics(events: list[dict], skip_teacher: bool = True) -> list[dict]:

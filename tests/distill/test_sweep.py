@@ -152,7 +152,7 @@ def test_a_sweep_reuses_the_control_exactly_and_tags_every_event(tmp_path):
     events: list[dict] = []
     params = {**TINY, "sweep": {"param": "temperature", "values": [2.0, 8.0]}}
     summary = train({"method": "kd", "params": params, "data_dir": tmp_path, "device": "cpu"},
-                    events.append)
+                    lambda e: events.append(e.wire())).wire()
     sweep = summary["sweep"]
     assert sweep["reused"] == ["baseline"] and [p["value"] for p in sweep["points"]] == [2.0, 8.0]
     # The second point trained no control: its student ran alone.
@@ -165,7 +165,7 @@ def test_a_sweep_reuses_the_control_exactly_and_tags_every_event(tmp_path):
 
     # The control it reused is the one a plain run at the second point trains.
     plain = train({"method": "kd", "params": {**TINY, "temperature": 8.0},
-                   "data_dir": tmp_path, "device": "cpu"}, lambda e: None)
+                   "data_dir": tmp_path, "device": "cpu"}, lambda e: None).wire()
     second = sweep["points"][1]
     assert second["per_seed"]["baseline"] == plain["per_seed"]["baseline"]
     assert second["per_seed"]["student"] == plain["per_seed"]["student"]

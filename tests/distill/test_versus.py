@@ -49,7 +49,7 @@ def test_the_two_students_are_paired_exactly(tmp_path):
     def run(method, params):
         events = []
         config = {"method": method, "params": params, "data_dir": tmp_path, "device": "cpu"}
-        return train(config, events.append), events
+        return train(config, lambda e: events.append(e.wire())).wire(), events
 
     summary, events = run("tfkd_reg", {**TINY, "versus": {"method": "lsr"}})
     versus = summary["versus"]

@@ -30,7 +30,7 @@ WIRE = [
     {"type": "metric", "kind": "epoch", "phase": "train", "epoch": 1, "epochs": 3,
      "models": {"student": {"acc": [0.91, 0.9, 0.93]}, "baseline": {"acc": 0.9}}},
     {"type": "log", "level": "info", "message": "teacher loaded from cache"},
-    {"type": "done", "summary": {"method": "kd", "final_acc": 0.94}},
+    {"type": "done", "summary": {"version": 2, "method": "kd", "final_acc": 0.94}},
     {"type": "failed", "status": "failed", "error": "worker exited with signal 9"},
     {"type": "cancelled", "status": "cancelled"},
 ]  # fmt: skip
@@ -42,6 +42,11 @@ def test_typed_events_keep_their_wire_format(event):
     stored = encode_event(5, {**event, "t": 1.5})
     assert json.loads(stored.data) == {"seq": 5, "t": 1.5, **event}
     assert stored.terminal == (event["type"] in ("done", "failed", "cancelled"))
+
+
+def test_a_done_event_stored_before_summaries_had_a_version_still_reads():
+    old = {"type": "done", "summary": {"method": "kd", "final_acc": 0.94}}
+    assert parse_event(old).wire() == {"type": "done", "summary": {**old["summary"], "version": 2}}
 
 
 def test_every_event_type_has_a_model():
@@ -115,3 +120,31 @@ async def test_a_trainer_that_emits_a_malformed_event_fails_its_run(tmp_path):
         run_id = runs.submit("baseline", {}).id
         record = await wait_status(runs, run_id, "failed")
         assert "ValidationError" in record.error and "kind" in record.error
+
+
+def test_the_api_documents_the_summary_schema(client):
+    schema = client.get("/openapi.json").json()["components"]["schemas"]
+    summary = schema["RunOut"]["properties"]["summary"]
+    refs = [s.get("$ref", "") for s in summary.get("anyOf", [summary])]
+    name = next(r for r in refs if r).rsplit("/", 1)[-1]
+    assert name == "Summary"
+    assert {"version", "per_seed", "delta", "split", "comparisons"} <= set(
+        schema["Summary"]["properties"])
+    assert "Comparison" in schema and "Paired" in schema
+
+
+def test_the_cli_checks_events_without_the_run_service():
+    import subprocess
+    import sys
+
+    code = (
+        "import sys\n"
+        "from app.distill.console import checked\n"
+        "seen = []\n"
+        "checked(seen.append)({'type': 'log', 'message': 'hi'})\n"
+        "assert seen == [{'type': 'log', 'message': 'hi'}], seen\n"
+        "print(sorted(m for m in sys.modules if m.startswith('app.runs')))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         cwd=PROJECT_ROOT, check=True).stdout
+    assert out.strip() == "[]"

@@ -40,7 +40,7 @@ async def test_a_run_goes_through_and_its_events_are_stored_in_order(tmp_path):
         types = [e["type"] for e in events]
         assert types[0] == "phase" and types[-1] == "done" and types.count("metric") == 11
         assert all(isinstance(e["t"], float) for e in events)
-        assert done["summary"]["final_acc"] == 0.9 and events[-1]["summary"] == done["summary"]
+        assert done.summary.final_acc == 0.9 and events[-1]["summary"] == done.summary.wire()
         assert done["progress"] == {"phase": "train", "phase_state": "end", "epoch": 1,
                                     "epochs": 1, "step": 10, "steps": 10}
         assert done["created_at"] <= done["started_at"] <= done["finished_at"]
@@ -52,7 +52,7 @@ async def test_the_warm_worker_is_reused_run_after_run(tmp_path):
         pids = []
         for _ in range(3):
             run_id = runs.submit("baseline", {})["id"]
-            pids.append((await wait_status(runs, run_id, "succeeded"))["summary"]["pid"])
+            pids.append((await wait_status(runs, run_id, "succeeded")).summary.pid)
         assert len(set(pids)) == 1
 
 
@@ -62,7 +62,7 @@ async def test_a_trainer_that_emits_done_itself_gets_one_done_event(tmp_path):
         record = await wait_status(runs, run_id, "succeeded")
         types = [e.type for e in runs.store.events_after(run_id, 0)]
         assert types.count("done") == 1 and types[-1] == "done"
-        assert record["summary"] == {"method": "kd", "final_acc": 0.5}
+        assert record.summary.wire() == {"version": 2, "method": "kd", "final_acc": 0.5}
 
 
 async def test_validation_names_the_bad_fields(tmp_path):
@@ -86,12 +86,12 @@ async def test_queue_positions_limits_and_cancel(tmp_path):
         assert b["status"] == "queued" and b["position"] == 1
         with pytest.raises(ClientLimit) as too_many:
             runs.submit("baseline", {}, client="x")
-        assert too_many.value.retry_after >= 1
+        assert too_many.value.wait_s >= 1
         c = runs.submit("baseline", {}, client="y")
         assert c["position"] == 2
         with pytest.raises(QueueFull) as full:
             runs.submit("baseline", {}, client="z")
-        assert full.value.retry_after >= 1
+        assert full.value.wait_s >= 1
 
         # Cancelling a queued run: immediate, and the queue moves up.
         assert runs.cancel(b["id"])["status"] == "cancelled"
@@ -154,7 +154,7 @@ async def test_nan_and_infinity_are_stored_as_null(tmp_path):
         metric = runs.store.events_after(run_id, 0)[0]
         assert json.loads(metric.data)["losses"]["student"] == {"total": [None, 0.5],
                                                                 "kd": [0.1, None]}
-        assert record["summary"] == {"final_acc": None}
+        assert record.summary.wire() == {"version": 2, "final_acc": None}
 
 
 async def test_stop_interrupts_the_running_run_and_a_new_manager_keeps_it(tmp_path):

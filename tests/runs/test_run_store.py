@@ -72,11 +72,12 @@ def test_finish_appends_the_final_event_with_the_status(make_store):
     store = make_store()
     store.create_run("r1", "kd", {}, "", 1.0)
     store.append_events("r1", [encode_event(1, {"type": "log", "message": "x"})])
-    final = store.finish("r1", "succeeded", {"type": "done", "summary": {"acc": 1}},
-                         summary={"acc": 1})
+    summary = {"method": "kd", "final_acc": 1.0}
+    final = store.finish("r1", "succeeded", {"type": "done", "summary": summary},
+                         summary=summary)
     assert final.seq == 2 and final.terminal
     run = store.get_run("r1")
-    assert run["status"] == "succeeded" and run["summary"] == {"acc": 1}
+    assert run["status"] == "succeeded" and run.summary.wire() == {**summary, "version": 2}
     assert run["finished_at"] is not None and run["last_seq"] == 2
     status, events = store.status_and_events("r1", 0)
     assert status == "succeeded" and [e.type for e in events] == ["log", "done"]

@@ -4,7 +4,9 @@ not there, one seed, and summaries of every age."""
 from __future__ import annotations
 
 import pytest
+from pydantic import ValidationError
 
+from app.distill.events import Paired
 from app.distill.stats import paired_stats
 from app.web.results import history_row, mean_sd, paired_view, pct, points, summary_view
 
@@ -26,13 +28,15 @@ def test_percent_points_and_mean_sd():
 
 def test_paired_view_of_several_seeds_and_of_one():
     stats = paired_stats([0.95, 0.93, 0.94], [0.91, 0.93, 0.90]).as_dict()
-    view = paired_view(stats)
+    view = paired_view(Paired(**stats))
     assert view["mean"] == f"{stats['mean'] * 100:+.2f}" and view["wtl"] == "2/1/0"
     assert view["ci"] == f"[{stats['ci_low'] * 100:+.2f}, {stats['ci_high'] * 100:+.2f}]"
     assert (view["label_zh"], view["verdict"]) == (stats["label_zh"], stats["verdict"])
-    one = paired_view(paired_stats([0.9], [0.8]).as_dict())
+    one = paired_view(paired_stats([0.9], [0.8]))  # the statistics, or their JSON form
     assert one["ci"] == "—" and one["mean_sd"] == "+10.00" and one["verdict"] == "one_seed"
-    assert paired_view(None) is None and paired_view({"mean": "x"}) is None
+    assert paired_view(None) is None
+    with pytest.raises(ValidationError):  # what is not one never gets this far
+        Paired.model_validate({"mean": "x"})
 
 
 def test_summary_view_of_nothing_and_of_a_run_without_baseline():
