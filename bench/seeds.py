@@ -1,11 +1,15 @@
-"""What k seeds trained together cost: wall time of a k-seed run ÷ a 1-seed run.
+"""What k seeds trained together cost: wall time of a k-seed run ÷ a 1-seed run;
+and what the comparator arms cost: a default run with its arms ÷ the same run without.
 
 For every method at its default parameters (teacher cached): rounds alternate a
 1-seed, a 5-seed and an 8-seed run of the same method, and the medians' ratios are
 printed. Five separate runs would cost 5×. The floor is what the compute itself
 grows by: one student network stepping on a 5× (8×) larger batch, timed here in the
-same run; each method's ratio is also shown against it. Ratios measured side by
-side on a shared machine: read them as ratios, never as absolute speeds.
+same run; each method's ratio is also shown against it. A method whose claims name
+another method (the KD student, LSR, BYOT) trains that arm in the same run: the
+``arms`` columns give the default k = 5 run without its arms and the ratio of the
+run with them to it. Ratios measured side by side on a shared machine: read them
+as ratios, never as absolute speeds.
 
     python bench/seeds.py [--rounds 3] [--threads 1] [--device cpu|cuda] [--methods kd,...]
 """
@@ -32,8 +36,10 @@ from app.distill.trainer import train
 TARGET_RATIO, TARGET_S = 2.0, 10.0
 
 
-def wall(method: str, seeds: int, data_dir: Path, device: str, threads: int) -> float:
-    config = RunConfig(method=method, params={"seeds": seeds}, data_dir=data_dir,
+def wall(method: str, seeds: int, data_dir: Path, device: str, threads: int,
+         arms: bool = True) -> float:
+    params = {"seeds": seeds} | ({} if arms else {"arms": False})
+    config = RunConfig(method=method, params=params, data_dir=data_dir,
                        device=device, threads=threads)
     start = time.perf_counter()
     train(config, lambda event: None)
@@ -85,24 +91,30 @@ def main() -> int:
     print(f"floor (one network, batch 80 ÷ batch 16): {floor[5]:.2f}×; "
           f"batch 128 ÷ 16: {floor[8]:.2f}×  ({args.device}, {args.threads} thread(s))\n")
     print(f"{'method':<12} {'k=1 s':>6} {'k=5 s':>6} {'k=8 s':>6} {'k5/k1':>6} "
-          f"{'÷floor':>7} {'k8/k1':>6} {'÷floor':>7}", flush=True)
+          f"{'÷floor':>7} {'k8/k1':>6} {'÷floor':>7} {'k5 −arms':>8} {'arms×':>6}", flush=True)
     slow, over = [], []
     with tempfile.TemporaryDirectory() as tmp:
         for method in args.methods.split(","):
             wall(method, 8, Path(tmp), args.device, args.threads)  # cache 8 teachers
+            has_arms = bool(METHODS[method].arms)
             runs: dict[int, list[float]] = {1: [], 5: [], 8: []}
+            bare: list[float] = []
             for _ in range(args.rounds):
                 for k in runs:
                     runs[k].append(wall(method, k, Path(tmp), args.device, args.threads))
+                if has_arms:
+                    bare.append(wall(method, 5, Path(tmp), args.device, args.threads, False))
             one, five, eight = (statistics.median(runs[k]) for k in (1, 5, 8))
             r5, r8 = five / one, eight / one
+            arms = (f"{statistics.median(bare):8.2f} {five / statistics.median(bare):6.2f}"
+                    if has_arms else f"{'–':>8} {'–':>6}")
             print(f"{method:<12} {one:6.2f} {five:6.2f} {eight:6.2f} {r5:6.2f} "
-                  f"{r5 / floor[5]:7.2f} {r8:6.2f} {r8 / floor[8]:7.2f}", flush=True)
+                  f"{r5 / floor[5]:7.2f} {r8:6.2f} {r8 / floor[8]:7.2f} {arms}", flush=True)
             over += [method] if r5 > TARGET_RATIO else []
             slow += [method] if five > TARGET_S else []
     print(f"\nk5/k1 target ≤ {TARGET_RATIO:.1f}× on CPU (≤ 1.2× on a GPU): "
           + (f"over it: {', '.join(over)}." if over else "every method within it."))
-    print(f"default demo (k=5, teacher cached) target ≤ {TARGET_S:.0f} s: "
+    print(f"default demo with its arms (k=5, teacher cached) target ≤ {TARGET_S:.0f} s: "
           + (f"over it: {', '.join(slow)}." if slow else "every method within it."))
     return 0
 

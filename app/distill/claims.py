@@ -265,11 +265,12 @@ def judged(claim: Claim, deltas: Sequence[float] | None, swept: dict | None = No
              "reason": "missing", "direction": claim.direction, "margin": claim.margin}
     else:
         j = judge(deltas, claim.direction, claim.margin)
+    versus = claim.versus
     return j | {"claim": claim.id, "statement": {"zh": claim.zh, "en": claim.en},
-                "arm": "student", "comparator": claim.versus.arm,
-                "versus": {"method": claim.versus.method, "params": claim.versus.params,
-                           "model": claim.versus.model, "zh": claim.versus.zh,
-                           "en": claim.versus.en},
+                "arm": "student",
+                "comparator": {"model": versus.arm, "method": versus.method,
+                               "params": versus.params},
+                "versus": {"zh": versus.zh, "en": versus.en},
                 "where": claim.where, "paper": claim.paper, "swept": swept}
 
 

@@ -139,30 +139,55 @@ class Comparator(_Part):
 
 
 class Swept(_Part):
-    """The parameter a sweep varies, and its value at this point."""
+    """The parameter a sweep varies, and its value at this point; ``in_range``:
+    whether the claim's paper makes it at that value."""
 
     param: str
     value: Number | str | bool
+    in_range: bool | None = None
+
+
+Verdict = Literal["supported", "contradicted", "not_shown", "no_verdict"]
+
+
+class Text(_Part):
+    """A reader-facing string in both languages."""
+
+    zh: str = ""
+    en: str = ""
 
 
 class Comparison(_Part):
-    """A named claim checked on this run: ``arm`` against ``comparator``, better,
-    worse or comparable within ``margin``, from the paired per-seed Δ."""
+    """A named claim checked on this run (``claims.judged``): ``arm`` against
+    ``comparator``, better, worse or comparable within ``margin`` points, from the
+    paired per-seed Δ (fractions). No verdict below 3 seeds, from a zero-width
+    interval, or without the comparator's arm: ``reason`` says which."""
 
+    claim: str = ""
+    statement: Text = Field(default_factory=Text)
+    versus: Text = Field(default_factory=Text, description="The comparator, named.")
+    where: str = ""
+    paper: str = ""
     arm: str
     comparator: Comparator
     direction: Literal["better", "worse", "comparable"]
     margin: float = 0.0
     deltas: list[float]
-    mean: float
+    n: int = 0
+    mean: float | None
+    sd: float | None = None
     ci_low: float | None
     ci_high: float | None
-    verdict: Literal["supported", "contradicted", "not_shown"]
+    verdict: Verdict
+    reason: str | None = None
     #: The verdict after a multiple-comparison adjustment (Holm) across the claims
     #: shown together; None where none was made.
-    adjusted_verdict: Literal["supported", "contradicted", "not_shown"] | None = None
+    adjusted_verdict: Verdict | None = None
     p_value: float | None = None
     adjusted_p_value: float | None = None
+    outcome: Literal["supported", "contradicted"] | None = None
+    label: Text = Field(default_factory=Text)
+    adjusted_label: Text = Field(default_factory=Text)
     swept: Swept | None = None
 
 

@@ -64,6 +64,13 @@ class LockstepParams(CommonParams):
         description="Also train the control: plain cross-entropy from the same initial "
         "weights on the same batches, in the same order, for as many optimiser steps.",
     )
+    arms: bool = Field(
+        True,
+        description="Also train the comparator arms that the method's claims name, where "
+        "a claim is against another method (the KD student with the same teacher, LSR, "
+        "BYOT): that method's student at its defaults, on the same seeds, so the same "
+        "splits, initial weights, batches and cached teacher.",
+    )
 
 
 class TeacherParams(LockstepParams):

@@ -74,7 +74,9 @@ def _riding(cls: type[BaseModel]) -> type[BaseModel]:
 def comparator_params(versus: dict, run_params: BaseModel) -> BaseModel:
     """The comparator's parameter model, with the run's seeds and data."""
     shared = {name: getattr(run_params, name) for name in SHARED}
-    return METHODS[versus["method"]].params.model_validate({**versus["params"], **shared})
+    # The comparator's own comparator arms are not this comparison's business.
+    return METHODS[versus["method"]].params.model_validate(
+        {**versus["params"], **shared, "arms": False})
 
 
 def _versus(raw: Any, run_params: BaseModel) -> dict:

@@ -79,11 +79,23 @@ def control_params(method: Method) -> frozenset[str]:
     return CONTROL_COMMON | method.control_params
 
 
+#: What a comparator arm (another method's student, arms.py) takes from the run: its
+#: data, optimiser, teacher recipe (arms.CARRIED, which imports torch: a test holds the
+#: two equal) and step count; nothing else of the run changes it.
+ARM_DEPENDS = frozenset({"seed", "seeds", "train_fraction", "batch_size", "lr",
+                         "weight_decay", "teacher_epochs", "epochs", "stage1_epochs", "arms"})
+
+
 def reused_arms(method: Method, param: str) -> tuple[str, ...]:
-    """The arms a sweep over `param` trains once and reuses at every point."""
+    """The arms a sweep over `param` trains once and reuses at every point: the
+    control where the parameter leaves it unchanged, and the comparator arms (the
+    KD student of a DKD sweep over β) where it is none of theirs."""
+    out = []
     if "baseline" in method.models and param not in control_params(method):
-        return ("baseline",)
-    return ()
+        out.append("baseline")
+    if param not in ARM_DEPENDS:
+        out += [versus.arm for versus in method.arms]
+    return tuple(out)
 
 
 def sweep_values(method: Method, spec: SweepSpec) -> tuple[float, ...]:

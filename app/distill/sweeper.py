@@ -19,13 +19,13 @@ import torch
 
 from app.distill import claims
 from app.distill.engine import Stopwatch
-from app.distill.events import LogEvent, Summary, TrainerEvent, as_event
+from app.distill.events import LogEvent, SeedResults, Summary, TrainerEvent, as_event
 from app.distill.methods import METHODS
 from app.distill.plan import comparator_params
 from app.distill.spec import Method
 from app.distill.stats import paired_stats
 from app.distill.sweep import comparator_arms, judge_points, point_line, reused_arms
-from app.distill.trainer import train_point
+from app.distill.trainer import comparisons, train_point
 
 #: The accuracies a point's Δ is taken on: final test, and test at best validation.
 DELTA_KEYS = {"delta": "test_acc", "delta_best_val": "best_val_test_acc"}
@@ -48,16 +48,23 @@ def _point(method: Method, params, data_dir: Path, device: torch.device, emit: E
     return train_point(method, params, data_dir, device, emit).model_dump(mode="json")
 
 
-def _reuse_control(summary: dict, control: dict) -> dict:
-    """The point's summary paired against the control trained at the first point."""
-    per_seed = {**summary["per_seed"], "baseline": control}
+def _reuse(summary: dict, trained: dict, method: Method, params) -> dict:
+    """The point's summary with the arms trained at the first point put back: the
+    control's Δ and the claims' comparisons computed again against them."""
+    per_seed = {**summary["per_seed"], **trained}
     student = per_seed["student"]
     out = {**summary, "per_seed": per_seed}
-    for name, key in DELTA_KEYS.items():
-        out[name] = paired_stats(student[key], control[key]).as_dict()
-    out["delta_acc"] = out["delta"]["mean"]
-    out["baseline_final_acc"] = sum(control["test_acc"]) / len(control["test_acc"])
-    out["models"] = {**summary["models"], "baseline": out["baseline_final_acc"]}
+    if "baseline" in trained:
+        control = trained["baseline"]
+        for name, key in DELTA_KEYS.items():
+            out[name] = paired_stats(student[key], control[key]).as_dict()
+        out["delta_acc"] = out["delta"]["mean"]
+        out["baseline_final_acc"] = sum(control["test_acc"]) / len(control["test_acc"])
+    means = {arm: sum(r["test_acc"]) / len(r["test_acc"]) for arm, r in trained.items()}
+    out["models"] = {**summary["models"], **means}
+    typed = {arm: SeedResults.model_validate(r) for arm, r in per_seed.items()}
+    out["comparisons"] = [c.model_dump(mode="json")
+                          for c in comparisons(method.id, params, typed)]
     return out
 
 
@@ -77,18 +84,21 @@ def train_sweep(method: Method, params, sweep: dict, data_dir: Path, device: tor
     reused = reused_arms(method, name)
     emit(LogEvent(message=f"sweep of {method.id} over {name} = {values}; trained once and "
                           f"reused: {', '.join(reused) or 'nothing'}"))
-    points, control = [], None
+    points: list[dict] = []
+    trained: dict = {}  # arm -> its per-seed results from the first point
     for index, value in enumerate(values):
-        reuse = control is not None
-        point_params = params.model_copy(
-            update={name: value, **({"baseline": False} if reuse else {})}
-        )
+        reuse = bool(trained)
+        off = {"baseline": False} if "baseline" in trained else {}
+        if reuse and any(arm != "baseline" for arm in trained):
+            off["arms"] = False
+        point_params = params.model_copy(update={name: value, **off})
         point_params = type(params).model_validate(point_params.model_dump())
         summary = _point(method, point_params, data_dir, device, _tagged(emit, index))
         if reuse:
-            summary = _reuse_control(summary, control)
-        elif reused and params.baseline:
-            control = summary["per_seed"]["baseline"]
+            summary = _reuse(summary, trained, method, point_params)
+        else:
+            trained = {arm: summary["per_seed"][arm] for arm in reused
+                       if arm in summary["per_seed"]}
         points.append({"value": value, **summary})
         last = points[-1:]
         now = [point_line(method, arm, last) for arm in comparator_arms(method, last)]

@@ -11,10 +11,13 @@ from pathlib import Path
 
 import torch
 
+from app.distill.arms import train_arms
+from app.distill.claims import adjust, judged, labelled
 from app.distill.data import load_split
 from app.distill.engine import Context, Emitter, Stopwatch
 from app.distill.events import (
     SUMMARY_VERSION,
+    Comparison,
     DoneEvent,
     Paired,
     SeedResults,
@@ -89,7 +92,8 @@ def train_point(method: Method, params, data_dir: Path, device: torch.device,
     )
     ctx = Context(params, seeds, split, device, data_dir, emitter)
     result = method.recipe(ctx)
-    return summarize(method.id, seeds, sizes, result, watch.seconds())
+    arms = train_arms(method.id, ctx)
+    return summarize(method.id, seeds, sizes, result, watch.seconds(), arms, params)
 
 
 def per_model(result: Result) -> dict[str, SeedResults]:
@@ -109,11 +113,15 @@ def per_model(result: Result) -> dict[str, SeedResults]:
 
 
 def summarize(method: str, seeds: list[int], sizes: SplitSizes, result: Result,
-              wall_s: float) -> Summary:
-    """Per-seed test accuracies of every model, the paired Δ of the student against
-    the baseline with its 95% CI and verdict (final models, and each at its best
-    validation epoch), their means, and the wall time."""
+              wall_s: float, arms: dict[str, Result] | None = None,
+              params=None) -> Summary:
+    """Per-seed test accuracies of every model (the comparator arms' students under
+    their arm names), the paired Δ of the student against the baseline with its 95%
+    CI and verdict (final models, and each at its best validation epoch), their
+    means, the wall time, and every claim of the method judged on this run."""
     models = per_model(result)
+    for name, arm in (arms or {}).items():
+        models[name] = per_model(arm)["student"]
 
     def mean(name: str) -> float | None:
         return arm_stats(models[name].test_acc)["mean"] if name in models else None
@@ -139,5 +147,25 @@ def summarize(method: str, seeds: list[int], sizes: SplitSizes, result: Result,
         delta=final_delta,
         delta_best_val=delta("best_val_test_acc"),
         wall_s=round(wall_s, 3),
-        comparisons=[],
+        comparisons=comparisons(method, params, models) if params is not None else [],
     )
+
+
+def comparisons(method_id: str, params, per_seed: dict[str, SeedResults]) -> list[Comparison]:
+    """Every claim of the method judged on this run: Δ per seed of the student's final
+    test accuracy against the claim's comparator (the run's control or an arm), its
+    95% CI and verdict, Holm-adjusted across the run's claims; a conditional claim
+    says the value of its parameter here and whether the paper's range holds it."""
+    out = []
+    student = per_seed["student"].test_acc
+    for claim in METHODS[method_id].claims:
+        other = per_seed.get(claim.versus.arm)
+        deltas = (None if other is None else
+                  [a - b for a, b in zip(student, other.test_acc, strict=True)])
+        swept = None
+        if claim.condition is not None:
+            value = getattr(params, claim.condition.param)
+            swept = {"param": claim.condition.param, "value": value,
+                     "in_range": claim.condition.holds_at(value)}
+        out.append(judged(claim, deltas, swept))
+    return [Comparison.model_validate(labelled(j)) for j in adjust(out)]

@@ -74,6 +74,8 @@ class RunsCompared(BaseModel):
     runs: list[ComparedRun]
     differing_params: list[ParamRow]
     pairs: list[Pair]
+    # The pairwise intervals are not adjusted for their number: the page says so.
+    pairs_adjusted: bool = False
 
 
 def parse_ids(raw: list[str]) -> list[str]:

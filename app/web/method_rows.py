@@ -13,12 +13,13 @@ from typing import Any, Literal
 from pydantic import BaseModel
 
 from app.catalog.catalog import Catalog
-from app.distill.events import Summary
+from app.distill.events import Comparison, Summary
 from app.distill.methods import METHODS
 from app.distill.stats import PairedStats
 from app.runs import RunManager
 from app.runs.contract import RunRecord
 from app.web.bindings import method_url, paper_methods
+from app.web.claim_views import ClaimRow, chance, claim_rows, intervals, readjust
 from app.web.reproduction import Arm, reference
 from app.web.results import DASH, paired_view, pct
 
@@ -46,6 +47,7 @@ class LiveRow(BaseModel):
     student_acc: float | None  # mean test accuracy over seeds, a fraction
     baseline_acc: float | None
     delta: PairedStats | None  # None for a summary written before seeds existed
+    comparisons: list[Comparison] = []  # the run's claims, judged
 
 
 class ReferenceRow(BaseModel):
@@ -64,12 +66,17 @@ class MethodRow(BaseModel):
     control_en: str
     live: LiveRow | None
     reference: ReferenceRow | None
+    claims: list[ClaimRow] = []  # its papers' claims: live (Holm across the page) and reference
+    # The direction its papers claim against the run's own control, where one does:
+    # "worse" for ls_teacher, whose Δ < 0 supports its paper.
+    control_claim: str | None = None
 
 
 class MethodTable(BaseModel):
     sort: Sort
     reference_seeds: int
     methods: list[MethodRow]
+    chance: dict[str, Any] = {}  # what chance alone gives for the page's intervals
 
 
 @lru_cache
@@ -105,6 +112,7 @@ def live_row(runs: RunManager | None, method_id: str) -> LiveRow | None:
         student_acc=summary.final_acc,
         baseline_acc=summary.baseline_final_acc,
         delta=summary.delta.stats() if summary.delta else None,
+        comparisons=summary.comparisons,
     )
 
 
@@ -154,9 +162,29 @@ def method_table(runs: RunManager | None, catalog: Catalog, sort: Sort = "method
         for m in METHODS.values()
         if m.id != BASELINE
     ]
+    page_claims(rows)
     if sort != "method":
         rows.sort(key=lambda row: _sort_key(row, sort))
-    return MethodTable(sort=sort, reference_seeds=reference().seeds, methods=rows)
+    return MethodTable(sort=sort, reference_seeds=reference().seeds, methods=rows,
+                       chance=chance(page_intervals(rows)))
+
+
+def page_claims(rows: list[MethodRow]) -> None:
+    """Each row's claims, the live ones Holm-adjusted across every row given."""
+    ref = reference().claims
+    for row in rows:
+        row.claims = claim_rows(row.id, row.live.comparisons if row.live else (), ref)
+        row.control_claim = next((c.direction for c in METHODS[row.id].claims
+                                  if c.versus.method is None), None)
+    readjust([c for row in rows for c in row.claims])
+
+
+def page_intervals(rows: list[MethodRow]) -> int:
+    """The 95% intervals the rows show: each Δ against the control, each claim."""
+    deltas = sum(1 for row in rows for found in (row.live, row.reference)
+                 if found is not None and found.delta is not None
+                 and found.delta.ci_low is not None)
+    return deltas + intervals(c for row in rows for c in row.claims)
 
 
 def _sort_key(row: MethodRow, sort: Sort) -> tuple[bool, float]:
@@ -200,6 +228,7 @@ class Param(BaseModel):
 class MethodDetail(MethodRow):
     """A method's page: its row of the table, plus what it is and what it takes."""
 
+    chance: dict[str, Any] = {}
     summary_zh: str
     summary_en: str
     control_zh: str
@@ -225,7 +254,7 @@ def method_detail(runs: RunManager | None, catalog: Catalog, method_id: str) -> 
         )
         for name, prop in schema.items()
     ]
-    return MethodDetail(
+    detail = MethodDetail(
         id=method.id,
         title=method.title,
         url=method_url(method),
@@ -242,3 +271,6 @@ def method_detail(runs: RunManager | None, catalog: Catalog, method_id: str) -> 
         paper_refs=list(method.papers),
         params=params,
     )
+    page_claims([detail])
+    detail.chance = chance(page_intervals([detail]))
+    return detail

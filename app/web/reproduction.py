@@ -17,6 +17,7 @@ from typing import Any
 from pydantic import BaseModel, Field, ValidationError
 
 from app import PROJECT_ROOT
+from app.distill.events import Comparison
 from app.distill.stats import PairedStats
 from app.web.results import DASH, mean_sd, paired_view
 
@@ -54,6 +55,8 @@ class Reference:
     seeds: int  # how many seeds every row has
     defaults: dict[str, Row] = field(default_factory=dict)  # by method id
     rows: dict[str, list[dict[str, str]]] = field(default_factory=dict)  # cells, default first
+    # Every claim at defaults, by claim id, Holm-adjusted across them all.
+    claims: dict[str, Comparison] = field(default_factory=dict)
 
 
 def _parse_rows(raws: Iterable[Any]) -> list[Row]:
@@ -104,4 +107,16 @@ def reference() -> Reference:
         seeds=len(seeds) if isinstance(seeds, list) else 0,
         defaults={row.method: row for row in defaults},
         rows=rows,
+        claims=_parse_claims(data.get("claims")),
     )
+
+
+def _parse_claims(raws: Any) -> dict[str, Comparison]:
+    out = {}
+    for raw in raws if isinstance(raws, list) else []:
+        try:
+            c = Comparison.model_validate(raw)
+        except ValidationError:
+            continue
+        out[c.claim] = c
+    return out

@@ -152,7 +152,22 @@ def summary_view(summary: Summary | dict[str, Any] | None) -> dict[str, Any]:
     fact("teacher", "教师测试准确率", pct(summary.teacher_acc))
     wall = number(summary.wall_s)
     fact("wall", "用时", DASH if wall is None else f"{wall:.1f} 秒")
-    return {"facts": facts, "seeds": seed_rows(summary)}
+    return {"facts": facts, "seeds": seed_rows(summary)} | run_claims(summary)
+
+
+def run_claims(summary: Summary) -> dict[str, Any]:
+    """The run's claims (Holm across them, as the trainer judged them) and what
+    chance alone gives for the intervals the result block shows."""
+    # Imported here: claim_views formats with this module's helpers.
+    from app.distill.methods import METHODS
+    from app.web.claim_views import chance, claim_rows, intervals
+
+    if summary.method not in METHODS or not summary.comparisons:
+        return {"claims": [], "chance": None}
+    rows = claim_rows(summary.method, summary.comparisons)
+    shown = intervals(rows) + sum(1 for d in (summary.delta, summary.delta_best_val)
+                                  if d is not None and d.ci_low is not None)
+    return {"claims": [r.model_dump() for r in rows], "chance": chance(shown)}
 
 
 def _verdict_cell(key: Any) -> dict[str, str]:

@@ -141,7 +141,9 @@
     if (t === undefined) return null;
     const half = (t * sd) / Math.sqrt(n);
     const ciLow = mean - half, ciHigh = mean + half;
-    const verdict = ciLow > 0 ? "beats" : ciHigh < 0 ? "worse" : "unclear";
+    // Below 3 seeds, or with every seed the same Δ, the interval is no evidence.
+    const verdict = n < 3 ? "few_seeds" : sd === 0 ? "zero_width"
+      : ciLow > 0 ? "beats" : ciHigh < 0 ? "worse" : "unclear";
     return { mean, ciLow, ciHigh, verdict };
   }
 

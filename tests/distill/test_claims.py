@@ -127,7 +127,7 @@ def test_chance_for_twenty_intervals():
 def test_judged_names_the_comparator_in_both_languages():
     claim = METHODS["crd"].claims[0]
     j = labelled(adjust([judged(claim, [0.01, -0.02, -0.01, -0.015, -0.012])])[0])
-    assert j["comparator"] == "kd_student" and j["versus"]["method"] == "kd"
+    assert j["comparator"] == {"model": "kd_student", "method": "kd", "params": {}}
     assert j["versus"]["zh"] and j["versus"]["en"]
     assert j["label"]["en"] and j["adjusted_label"]["zh"]
     missing = judged(claim, None)

@@ -62,7 +62,7 @@ def run(method: str, data_dir: Path, **over) -> tuple[dict, list[dict]]:
 
 def metrics(events: list[dict], skip_teacher: bool = True) -> list[dict]:
     return [e for e in events if e["type"] == "metric"
-            and not (skip_teacher and e["phase"] == "teacher")]
+            and not (skip_teacher and e["phase"].endswith("teacher"))]  # an arm's too
 
 
 @pytest.fixture(scope="module")
@@ -81,7 +81,7 @@ def check_event_order(events: list[dict], k: int) -> list[str]:
             assert open_phase is None
             open_phase, steps, epochs, step, epoch = e["phase"], e["steps"], e["epochs"], 0, 0
             width = len(e["seeds"])
-            assert width == k or open_phase == "teacher"
+            assert width == k or open_phase.endswith("teacher")
             phases.append(open_phase)
         elif e["type"] == "phase":
             assert (e["phase"], e["steps"], e["epochs"]) == (open_phase, steps, epochs)
@@ -102,14 +102,22 @@ def check_event_order(events: list[dict], k: int) -> list[str]:
                 for s in e["models"].values():
                     assert len(s["acc"]) == len(s["loss"]) == width
                     assert all(0.0 <= a <= 1.0 for a in s["acc"]) and min(s["loss"]) > 0
-    assert open_phase is None and phases[-1] == "train"
+    main = [p for p in phases if not p.startswith("arm ")]
+    assert open_phase is None and main[-1] == "train"
     return phases
 
 
 @pytest.mark.parametrize("method", list(METHODS))
 def test_every_method_runs_and_emits_events_in_order(method: str, shared_dir: Path):
     summary, events = run(method, shared_dir)
-    phases = check_event_order(events, 2)
+    every = check_event_order(events, 2)
+    # The comparator arms train after the run's own phases, each under its own name.
+    phases = [p for p in every if not p.startswith("arm ")]
+    arm_phases = every[len(phases):]
+    assert all(p.startswith("arm ") for p in arm_phases)
+    arms = METHODS[method].arms
+    assert [p for p in arm_phases if p.endswith(": train")] == [
+        f"arm {v.method}: train" for v in arms]
     expected = ["stage1", "train"] if method in TWO_STAGE else ["train"]
     # Each teacher not yet cached trains in its own phase, before everything else.
     head = phases[:len(phases) - len(expected)]
@@ -126,7 +134,9 @@ def test_every_method_runs_and_emits_events_in_order(method: str, shared_dir: Pa
     assert summary["method"] == method and summary["seeds"] == [0, 1]
     assert summary["split"] == {"train": 60, "val": 269, "test": 359}
     per_seed = summary["per_seed"]
-    assert set(per_seed) == set(METHODS[method].models)
+    assert set(per_seed) == set(METHODS[method].models) | {v.arm for v in arms}
+    assert [c["claim"] for c in summary["comparisons"]] == [
+        c.id for c in METHODS[method].claims]
     # The epoch events carry validation accuracy, and so does the summary's val_acc.
     assert per_seed["student"]["val_acc"] == train_epochs[-1]["models"]["student"]["acc"]
     assert summary["final_acc"] == pytest.approx(sum(per_seed["student"]["test_acc"]) / 2)

@@ -180,3 +180,32 @@ def test_a_sweep_reuses_the_control_exactly_and_tags_every_event(tmp_path):
     lines = {line["claim"]: line for line in sweep["claims"]}
     assert [p["swept"]["value"] for p in lines["kd.ce"]["points"]] == [2.0, 8.0]
     assert lines["kd.ce"]["points"][1]["deltas"] == plain["delta"]["deltas"]
+
+
+def test_arm_depends_names_what_the_arms_take_from_the_run():
+    from app.distill.arms import CARRIED
+    from app.distill.sweep import ARM_DEPENDS
+
+    assert set(CARRIED) | {"epochs", "stage1_epochs", "arms"} == ARM_DEPENDS
+    assert reused_arms(METHODS["dkd"], "beta") == ("baseline", "kd_student")
+    assert reused_arms(METHODS["dkd"], "train_fraction") == ()
+
+
+def test_a_sweep_reuses_a_comparator_arm_exactly(tmp_path):
+    from app.distill.trainer import train
+
+    def run(params):
+        config = {"method": "dkd", "params": {**TINY, **params}, "data_dir": tmp_path,
+                  "device": "cpu"}
+        return train(config, lambda e: None).wire()
+
+    sweep = run({"sweep": {"param": "beta", "values": [1.0, 8.0]}})["sweep"]
+    assert sweep["reused"] == ["baseline", "kd_student"]
+    assert [line["arm"] for line in sweep["lines"]] == ["baseline", "kd_student"]
+    plain = run({"beta": 8.0})
+    second = sweep["points"][1]
+    for arm in ("student", "baseline", "kd_student"):
+        assert second["per_seed"][arm] == plain["per_seed"][arm], arm
+    by_claim = {c["claim"]: c for c in second["comparisons"]}
+    assert by_claim["dkd.kd"]["deltas"] == {c["claim"]: c for c in plain["comparisons"]}[
+        "dkd.kd"]["deltas"]

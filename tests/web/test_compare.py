@@ -69,7 +69,8 @@ def test_runs_sharing_seeds_pair_on_those_seeds_only(client):
     expected = paired_stats([0.93, 0.90], [0.92, 0.91])  # b2 − a1 on seeds 1 and 2
     assert pair["delta"]["mean"] == pytest.approx(expected.mean)
     assert pair["delta"]["ci_high"] == pytest.approx(expected.ci_high)
-    assert pair["delta"]["verdict"] == expected.verdict == "unclear"
+    assert pair["delta"]["verdict"] == expected.verdict == "few_seeds"  # two seeds: none
+    assert body["pairs_adjusted"] is False
 
 
 def test_the_page_shows_the_diff_and_the_pair(client):

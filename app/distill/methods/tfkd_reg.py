@@ -22,6 +22,18 @@ class TfKDRegParams(LockstepParams):
     )
 
 
+def comparable_to_kd(method_id: str) -> Claim:
+    """Tf-KD's claim against KD, which both of its variants make."""
+    return Claim(
+        id=f"{method_id}.kd", paper="1909.11723", versus=KD_STUDENT,
+        direction="comparable", margin=COMPARABLE_MARGIN,
+        zh="Tf-KD 与从更强教师做的普通 KD 效果相当",
+        en="Tf-KD performs comparably to normal KD from a superior teacher",
+        where="abstract ('comparable performance with normal KD from a superior teacher')",
+        source="abstract, checked; the paper gives no margin: ±1 point is ours",
+    )
+
+
 def tfkd_virtual_teacher(num_classes: int, temperature: float, correct_prob: float) -> list[float]:
     """The virtual teacher, true class first: softmax(p / T) of the hand-made
     p = ``correct_prob`` on the true class and (1 − ``correct_prob``)/(K − 1) elsewhere."""
@@ -85,14 +97,7 @@ METHOD = Method(
             where="abstract; §5 (Tf-KD reg against the baselines)",
             source="abstract, checked",
         ),
-        Claim(
-            id="tfkd_reg.kd", paper="1909.11723", versus=KD_STUDENT,
-            direction="comparable", margin=COMPARABLE_MARGIN,
-            zh="Tf-KD 与从更强教师做的普通 KD 效果相当",
-            en="Tf-KD performs comparably to normal KD from a superior teacher",
-            where="abstract ('comparable performance with normal KD from a superior teacher')",
-            source="abstract, checked; the paper gives no margin: ±1 point is ours",
-        ),
+        comparable_to_kd("tfkd_reg"),
         Claim(
             id="tfkd_reg.lsr", paper="1909.11723", versus=LSR_STUDENT, direction="better",
             zh="Tf-KD 优于标签平滑（笔记对此存疑：K=10、T=20 时虚拟教师几乎是均匀分布）",
