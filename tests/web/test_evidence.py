@@ -6,12 +6,11 @@ from __future__ import annotations
 
 import json
 import shutil
-import time
 from pathlib import Path
 
 import pytest
-from bs4 import BeautifulSoup
 from fastapi.testclient import TestClient
+from support.pages import soup_of, wait_finished
 
 from app.catalog.parser import parse_notes_dir
 from app.main import create_app
@@ -19,7 +18,6 @@ from app.settings import Settings
 from app.web.evidence import evidence_of, reference_judgements
 
 FIXTURES = Path(__file__).parents[1] / "catalog" / "fixtures"
-HTML = {"accept": "text/html"}
 
 
 @pytest.fixture(scope="module")
@@ -29,12 +27,6 @@ def client(tmp_path_factory):
     settings = Settings(notes_dir=notes, data_dir=tmp_path_factory.mktemp("evidence-data"))
     with TestClient(create_app(settings)) as client:
         yield client
-
-
-def soup_of(client, url):
-    response = client.get(url, headers=HTML)
-    assert response.status_code == 200, response.text[:300]
-    return BeautifulSoup(response.text, "html.parser")
 
 
 @pytest.mark.parametrize(
@@ -88,11 +80,7 @@ def test_a_live_comparison_shows_up_beside_the_reference(client):
     r = client.post("/api/runs", json={"method": "tfkd_reg", "params": params})
     assert r.status_code == 202, r.text
     run_id = r.json()["id"]
-    deadline = time.monotonic() + 120
-    while client.get(f"/api/runs/{run_id}").json()["status"] in ("queued", "running"):
-        assert time.monotonic() < deadline
-        time.sleep(0.2)
-    assert client.get(f"/api/runs/{run_id}").json()["status"] == "succeeded"
+    assert wait_finished(client, run_id)["status"] == "succeeded"
     soup = soup_of(client, "/papers/1909.11723")
     live = soup.select_one('tr[data-claim="note:8:tfkd_reg vs lsr"] td.live')
     assert live.a["href"] == f"/runs/{run_id}" and live.select_one(".verdict")

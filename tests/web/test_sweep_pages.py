@@ -7,18 +7,16 @@ from __future__ import annotations
 import csv
 import io
 import json
-import time
 
 import pytest
-from bs4 import BeautifulSoup
 from fastapi.testclient import TestClient
+from support.pages import soup_of, wait_finished
 
 from app.distill.methods import METHODS
 from app.distill.sweep import sweep_grids
 from app.main import create_app
 from app.settings import Settings
 
-HTML = {"accept": "text/html"}
 TINY = {"epochs": 1, "teacher_epochs": 1, "seeds": 3, "batch_size": 64}
 
 
@@ -27,22 +25,6 @@ def client(seed_notes, tmp_path_factory):
     settings = Settings(notes_dir=seed_notes, data_dir=tmp_path_factory.mktemp("sweep-data"))
     with TestClient(create_app(settings)) as client:
         yield client
-
-
-def soup_of(client, url):
-    response = client.get(url, headers=HTML)
-    assert response.status_code == 200, response.text[:300]
-    return BeautifulSoup(response.text, "html.parser")
-
-
-def wait_finished(client, run_id, timeout=180):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        run = client.get(f"/api/runs/{run_id}").json()
-        if run["status"] not in ("queued", "running"):
-            return run
-        time.sleep(0.2)
-    raise AssertionError(f"run {run_id} did not finish in {timeout} s")
 
 
 @pytest.mark.parametrize("url", ["/methods/kd", "/papers/1503.02531"])
