@@ -2,14 +2,15 @@
 
 kd over ``train_fraction`` (its declared grid) by default, teacher cached: in each
 round, the sweep as one run, then each point as its own run, then the default run
-(train_fraction 0.1) five times' worth, measured side by side. A sweep over a
+(train_fraction 0.1) five times' worth, measured side by side; the order of the
+first two alternates from round to round and the medians are printed. A sweep over a
 parameter that leaves the control unchanged (``--param temperature``) trains the
 control once, so it should cost less than its points run apart; over
 ``train_fraction`` nothing but the teacher is shared. Ratios measured on a shared
 machine: read them as ratios, never as absolute speeds.
 
     python bench/sweep.py [--method kd] [--param train_fraction] [--seeds 5]
-                          [--rounds 1] [--threads 2] [--device cpu|cuda]
+                          [--rounds 2] [--threads 2] [--device cpu|cuda]
 """
 
 from __future__ import annotations
@@ -47,7 +48,7 @@ def main() -> int:
     ap.add_argument("--method", default="kd")
     ap.add_argument("--param", default="train_fraction")
     ap.add_argument("--seeds", type=int, default=5)
-    ap.add_argument("--rounds", type=int, default=1)
+    ap.add_argument("--rounds", type=int, default=2)
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--device", default="cpu", choices=["cpu", "cuda"])
     args = ap.parse_args()
@@ -62,15 +63,21 @@ def main() -> int:
     with tempfile.TemporaryDirectory() as tmp:
         data = Path(tmp)
         wall(args.method, {**seeds, "epochs": 1}, data, args.device, args.threads)  # teachers
-        for _ in range(args.rounds):
+        def one_sweep() -> None:
             times["sweep"].append(wall(args.method, sweep, data, args.device, args.threads))
+
+        def apart() -> None:
             times["points"].append(sum(
                 wall(args.method, {**seeds, args.param: v}, data, args.device, args.threads)
                 for v in grid
             ))
+
+        for i in range(args.rounds):  # the order alternates, so a drift in load evens out
+            for measure in (one_sweep, apart) if i % 2 == 0 else (apart, one_sweep):
+                measure()
             times["default"].append(wall(args.method, seeds, data, args.device, args.threads))
     swept, apart, one = (statistics.median(times[k]) for k in ("sweep", "points", "default"))
-    print(f"\n{'':<34} {'s':>7}")
+    print(f"\nmedians of {args.rounds} round(s)\n{'':<34} {'s':>7}")
     print(f"{'sweep (one run, ' + str(len(grid)) + ' points)':<34} {swept:7.2f}")
     print(f"{'its points as separate runs':<34} {apart:7.2f}")
     print(f"{'one default run (5× below)':<34} {one:7.2f}")
