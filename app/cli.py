@@ -40,12 +40,10 @@ def _notes_check(args: argparse.Namespace) -> int:
     if not notes_dir.is_dir():
         print(f"error: {notes_dir} is not a folder", file=sys.stderr)
         return 2
-    from app.distill.methods import METHODS  # the torch-free registry
+    from app.web.bindings import registry_diagnostics  # the torch-free registry's view
 
     catalog = parse_notes_dir(notes_dir)
-    diagnostics = sorted(
-        [*catalog.diagnostics, *catalog.unknown_demos(METHODS)], key=lambda d: (d.file, d.line)
-    )
+    diagnostics = registry_diagnostics(catalog)
     for diagnostic in diagnostics:
         print(diagnostic, file=sys.stderr)
     errors = sum(d.level == "error" for d in diagnostics)

@@ -12,10 +12,20 @@ from fastapi.staticfiles import StaticFiles
 
 from app import PROJECT_ROOT
 from app.catalog.live import LiveCatalog
-from app.distill.methods import METHODS  # the torch-free registry
 from app.runs import RunManager
 from app.settings import Settings, get_settings
-from app.web import api, compare, errors, methods, pages, run_pages, runs_api, security
+from app.web import (
+    api,
+    compare,
+    errors,
+    evidence_page,
+    methods,
+    pages,
+    run_pages,
+    runs_api,
+    security,
+)
+from app.web.bindings import registry_diagnostics
 
 log = logging.getLogger(__name__)
 
@@ -28,7 +38,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         store = LiveCatalog(settings.notes_dir, poll_interval=settings.notes_poll_interval)
         catalog = store.get()
         # The catalog does not know the methods; a demo bullet's typo is found here.
-        for diagnostic in [*catalog.diagnostics, *catalog.unknown_demos(METHODS)]:
+        for diagnostic in registry_diagnostics(catalog):
             log.warning("%s", diagnostic)
         app.state.catalog = store
         # Runs train in spawned worker processes; this process never imports torch.
@@ -55,6 +65,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(api.router)
     app.include_router(runs_api.router)
     app.include_router(pages.router)
+    app.include_router(evidence_page.pages)
+    app.include_router(evidence_page.api)
     app.include_router(compare.api)
     app.include_router(compare.pages)  # before run_pages: /runs/compare is not a run id
     app.include_router(run_pages.router)

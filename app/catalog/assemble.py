@@ -88,6 +88,7 @@ def _build_paper(
         arxiv_id=arxiv,
         venue_raw=draft.venue_text,
         note_demos=tuple(draft.note.demos),
+        note_comparisons=tuple(draft.note.comparisons),
     )
     return paper, diagnostics
 

@@ -3,10 +3,10 @@ whole collection (lookups, mentions). app/catalog/assemble.py builds it."""
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 
-from app.catalog.models import Category, Diagnostic, Paper, RatingLevel, RatingScale
+from app.catalog.models import Category, Diagnostic, MethodRef, Paper, RatingLevel, RatingScale
 
 # Used when no notes file carries a legend of its own.
 DEFAULT_SCALE = RatingScale(tuple(RatingLevel(n, f"{n}分") for n in range(5, 0, -1)))
@@ -58,6 +58,20 @@ class Catalog:
                 if demo.method not in known and key not in found:
                     message = f"unknown demo method {demo.method!r}; known: {', '.join(known)}"
                     found[key] = Diagnostic(paper.file, demo.line, "error", message)
+        return list(found.values())
+
+    def bad_comparisons(self, check: Callable[[MethodRef], str | None]) -> list[Diagnostic]:
+        """`对比:` bullets with a side that `check` refuses (an unknown id or parameter,
+        a value out of range), at the bullet's line. `check` is the registry's, passed
+        in by the caller, as for unknown_demos."""
+        found: dict[tuple[str, int], Diagnostic] = {}  # a shared note counts once
+        for paper in self.papers.values():
+            for comparison in paper.note_comparisons:
+                key = (paper.file, comparison.line)
+                problems = [check(side) for side in (comparison.method, comparison.against)]
+                message = "; ".join(p for p in problems if p)
+                if message and key not in found:
+                    found[key] = Diagnostic(paper.file, comparison.line, "error", message)
         return list(found.values())
 
     def mentions(self, paper: Paper) -> tuple[str, ...]:

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from app.catalog.models import NoteDemo
+from app.catalog.models import NoteComparison, NoteDemo
 
 
 @dataclass
@@ -16,6 +16,7 @@ class Note:
     rating: int | None = None
     insights: list[str] = field(default_factory=list)
     demos: list[NoteDemo] = field(default_factory=list)
+    comparisons: list[NoteComparison] = field(default_factory=list)
     html: str = ""
     line: int | None = None
 

@@ -25,6 +25,13 @@ _DEMO = re.compile(r"^(?:演示|demo)\s*[:：]\s*(?P<ids>.*)$", re.IGNORECASE)
 _DEMO_SEPARATORS = re.compile(r"\s*[,，、]\s*")
 # Ids look like identifiers; a bullet such as `demo: 作者给了一个网页` is prose, an insight.
 _DEMO_ID = re.compile(r"^[A-Za-z][\w-]*$", re.ASCII)
+# `对比: tfkd_reg vs lsr` or `compare：byot vs byot(alpha=0, feature_weight=0)`: a
+# comparison the note asks for. Each side is a method id with optional parameters.
+_COMPARE = re.compile(r"^(?:对比|compare)\s*[:：]\s*(?P<body>.*)$", re.IGNORECASE)
+_VERSUS = re.compile(r"\s+vs\.?\s+", re.IGNORECASE)
+_SIDE = re.compile(r"^(?P<id>[A-Za-z][\w-]*)\s*(?:[(（](?P<args>.*)[)）])?$", re.ASCII)
+_ARG = re.compile(r"^(?P<name>[A-Za-z_]\w*)\s*=\s*(?P<value>[^=\s]+)$", re.ASCII)
+_FLOAT = re.compile(r"^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$")
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,6 +95,67 @@ def parse_demo_bullet(text: str) -> tuple[str, ...] | None:
     if not all(_DEMO_ID.match(part) for part in ids):
         return None
     return tuple(dict.fromkeys(ids))  # repeated ids once, in the order written
+
+
+ParamValue = bool | int | float | str
+
+
+@dataclass(frozen=True, slots=True)
+class CompareBullet:
+    """What a `对比:` bullet says: two (method id, parameters) sides, or why it cannot be
+    read (`error`) when it plainly meant to compare but a side is malformed."""
+
+    sides: tuple[tuple[str, tuple[tuple[str, ParamValue], ...]], ...] = ()
+    error: str | None = None
+
+
+def _value(text: str) -> ParamValue:
+    """`0` -> 0, `0.3` -> 0.3, `true` -> True; anything else stays a string, for the
+    method's parameter model to accept or refuse."""
+    if text.lower() in ("true", "false"):
+        return text.lower() == "true"
+    if re.fullmatch(r"[+-]?\d+", text):
+        return int(text)
+    if _FLOAT.match(text):
+        return float(text)
+    return text
+
+
+def _side(text: str) -> tuple[str, tuple[tuple[str, ParamValue], ...]] | str:
+    """`byot(alpha=0, feature_weight=0)` -> ('byot', (('alpha', 0), ...)); a message
+    when the text is not an id with `name=value` parameters."""
+    match = _SIDE.match(text.strip())
+    if not match:
+        return f"{text.strip()!r} is not a method id with optional (name=value, ...)"
+    params: dict[str, ParamValue] = {}
+    for part in _DEMO_SEPARATORS.split((match["args"] or "").strip()):
+        if not part:
+            continue
+        arg = _ARG.match(part)
+        if not arg:
+            return f"cannot read parameter {part!r} of {match['id']}: write name=value"
+        if arg["name"] in params:
+            return f"parameter {arg['name']!r} of {match['id']} is given twice"
+        params[arg["name"]] = _value(arg["value"])
+    return match["id"], tuple(params.items())
+
+
+def parse_compare_bullet(text: str) -> CompareBullet | None:
+    """`对比: tfkd_reg vs lsr` -> both sides. None when the text is not a comparison at
+    all (another prefix, or prose after the colon with no ` vs `: an insight)."""
+    match = _COMPARE.match(text.strip())
+    if not match:
+        return None
+    parts = _VERSUS.split(match["body"].strip())
+    if len(parts) != 2:
+        return None if len(parts) == 1 else CompareBullet(error="compare exactly two sides")
+    if not all(re.match(r"^[A-Za-z]", part.strip(), re.ASCII) for part in parts):
+        return None  # `对比: 本文 vs 前作` is prose
+    sides = [_side(part) for part in parts]
+    errors = [side for side in sides if isinstance(side, str)]
+    if errors:
+        return CompareBullet(error=errors[0])
+    return CompareBullet(sides=tuple(sides))  # type: ignore[arg-type]
 
 
 def slugify(text: str, *, fallback_prefix: str = "p", max_length: int = 80) -> str:

@@ -62,6 +62,39 @@ class NoteDemo:
 
 
 @dataclass(frozen=True, slots=True)
+class MethodRef:
+    """One side of a note's comparison: a method id and the parameters it sets, as
+    written (`byot(alpha=0, feature_weight=0)`); the registry checks both."""
+
+    method: str
+    params: tuple[tuple[str, bool | int | float | str], ...] = ()
+
+    @property
+    def params_dict(self) -> dict[str, bool | int | float | str]:
+        return dict(self.params)
+
+    def __str__(self) -> str:
+        if not self.params:
+            return self.method
+        args = ", ".join(f"{name}={value!r}".replace("'", "") for name, value in self.params)
+        return f"{self.method}({args})"
+
+
+@dataclass(frozen=True, slots=True)
+class NoteComparison:
+    """A note's `对比: tfkd_reg vs lsr` / `compare: ...` bullet: the note claims (or
+    doubts) something of `method` against `against`, to be run and judged like a
+    paper's claim. `line` is the bullet's, for diagnostics."""
+
+    method: MethodRef
+    against: MethodRef
+    line: int
+
+    def __str__(self) -> str:
+        return f"{self.method} vs {self.against}"
+
+
+@dataclass(frozen=True, slots=True)
 class Paper:
     slug: str
     title: str
@@ -82,6 +115,7 @@ class Paper:
     shares_notes_with: tuple[str, ...] = ()
     mentions: tuple[str, ...] = field(default=())  # slugs of papers the note names
     note_demos: tuple[NoteDemo, ...] = ()  # methods the note binds, as written there
+    note_comparisons: tuple[NoteComparison, ...] = ()  # the note's `对比:` bullets
 
     @property
     def demo_ids(self) -> tuple[str, ...]:

@@ -2,9 +2,9 @@
 
 The notes are read as the author writes them: headings are categories, a list item
 that starts with a link is a paper, its nested list is the note (a `5分` item sets
-the rating, a `演示: kd` / `demo: kd` item binds demo methods, every other item is an
-insight). Papers listed back to back with no note of their own share the next note
-block.
+the rating, a `演示: kd` / `demo: kd` item binds demo methods, a `对比: a vs b` /
+`compare: a vs b` item asks for a comparison, every other item is an insight).
+Papers listed back to back with no note of their own share the next note block.
 """
 
 from __future__ import annotations
@@ -22,7 +22,14 @@ from app.catalog import fields
 from app.catalog.assemble import build_catalog
 from app.catalog.catalog import Catalog
 from app.catalog.drafts import DraftCategory, DraftPaper, Note
-from app.catalog.models import Diagnostic, NoteDemo, RatingLevel, RatingScale
+from app.catalog.models import (
+    Diagnostic,
+    MethodRef,
+    NoteComparison,
+    NoteDemo,
+    RatingLevel,
+    RatingScale,
+)
 
 # Raw HTML is allowed through markdown-it and then sanitised by nh3, so notes may
 # use <sup> or <br> while <script> and on* handlers never reach a page.
@@ -229,13 +236,17 @@ class FileParser:
             paper.group = group
 
     def _take_field(self, item: SyntaxTreeNode, note: Note) -> bool:
-        """If the item is only a rating or a demo binding, record it on the note and
-        return True: it is a fact about the paper, not an insight to show."""
+        """If the item is only a rating, a demo binding or a comparison, record it on the
+        note and return True: it is a fact about the paper, not an insight to show."""
         inline = _head_inline(item)
         if inline is None or len(item.children) > 1:
             return False
         text, line = plain_text(inline), _first_line(item)
-        return self._take_rating(text, line, note) or self._take_demos(text, line, note)
+        return (
+            self._take_rating(text, line, note)
+            or self._take_demos(text, line, note)
+            or self._take_comparison(text, line, note)
+        )
 
     def _take_rating(self, text: str, line: int, note: Note) -> bool:
         value = fields.parse_rating(text)
@@ -259,6 +270,22 @@ class FileParser:
         note.demos += [NoteDemo(method, line) for method in ids if method not in known]
         return True
 
+
+    def _take_comparison(self, text: str, line: int, note: Note) -> bool:
+        bullet = fields.parse_compare_bullet(text)
+        if bullet is None:
+            return False
+        if bullet.error:
+            self.diagnose(line, "error", f"cannot read the comparison: {bullet.error}")
+            return True
+        method, against = (MethodRef(name, params) for name, params in bullet.sides)
+        if method == against:
+            self.diagnose(line, "warning", f"a comparison of {method} with itself")
+            return True
+        comparison = NoteComparison(method, against, line)
+        if all((c.method, c.against) != (method, against) for c in note.comparisons):
+            note.comparisons.append(comparison)
+        return True
 
 def _with_children(node: SyntaxTreeNode, children: list[SyntaxTreeNode]) -> SyntaxTreeNode:
     """A copy of a list node that holds only the given items."""

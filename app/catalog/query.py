@@ -4,8 +4,8 @@ and its JSON twin, so the two can never disagree."""
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
@@ -13,7 +13,18 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from app.catalog.catalog import Catalog
 from app.catalog.models import Paper
 
-SortKey = Literal["file", "rating", "year", "title"]
+SortKey = Literal["file", "rating", "year", "title", "evidence"]
+EvidenceKey = Literal["supported", "contradicted", "not_shown", "no_demo"]
+
+
+@dataclass(frozen=True)
+class EvidenceIndex:
+    """Each paper's evidence (how its claims fared), worked out where the catalog is
+    bound to the methods (app/web/evidence.py) and handed in: the catalog knows the
+    values and their labels, in facet order, not what they rest on."""
+
+    by_slug: Mapping[str, str] = field(default_factory=dict)
+    labels: Mapping[str, str] = field(default_factory=dict)  # value -> label, in order
 
 
 class PaperQuery(BaseModel):
@@ -27,6 +38,9 @@ class PaperQuery(BaseModel):
     category: str | None = Field(None, max_length=200, description="Category slug")
     venue: str | None = Field(None, max_length=100)
     year: int | None = Field(None, ge=1900, le=2100)
+    evidence: EvidenceKey | None = Field(
+        None, description="How the paper's claims fared in the reference reproduction"
+    )
     sort: SortKey = "file"
     page: int = Field(1, ge=1, le=10_000)
     per_page: int = Field(50, ge=1, le=1000)
@@ -41,7 +55,8 @@ class PaperQuery(BaseModel):
 
     def is_filtered(self) -> bool:
         return any(
-            (self.q.strip(), self.rating, self.min_rating, self.category, self.venue, self.year)
+            (self.q.strip(), self.rating, self.min_rating, self.category, self.venue, self.year,
+             self.evidence)
         )
 
 
@@ -64,7 +79,9 @@ class QueryResult:
 Predicate = Callable[[Paper], bool]
 
 
-def _predicates(catalog: Catalog, query: PaperQuery) -> dict[str, Predicate]:
+def _predicates(
+    catalog: Catalog, query: PaperQuery, evidence: EvidenceIndex
+) -> dict[str, Predicate]:
     """One predicate per active filter, keyed by facet name."""
     preds: dict[str, Predicate] = {}
     needle = query.q.strip().lower()
@@ -83,10 +100,16 @@ def _predicates(catalog: Catalog, query: PaperQuery) -> dict[str, Predicate]:
         preds["venue"] = lambda p: (p.venue or "").lower() == venue
     if query.year is not None:
         preds["year"] = lambda p: p.year == query.year
+    if query.evidence is not None:
+        preds["evidence"] = lambda p: evidence.by_slug.get(p.slug) == query.evidence
     return preds
 
 
-def _sorted(papers: list[Paper], key: SortKey) -> list[Paper]:
+def _sorted(papers: list[Paper], key: SortKey, evidence: EvidenceIndex) -> list[Paper]:
+    if key == "evidence":  # in the facet's order (supported first); ties keep file order
+        rank = {value: i for i, value in enumerate(evidence.labels)}
+        return sorted(papers, key=lambda p: (rank.get(evidence.by_slug.get(p.slug), 99),
+                                             p.order))
     if key == "rating":  # best first; unrated last; ties keep file order
         return sorted(papers, key=lambda p: (-(p.rating or 0), p.order))
     if key == "year":  # newest first; undated last
@@ -128,6 +151,11 @@ def _count(catalog: Catalog, subsets: _Subsets, field: str, *own: str) -> Counte
     return memo
 
 
+def _evidence_facet(subsets: _Subsets, evidence: EvidenceIndex) -> list[Facet]:
+    counts = Counter(evidence.by_slug.get(p.slug) for p in subsets.without("evidence"))
+    return [Facet(value, label, counts[value]) for value, label in evidence.labels.items()]
+
+
 def _facets(catalog: Catalog, subsets: _Subsets) -> dict[str, list[Facet]]:
     """Counts per facet value, each under every filter except the facet's own, so a
     reader sees what choosing another value of that facet would give."""
@@ -152,14 +180,19 @@ def _facets(catalog: Catalog, subsets: _Subsets) -> dict[str, list[Facet]]:
     }
 
 
-def run_query(catalog: Catalog, query: PaperQuery) -> QueryResult:
-    subsets = _Subsets(catalog, _predicates(catalog, query))
-    papers = _sorted(subsets.without(), query.sort)
+def run_query(
+    catalog: Catalog, query: PaperQuery, evidence: EvidenceIndex | None = None
+) -> QueryResult:
+    """The page of matches and the facets; `evidence` (from the web, where the
+    catalog meets the methods) adds the evidence filter, facet and sort."""
+    evidence = evidence or EvidenceIndex()
+    subsets = _Subsets(catalog, _predicates(catalog, query, evidence))
+    papers = _sorted(subsets.without(), query.sort, evidence)
     start = (query.page - 1) * query.per_page
     return QueryResult(
         papers=papers[start : start + query.per_page],
         matched=len(papers),
         total=len(catalog.papers),
         pages=max(1, -(-len(papers) // query.per_page)),
-        facets=_facets(catalog, subsets),
+        facets=_facets(catalog, subsets) | {"evidence": _evidence_facet(subsets, evidence)},
     )

@@ -7,8 +7,8 @@ import every method file to build forms and validate parameters.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
 from pydantic import BaseModel
@@ -48,6 +48,12 @@ class Method:
     # The loss the demo minimises, in one or two lines of plain Unicode (the method's
     # page shows it); z: logits, p: probabilities, F: features, T: temperature.
     formula: str = ""
+    # Grids a sweep may run over, fixed in the method file before looking at results:
+    # parameter name -> its points, in order (each inside the parameter's bounds).
+    grids: Mapping[str, tuple[float, ...]] = field(default_factory=dict)
+    # The method's parameters its control arm depends on, beyond those of every run
+    # (sweep.CONTROL_COMMON); a sweep over any other parameter trains the control once.
+    control_params: frozenset[str] = frozenset()
     # What its papers claim, each against a comparator (claims.py); the run trains
     # the comparator arms the claims need (``arms``) beside its own models.
     claims: tuple[Claim, ...] = ()

@@ -26,7 +26,8 @@ from app.distill.events import (
     TrainerEvent,
 )
 from app.distill.loops import Result
-from app.distill.methods import METHODS, RunConfig
+from app.distill.methods import METHODS, Method, RunConfig
+from app.distill.plan import plan
 from app.distill.stats import arm_stats, paired_stats
 
 
@@ -50,31 +51,49 @@ def train(config: RunConfig | dict, emit: Callable[[TrainerEvent], None]) -> Sum
     """
     config = RunConfig.model_validate(config)
     method = METHODS[config.method]
-    params = method.params.model_validate(config.params)
+    planned = plan(method, config.params)
+    params = planned.params
     device = resolve_device(config.device)
     previous_threads = torch.get_num_threads()
     if config.threads > 0:
         torch.set_num_threads(config.threads)
     try:
-        watch = Stopwatch()
-        seeds = params.seed_list()
-        split = load_split(seeds, params.train_fraction, device)
-        emitter = Emitter(emit)
-        sizes = SplitSizes(**split.sizes())
-        emitter.log(
-            f"{method.id} on {device.type} ({torch.get_num_threads()} threads), seeds "
-            f"{seeds[0]}–{seeds[-1]}: {sizes.train} training, {sizes.val} validation, "
-            f"{sizes.test} test digits per seed"
-        )
-        ctx = Context(params, seeds, split, device, Path(config.data_dir), emitter)
-        result = method.recipe(ctx)
-        arms = train_arms(method.id, ctx)
-        summary = summarize(method.id, seeds, sizes, result, watch.seconds(), arms, params)
+        if planned.sweep is not None:
+            from app.distill.sweeper import train_sweep  # the sweep's own loop
+
+            summary = train_sweep(method, params, planned.sweep, Path(config.data_dir),
+                                  device, emit)
+        elif planned.versus is not None:
+            from app.distill.sweeper import train_versus
+
+            summary = train_versus(method, params, planned.versus, Path(config.data_dir),
+                                   device, emit)
+        else:
+            summary = train_point(method, params, Path(config.data_dir), device, emit)
         emit(DoneEvent(summary=summary))
         return summary
     finally:
         if config.threads > 0:
             torch.set_num_threads(previous_threads)
+
+
+def train_point(method: Method, params, data_dir: Path, device: torch.device,
+                emit: Callable[[TrainerEvent], None]) -> Summary:
+    """Train the method at `params` over its seeds; its summary (no `done` event)."""
+    watch = Stopwatch()
+    seeds = params.seed_list()
+    split = load_split(seeds, params.train_fraction, device)
+    emitter = Emitter(emit)
+    sizes = SplitSizes(**split.sizes())
+    emitter.log(
+        f"{method.id} on {device.type} ({torch.get_num_threads()} threads), seeds "
+        f"{seeds[0]}–{seeds[-1]}: {sizes.train} training, {sizes.val} validation, "
+        f"{sizes.test} test digits per seed"
+    )
+    ctx = Context(params, seeds, split, device, data_dir, emitter)
+    result = method.recipe(ctx)
+    arms = train_arms(method.id, ctx)
+    return summarize(method.id, seeds, sizes, result, watch.seconds(), arms, params)
 
 
 def per_model(result: Result) -> dict[str, SeedResults]:

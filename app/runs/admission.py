@@ -11,6 +11,8 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ValidationError
 
+from app.distill.plan import plan  # torch-free
+from app.distill.sweep import SweepError
 from app.runs.contract import RunRecord
 from app.runs.errors import ClientLimit, InvalidParams, QueueFull, UnknownMethod
 from app.runs.store import Retention, RunStore
@@ -59,9 +61,13 @@ def check_params(methods: Mapping[str, Any], method: str, params: Any) -> BaseMo
     if not isinstance(params, dict):
         raise InvalidParams([{"field": "params", "message": "must be an object"}])
     try:
-        return spec.params.model_validate(params)
+        # A sweep or a comparison rides in the params: queue, limits, history and
+        # CSV take it as they take any run.
+        return plan(spec, params).as_params()
     except ValidationError as exc:
         raise InvalidParams(field_errors(exc)) from None
+    except SweepError as exc:
+        raise InvalidParams([{"field": exc.field, "message": str(exc)}]) from None
 
 
 def field_errors(exc: ValidationError) -> list[dict[str, str]]:

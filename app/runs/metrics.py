@@ -6,7 +6,8 @@ accuracies and losses.
 A run trains several seeds together, so each number of a metric event is a list
 with one value per seed; it becomes one row per seed, whose `seed` is taken from
 the `seeds` of the phase event before it (the index, if that has none). Runs
-stored before seeds existed have plain numbers: one row each, with no seed."""
+stored before seeds existed have plain numbers: one row each, with no seed. A
+sweep's events carry the index of their grid point (`point`, empty for a run)."""
 
 from __future__ import annotations
 
@@ -18,7 +19,8 @@ from typing import Any
 from app.runs.charts import metric_groups
 from app.runs.store import RunStore
 
-COLUMNS = ("seq", "t", "kind", "phase", "epoch", "step", "seed", "model", "name", "value")
+COLUMNS = ("seq", "t", "kind", "phase", "epoch", "step", "seed", "model", "name", "value",
+           "point")
 
 
 def metric_rows(store: RunStore, run_id: str, chunk: int = 2000) -> Iterator[dict[str, Any]]:
@@ -46,6 +48,7 @@ def _flatten(event: dict[str, Any], seeds: list[Any]) -> Iterator[dict[str, Any]
         "phase": event.get("phase"),
         "epoch": event.get("epoch"),
         "step": event.get("step") if kind == "step" else None,
+        "point": event.get("point"),
     }
     for field in metric_groups(kind):  # every group a chart of the run page reads
         groups = event.get(field)

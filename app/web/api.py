@@ -4,6 +4,8 @@ and schemathesis in tests/fuzz) hold each body to."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from fastapi import APIRouter
 from fastapi.responses import Response
 from pydantic import BaseModel, Field
@@ -11,7 +13,8 @@ from pydantic_core import to_json
 
 from app.catalog.models import NoteDemo, RatingLevel
 from app.catalog.query import Facet, PaperQuery, run_query
-from app.web.deps import CatalogDep, PaperDep, QueryDep
+from app.web.deps import CatalogDep, MaybeRunsDep, PaperDep, QueryDep
+from app.web.evidence import evidence_index, evidence_json, paper_evidence
 from app.web.views import category_counts, paper_detail, paper_detail_json, paper_summary_json
 
 router = APIRouter(prefix="/api", tags=["catalog"])
@@ -24,6 +27,20 @@ router = APIRouter(prefix="/api", tags=["catalog"])
 
 class Message(BaseModel):
     detail: str
+
+
+class SideOut(BaseModel):
+    method: str = Field(description="A method id, as `POST /api/runs` takes it.")
+    params: dict[str, bool | int | float | str] = Field(
+        description="The parameters the note sets; the method's defaults fill the rest."
+    )
+
+
+class NoteComparisonOut(BaseModel):
+    method: SideOut
+    against: SideOut
+    line: int = Field(ge=1, description="The bullet's line in the paper's notes file.")
+    text: str = Field(description="The comparison as the page shows it: `a vs b(x=1)`.")
 
 
 class _PaperFields(BaseModel):
@@ -49,9 +66,17 @@ class _PaperFields(BaseModel):
     note_demos: list[NoteDemo] = Field(
         description="Demo method ids from the note's `演示:` / `demo:` bullet, as written."
     )
+    note_comparisons: list[NoteComparisonOut] = Field(
+        description="The note's `对比: a vs b` / `compare: a vs b` bullets, as written; "
+        "each is judged as the claim that `method` beats `against`."
+    )
 
 
 class PaperSummary(_PaperFields):
+    evidence: str | None = Field(
+        None, description="supported / contradicted / not_shown / no_demo: how the paper's "
+        "claims fared in the reference reproduction (Holm-adjusted)."
+    )
     mentions: list[str] = Field(description="Always empty here; see the paper's own JSON.")
     url_path: str = Field(description="The paper's page: `/papers/{slug}`.")
 
@@ -73,6 +98,11 @@ class DemoLink(BaseModel):
 
 
 class PaperOut(_PaperFields):
+    evidence: str = Field(description="supported / contradicted / not_shown / no_demo.")
+    claims: list[dict[str, Any]] = Field(
+        description="Its methods' claims and its note's comparisons, each with the "
+        "reference judgement (Holm-adjusted) and the latest live run's, as the page shows."
+    )
     notes_html: str = Field(description="The note, rendered and sanitised.")
     rating_label: str | None = Field(description="The legend's words for the rating.")
     categories: list[CategoryLink] = Field(description="From the top down to the paper's own.")
@@ -92,6 +122,9 @@ class Facets(BaseModel):
     category: list[Facet]
     venue: list[Facet]
     year: list[Facet]
+    evidence: list[Facet] = Field(
+        default_factory=list, description="supported, contradicted, not shown, no demo."
+    )
 
 
 class PaperList(BaseModel):
@@ -132,14 +165,16 @@ def _json(data: object) -> Response:
     "/papers", response_model=PaperList, summary="Papers matching the filters, with facet counts"
 )
 async def list_papers(catalog: CatalogDep, query: QueryDep) -> Response:
-    result = run_query(catalog, query)
+    index = evidence_index(catalog)
+    result = run_query(catalog, query, index)
     body = {
         "query": query,
         "matched": result.matched,
         "total": result.total,
         "page": query.page,
         "pages": result.pages,
-        "papers": [paper_summary_json(p) for p in result.papers],
+        "papers": [paper_summary_json(p) | {"evidence": index.by_slug.get(p.slug)}
+                   for p in result.papers],
         "facets": result.facets,
     }
     return _json(body)
@@ -151,8 +186,9 @@ async def list_papers(catalog: CatalogDep, query: QueryDep) -> Response:
     summary="One paper with its rendered note and its demos",
     responses={404: {"model": Message, "description": "No paper has this slug"}},
 )
-async def get_paper(catalog: CatalogDep, paper: PaperDep) -> Response:
-    return _json(paper_detail_json(paper_detail(catalog, paper)))
+async def get_paper(catalog: CatalogDep, paper: PaperDep, runs: MaybeRunsDep) -> Response:
+    evidence = paper_evidence(catalog, paper, runs)
+    return _json(paper_detail_json(paper_detail(catalog, paper)) | evidence_json(evidence))
 
 
 @router.get(

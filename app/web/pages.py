@@ -17,6 +17,7 @@ from fastapi.responses import FileResponse, HTMLResponse, PlainTextResponse, Res
 from app.catalog.catalog import Catalog
 from app.catalog.query import PaperQuery, run_query
 from app.web.deps import CatalogDep, MaybeRunsDep, PaperDep, QueryDep, SettingsDep
+from app.web.evidence import evidence_index, paper_evidence
 from app.web.run_pages import demo_panel
 from app.web.templating import site_title, templates
 from app.web.views import category_chain, paper_detail
@@ -28,7 +29,7 @@ SWAGGER_DIR = Path(swagger_ui_bundle.swagger_ui_path)
 
 
 def _listing(request: Request, catalog: Catalog, query: PaperQuery, **extra) -> HTMLResponse:
-    result = run_query(catalog, query)
+    result = run_query(catalog, query, evidence_index(catalog))
     # Group by category only in file order; other sorts read best as one list.
     grouped = query.sort == "file"
     keyed = groupby(result.papers, key=lambda p: p.category) if grouped else [(None, result.papers)]
@@ -80,6 +81,7 @@ async def paper_page(
         "paper": paper,
         "scale": catalog.rating_scale,
         "demo": demo_panel(paper, runs),
+        "evidence": paper_evidence(catalog, paper, runs),
         "run_token_required": bool(settings.run_token),
     }
     return templates.TemplateResponse(request, "paper.html", context)

@@ -14,6 +14,7 @@ from typing import Any
 
 from app.distill.events import Paired, SplitSizes, Summary, upgrade_summary
 from app.distill.stats import PairedStats
+from app.distill.sweep import POINT_VERDICTS  # torch-free
 
 DASH = "—"
 #: The model names that get a Chinese label; any other (peer, exit1, …) shows as is.
@@ -170,9 +171,61 @@ def run_claims(summary: Summary) -> dict[str, Any]:
     return {"claims": [r.model_dump() for r in rows], "chance": chance(shown)}
 
 
+def _verdict_cell(key: Any) -> dict[str, str]:
+    en, zh = POINT_VERDICTS.get(key, (DASH, DASH)) if isinstance(key, str) else (DASH, DASH)
+    return {"key": key or "", "label_en": en, "label_zh": zh}
+
+
+def _pp(value: Any) -> str:
+    return DASH if number(value) is None else f"{value:.3f}"
+
+
+def sweep_view(summary: Any) -> dict[str, Any] | None:
+    """A sweep's tables, one per comparator line: each point's value, Δ and CI (points),
+    p, its raw verdict and its Holm-adjusted one; the claims over the points; and which
+    arms were trained once. None for a plain run."""
+    sweep = _extra(summary, "sweep")
+    if not isinstance(sweep, dict) or not isinstance(sweep.get("lines"), list):
+        return None
+    lines = []
+    for line in sweep["lines"]:
+        if not isinstance(line, dict) or not isinstance(line.get("points"), list):
+            continue
+        rows = [{
+            "value": p.get("value"),
+            "delta": points(p.get("mean")),
+            "ci": DASH if number(p.get("ci_low")) is None or number(p.get("ci_high")) is None
+            else f"[{points(p['ci_low'])}, {points(p['ci_high'])}]",
+            "p": _pp(p.get("p")), "p_holm": _pp(p.get("p_holm")),
+            "raw": _verdict_cell(p.get("verdict_raw")),
+            "holm": _verdict_cell(p.get("verdict_holm")),
+        } for p in line["points"] if isinstance(p, dict)]
+        versus = line.get("versus") if isinstance(line.get("versus"), dict) else {}
+        lines.append({"arm": line.get("arm"), "versus": versus, "rows": rows})
+    claim_lines = [c for c in _list(sweep.get("claims")) if isinstance(c, dict)]
+    return {"param": sweep.get("param"), "lines": lines, "claims": claim_lines,
+            "reused": [str(arm) for arm in _list(sweep.get("reused"))]}
+
+
+def _list(value: Any) -> list:
+    return value if isinstance(value, list) else []
+
+
+def _extra(summary: Summary | dict[str, Any] | None, key: str) -> Any:
+    """A field the trainer added beside the named ones (a sweep's, a comparison's)."""
+    if isinstance(summary, Summary):
+        return (summary.model_extra or {}).get(key)
+    return summary.get(key) if isinstance(summary, dict) else None
+
+
 def history_row(summary: Summary | dict[str, Any] | None) -> dict[str, str]:
     """A run's cells in the history tables: mean test accuracy of the method and the
     baseline, the mean Δ in points and the verdict (when the run has one)."""
+    sweep = _extra(summary, "sweep")
+    if isinstance(sweep, dict):  # a sweep has no one Δ: say what it swept
+        points_text = f"扫描 {sweep.get('param')}（{len(_list(sweep.get('points')))} 点）"
+        return {"acc": DASH, "baseline": DASH, "delta": DASH, "label_zh": points_text,
+                "label_en": f"sweep over {sweep.get('param')}"}
     s = upgrade_summary(summary) or Summary()
     paired = paired_view(s.delta)
     return {

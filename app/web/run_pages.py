@@ -23,7 +23,7 @@ from app.web.bindings import paper_methods
 from app.web.deps import CatalogDep, RunsDep, SettingsDep
 from app.web.method_rows import live_cells, live_row
 from app.web.reproduction import reference
-from app.web.results import history_row, summary_view
+from app.web.results import history_row, summary_view, sweep_view
 from app.web.templating import templates
 
 router = APIRouter(include_in_schema=False)
@@ -150,6 +150,7 @@ def run_page(
             "run": record,
             "method": method,
             "result": summary_view(record.summary),
+            "sweep": sweep_view(record.summary),
             "status_label": record.status.label_zh,
             "run_token_required": bool(settings.run_token),
             "papers": method_papers(catalog, method),
@@ -166,6 +167,7 @@ def run_page(
                 "t975": t975_table(),
                 "charts": chart_table(),
                 "verdicts": {key: list(labels) for key, labels in VERDICTS.items()},  # [en, zh]
+                "sweep": record.params.get("sweep"),
             },
         },
     )

@@ -10,6 +10,7 @@ from fastapi.templating import Jinja2Templates
 from app import PROJECT_ROOT
 from app.catalog.catalog import Catalog
 from app.catalog.query import PaperQuery
+from app.distill.sweep import sweep_grids  # torch-free
 from app.settings import Settings
 
 #: The site's name when neither SITE_TITLE nor a `# ` heading in the notes gives one.
@@ -55,4 +56,5 @@ def stars(rating: int | None, out_of: int = 5) -> str:
     return "★" * rating + "☆" * (out_of - rating)
 
 
-templates.env.globals.update(query_url=query_url, stars=stars, query_defaults=PaperQuery())
+templates.env.globals.update(query_url=query_url, stars=stars, query_defaults=PaperQuery(),
+                             sweep_grids=sweep_grids)

@@ -6,7 +6,7 @@ from dataclasses import asdict, dataclass, fields
 
 from app.catalog import export
 from app.catalog.catalog import Catalog
-from app.catalog.models import Category, Paper
+from app.catalog.models import Category, MethodRef, NoteComparison, Paper
 from app.distill.methods import Method  # torch-free by contract
 from app.web.bindings import method_url, paper_methods
 
@@ -53,7 +53,23 @@ _PAPER_FIELDS = [f.name for f in fields(Paper)]
 
 def paper_json(paper: Paper) -> dict:
     # Not dataclasses.asdict: its deep copy is most of the cost of a 50-paper listing.
-    return {name: getattr(paper, name) for name in _PAPER_FIELDS}
+    data = {name: getattr(paper, name) for name in _PAPER_FIELDS}
+    data["note_comparisons"] = [comparison_json(c) for c in paper.note_comparisons]
+    return data
+
+
+def _side_json(ref: MethodRef) -> dict:
+    return {"method": ref.method, "params": ref.params_dict}
+
+
+def comparison_json(comparison: NoteComparison) -> dict:
+    """A note's `对比:` bullet with each side's parameters as an object, as written."""
+    return {
+        "method": _side_json(comparison.method),
+        "against": _side_json(comparison.against),
+        "line": comparison.line,
+        "text": str(comparison),
+    }
 
 
 def paper_summary_json(paper: Paper) -> dict:

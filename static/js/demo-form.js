@@ -29,7 +29,8 @@
     const params = {};
     for (const [key, value] of data.entries()) {
       if (key === "method" || key === "token" || value === "") continue;
-      params[key] = value;
+      if (key === "params") Object.assign(params, JSON.parse(value)); // a sweep's params
+      else params[key] = value;
     }
     const headers = { "content-type": "application/json", accept: "application/json" };
     if (data.get("token")) headers["x-run-token"] = data.get("token");

@@ -309,9 +309,20 @@
     section.hidden = false;
   }
 
+  // A sweep trains its grid points one after another: the curves show the point in
+  // training, and sweep.js draws every point's Δ (it hears each event from here).
+  function startPoint(point) {
+    state.point = point;
+    Object.assign(state, { step: 0, epoch: 0, epochBase: 0, marks: [] });
+    state.series = { loss: new Map(), acc: new Map() };
+    rebuild();
+  }
+
   function onEvent(event) {
     if (event.seq <= state.lastSeq) return; // never draw a point twice
     state.lastSeq = event.seq;
+    if (event.point !== undefined && event.point !== state.point) startPoint(event.point);
+    document.dispatchEvent(new CustomEvent("run-event", { detail: event }));
     if (event.type === "phase") onPhase(event);
     else if (event.type === "metric" && event.kind === "step") onStep(event);
     else if (event.type === "metric" && event.kind === "epoch") onEpoch(event);

@@ -91,6 +91,7 @@ METHOD = Method(
     params=FitNetsParams,
     models=("student", "baseline", "teacher"),
     recipe=recipe,
+    control_params=frozenset({"stage1_epochs"}),  # the control steps on both stages
     formula=(
         "stage 1: mean (u_h(x) − r(v_g(x)))², teacher's middle stage u_h, "
         "regressor r on the student's v_g;  stage 2: (1−α)·CE + "

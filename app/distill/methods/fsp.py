@@ -72,6 +72,7 @@ METHOD = Method(
     params=FSPParams,
     models=("student", "baseline", "teacher"),
     recipe=recipe,
+    control_params=frozenset({"stage1_epochs"}),  # the control steps on both stages
     formula=(
         "stage 1: Σ_i mean (G_s,i − G_t,i)²,  G_i = F_iᵀ·F_{i+1} / (h·w) "
         "between consecutive stages;  stage 2: CE(softmax(z_s), y)"

@@ -97,6 +97,8 @@ METHOD = Method(
     params=LSTeacherParams,
     models=("student", "baseline", "teacher", "plain_teacher"),
     recipe=recipe,
+    # Its control is KD from a plain teacher: every parameter of the method shapes it.
+    control_params=frozenset(LSTeacherParams.model_fields),
     formula=(
         "L = (1−α)·CE(softmax(z_s), y) + α·T²·KL(softmax(z_t/T) ‖ "
         "softmax(z_s/T)),  z_t trained on (1−a)·onehot + a/K;  control: the "

@@ -1,0 +1,290 @@
+"""Evidence on the notes: each paper's claims (its methods' files) and its note's
+comparisons (`对比:` bullets), judged twice: on the committed 10-seed reference
+(`docs/reproduction.json`) and on the latest live run of this server, each labelled.
+
+The reference pairs by seed across rows: every row of the file trained seeds 0-9,
+so a method's student and a comparator's student at its defaults saw the same
+splits, initial weights and batches (the issue's "reuse a stored run of the
+comparator at its default parameters on the same seeds"). A comparator the file has
+no row for gives no verdict, with the reason. The reference judgements are
+Holm-adjusted once across every claim and comparison of the catalog (the family a
+reader browses); a paper page's live ones across that page's.
+
+A paper's **evidence** (the catalog facet and sort, /evidence) comes from the
+reference: contradicted if any of its claims is (after Holm), else supported if any
+is, else not shown at this scale; no demo when it has no method.
+"""
+
+from __future__ import annotations
+
+import json
+from functools import lru_cache
+from typing import Any
+
+from app.catalog.catalog import Catalog
+from app.catalog.models import Paper
+from app.catalog.query import EvidenceIndex
+from app.distill import claims
+from app.distill.methods import METHODS
+from app.runs import RunManager
+from app.web.bindings import BoundComparison, paper_comparisons, paper_methods
+from app.web.method_rows import latest_default_run
+from app.web.reproduction import REPRODUCTION_JSON
+
+EVIDENCE = ("supported", "contradicted", "not_shown", "no_demo")
+#: {key: {"zh", "en"}}: the facet's words.
+EVIDENCE_TEXT = {
+    "supported": {"zh": "得到支持", "en": "supported"},
+    "contradicted": {"zh": "被推翻", "en": "contradicted"},
+    "not_shown": {"zh": "此规模下未能显示", "en": "not shown at this scale"},
+    "no_demo": {"zh": "没有演示", "en": "no demo"},
+}
+SOURCE_TEXT = {
+    "reference": {"zh": "参考复现（10 个种子，Holm 校正）",
+                  "en": "reference (10 seeds, Holm-adjusted)"},
+    "live": {"zh": "本服务器最新运行", "en": "latest live run here"},
+}
+
+
+# -- the reference ---------------------------------------------------------------------
+
+
+@lru_cache(maxsize=4)
+def _reference_rows(mtime: float) -> dict[str, Any]:
+    try:
+        data = json.loads(REPRODUCTION_JSON.read_text(encoding="utf-8"))
+        methods = data["methods"]
+        variants = data.get("variants", [])
+        if not isinstance(methods, dict) or not isinstance(variants, list):
+            raise TypeError
+    except (OSError, ValueError, KeyError, TypeError):
+        return {"methods": {}, "variants": []}
+    return {"methods": methods, "variants": variants}
+
+
+def reference_rows() -> dict[str, Any]:
+    try:
+        mtime = REPRODUCTION_JSON.stat().st_mtime
+    except OSError:
+        return {"methods": {}, "variants": []}
+    return _reference_rows(mtime)
+
+
+def _values(row: Any, arm: str) -> list[float] | None:
+    values = row.get(arm, {}).get("values") if isinstance(row, dict) else None
+    ok = isinstance(values, list) and all(isinstance(v, int | float) for v in values)
+    return values if ok and values else None
+
+
+def _student(method: str, params: dict[str, Any]) -> list[float] | None:
+    """A method's per-seed reference student: its default row, or the variant row
+    that changes exactly `params`."""
+    rows = reference_rows()
+    if not params:
+        return _values(rows["methods"].get(method), "student")
+    for row in rows["variants"]:
+        if isinstance(row, dict) and row.get("method") == method and row.get("over") == params:
+            return _values(row, "student")
+    return None
+
+
+def _paired(mine: list[float] | None, theirs: list[float] | None) -> list[float] | None:
+    if mine is None or theirs is None or len(mine) != len(theirs):
+        return None
+    return [a - b for a, b in zip(mine, theirs, strict=True)]
+
+
+def _claim_deltas(method_id: str, claim: claims.Claim) -> list[float] | None:
+    mine = _student(method_id, {})
+    if claim.versus.method is None:
+        row = reference_rows()["methods"].get(method_id)
+        return _paired(mine, _values(row, claim.versus.model))
+    return _paired(mine, _student(claim.versus.method, claim.versus.params))
+
+
+def _comparison_deltas(bound: BoundComparison) -> list[float] | None:
+    return _paired(_student(bound.method.ref.method, bound.method.ref.params_dict),
+                   _student(bound.against.ref.method, bound.against.ref.params_dict))
+
+
+def comparison_claim(bound: BoundComparison) -> claims.Claim:
+    """A note's `对比: a vs b` as the claim it is judged as: a beats b."""
+    a, b = str(bound.method.ref), str(bound.against.ref)
+    return claims.Claim(
+        id=f"note:{bound.note.line}:{a} vs {b}", paper="", where="the notes",
+        zh=f"{a} 优于 {b}（笔记里的对比）", en=f"{a} beats {b} (a comparison in the notes)",
+        versus=claims.Versus(method=bound.against.ref.method,
+                             params=bound.against.ref.params_dict, zh=b, en=b),
+        direction="better",
+    )
+
+
+def _catalog_items(catalog: Catalog) -> list[tuple[str, claims.Claim, list[float] | None]]:
+    """(key, claim, reference Δ) for every claim of every method and every note
+    comparison, once each: the family the reference judgements are adjusted in."""
+    items: dict[str, tuple[str, claims.Claim, list[float] | None]] = {}
+    for method in METHODS.values():
+        for claim in method.claims:
+            items[claim.id] = (claim.id, claim, _claim_deltas(method.id, claim))
+    for paper in catalog.papers.values():
+        for bound in paper_comparisons(paper):
+            claim = comparison_claim(bound)
+            items.setdefault(claim.id, (claim.id, claim, _comparison_deltas(bound)))
+    return list(items.values())
+
+
+def reference_judgements(catalog: Catalog) -> dict[str, dict]:
+    """Every claim's and comparison's reference judgement, labelled, by claim id;
+    computed once per catalog and reference file."""
+    key = ("evidence", REPRODUCTION_JSON.stat().st_mtime if REPRODUCTION_JSON.exists() else 0)
+    if key not in catalog.derived:
+        items = _catalog_items(catalog)
+        judged = [claims.judged(claim, deltas) for _, claim, deltas in items]
+        adjusted = claims.adjust(judged)
+        catalog.derived[key] = {k: claims.labelled(j)
+                                for (k, _, _), j in zip(items, adjusted, strict=True)}
+    return catalog.derived[key]
+
+
+# -- one paper ---------------------------------------------------------------------------
+
+
+def _same_paper(claim: claims.Claim, paper: Paper) -> bool:
+    squash = "".join(ch for ch in claim.paper.casefold() if ch.isalnum())
+    title = "".join(ch for ch in paper.title.casefold() if ch.isalnum())
+    return claim.paper == paper.arxiv_id or (bool(squash) and squash == title)
+
+
+def paper_claims(paper: Paper) -> list[tuple[str, claims.Claim]]:
+    """(method id, claim) for the claims of the paper's methods that this paper makes;
+    all its methods' claims when none names it (a method bound by the note alone)."""
+    found = [(m.id, c) for m in paper_methods(paper) for c in m.claims]
+    own = [(m, c) for m, c in found if _same_paper(c, paper)]
+    return own or found
+
+
+def _summary_json(summary: Any) -> dict:
+    """A run's summary as JSON (a typed one, or a dict as older code stored it)."""
+    if hasattr(summary, "model_dump"):
+        return summary.model_dump(mode="json")
+    return summary if isinstance(summary, dict) else {}
+
+
+def _live_claim_deltas(summary: dict, claim: claims.Claim) -> list[float] | None:
+    """A claim's Δ in a run's summary: its `comparisons` (when the trainer judged
+    it) or the per-seed arms (student − the comparator's arm)."""
+    for stored in summary.get("comparisons") or []:
+        if isinstance(stored, dict) and stored.get("claim") == claim.id:
+            deltas = stored.get("deltas")
+            return deltas if isinstance(deltas, list) and deltas else None
+    per_seed = summary.get("per_seed") or {}
+    arm = claim.versus.arm
+    if not isinstance(per_seed, dict) or "student" not in per_seed or arm not in per_seed:
+        return None
+    return _paired(per_seed["student"].get("test_acc"), per_seed[arm].get("test_acc"))
+
+
+def _latest_versus_run(runs: RunManager, bound: BoundComparison):
+    wanted = {"method": bound.against.ref.method,
+              "params": {k: v for k, v in bound.against.params.model_dump(mode="json").items()
+                         if k in bound.against.ref.params_dict}}
+    own = bound.method.ref.params_dict
+    for record in runs.list_runs(methods={bound.method.ref.method}, status="succeeded",
+                                 limit=200):
+        params = record.params or {}
+        if params.get("versus") == wanted and all(params.get(k) == v for k, v in own.items()):
+            return record
+    return None
+
+
+def _launch_params(bound: BoundComparison) -> dict[str, Any]:
+    """The params a Run button posts for a note's comparison."""
+    against = {k: v for k, v in bound.against.params.model_dump(mode="json").items()
+               if k in bound.against.ref.params_dict}
+    return {**bound.method.ref.params_dict,
+            "versus": {"method": bound.against.ref.method, "params": against}}
+
+
+def paper_evidence(catalog: Catalog, paper: Paper, runs: RunManager | None = None) -> dict:
+    """The paper page's evidence block: its claims and its note's comparisons, each
+    with the reference judgement and the latest live one (adjusted across the page)."""
+    reference = reference_judgements(catalog)
+    items: list[dict[str, Any]] = []
+    live_judged: list[dict] = []
+    for method_id, claim in paper_claims(paper):
+        record = latest_default_run(runs, method_id) if runs is not None else None
+        deltas = (_live_claim_deltas(_summary_json(record.summary), claim)
+                  if record is not None else None)
+        items.append({"kind": "claim", "method": method_id, "claim": claim,
+                      "sentence": claims.sentence(claim, method_id),
+                      "reference": reference.get(claim.id), "run": record, "launch": None})
+        live_judged.append(claims.judged(claim, deltas) if record is not None else None)
+    for bound in paper_comparisons(paper):
+        claim = comparison_claim(bound)
+        record = _latest_versus_run(runs, bound) if runs is not None else None
+        versus = _summary_json(record.summary).get("versus") if record is not None else None
+        deltas = versus.get("delta", {}).get("deltas") if isinstance(versus, dict) else None
+        items.append({"kind": "note", "method": bound.method.ref.method, "claim": claim,
+                      "sentence": {"zh": claim.zh, "en": claim.en}, "line": bound.note.line,
+                      "reference": reference.get(claim.id), "run": record,
+                      "launch": _launch_params(bound)})
+        live_judged.append(claims.judged(claim, deltas) if record is not None else None)
+    family = [j for j in live_judged if j is not None]
+    adjusted = iter(claims.adjust(family))
+    for item, j in zip(items, live_judged, strict=True):
+        item["live"] = claims.labelled(next(adjusted)) if j is not None else None
+    return {"rows": items, "evidence": evidence_of(catalog, paper),
+            "sources": SOURCE_TEXT, "chance": claims.chance(len(family)) if family else None}
+
+
+def evidence_of(catalog: Catalog, paper: Paper) -> str:
+    """The paper's evidence key, from the reference (see the module's docstring)."""
+    if not paper_methods(paper):
+        return "no_demo"
+    reference = reference_judgements(catalog)
+    keys = [c.id for _, c in paper_claims(paper)]
+    keys += [comparison_claim(b).id for b in paper_comparisons(paper)]
+    verdicts = {reference[k]["adjusted_verdict"] for k in keys if k in reference}
+    if "contradicted" in verdicts:
+        return "contradicted"
+    return "supported" if "supported" in verdicts else "not_shown"
+
+
+def evidence_index(catalog: Catalog) -> EvidenceIndex:
+    """Every paper's evidence key, for the catalog's facet and sort (once per parse
+    and reference file)."""
+    key = ("evidence-index", REPRODUCTION_JSON.stat().st_mtime if REPRODUCTION_JSON.exists()
+           else 0)
+    if key not in catalog.derived:
+        catalog.derived[key] = EvidenceIndex(
+            by_slug={slug: evidence_of(catalog, p) for slug, p in catalog.papers.items()},
+            labels={k: f"{EVIDENCE_TEXT[k]['zh']} · {EVIDENCE_TEXT[k]['en']}" for k in EVIDENCE},
+        )
+    return catalog.derived[key]
+
+
+def _judgement_json(j: dict | None) -> dict | None:
+    if j is None:
+        return None
+    keep = ("mean", "ci_low", "ci_high", "n", "p_value", "adjusted_p_value", "verdict",
+            "adjusted_verdict", "reason", "label", "adjusted_label")
+    return {k: j.get(k) for k in keep}
+
+
+def evidence_json(evidence: dict) -> dict:
+    """The paper page's evidence block as its JSON twin gives it."""
+    return {
+        "evidence": evidence["evidence"],
+        "claims": [{
+            "claim": row["claim"].id, "kind": row["kind"], "method": row["method"],
+            "statement": {"zh": row["claim"].zh, "en": row["claim"].en},
+            "versus": {"method": row["claim"].versus.method,
+                       "params": row["claim"].versus.params,
+                       "zh": row["claim"].versus.zh, "en": row["claim"].versus.en},
+            "direction": row["claim"].direction, "where": row["claim"].where,
+            "reference": _judgement_json(row["reference"]),
+            "live": _judgement_json(row["live"]) and {
+                **_judgement_json(row["live"]), "run_id": row["run"].id},
+            "launch": row["launch"],
+        } for row in evidence["rows"]],
+    }
