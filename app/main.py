@@ -47,6 +47,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         title="知识蒸馏论文笔记",
         summary="Reading notes on knowledge distillation, with live demos.",
         lifespan=lifespan,
+        root_path=settings.root_path,
     )
     app.state.settings = settings
     security.install(app)

@@ -31,6 +31,12 @@ class Settings(BaseSettings):
         description="The site's name in the header, page titles and feed; "
         "unset: the notes' own top heading (`# 论文阅读笔记`).",
     )
+    root_path: str = Field(
+        "", pattern=r"^(/[A-Za-z0-9._~-]+)*$",
+        description="The sub-path the app is served under behind a proxy (`/kd`): "
+        "every link, fetch and event stream, and the OpenAPI page, carry it. The proxy "
+        "may strip it (Caddy's handle_path) or pass it on.",
+    )
     log_level: Literal["debug", "info", "warning", "error"] = "info"
     notes_poll_interval: float = Field(
         1.0, ge=0, description="Seconds between checks of notes/ for edits (0: every request)."

@@ -23,7 +23,7 @@ from app.web.deps import CatalogDep, RunsDep
 from app.web.method_rows import live_cells, live_row
 from app.web.reproduction import reference
 from app.web.results import history_row, summary_view
-from app.web.templating import templates
+from app.web.templating import root, templates
 
 router = APIRouter(include_in_schema=False)
 
@@ -176,7 +176,8 @@ def runs_page(
     compare: Annotated[list[str] | None, Query(max_length=20)] = None,
 ) -> Response:
     if compare:  # the overlay that lived here moved to its own page; old links follow
-        return RedirectResponse("/runs/compare?" + urlencode({"ids": ",".join(compare)}), 303)
+        query = urlencode({"ids": ",".join(compare)})
+        return RedirectResponse(f"{root(request)}/runs/compare?{query}", 303)
     method = method or None
     status = status if status in STATUS_LABELS else None
     if method is not None and method not in METHODS:

@@ -26,6 +26,7 @@ from app.web.launch import (
     read_fields,
     wants_page,
 )
+from app.web.templating import root
 
 router = APIRouter(prefix="/api/runs", tags=["runs"])
 
@@ -168,7 +169,7 @@ async def create_run(
         record = await run_in_threadpool(runs.submit, method, fields.get("params", {}), client)
     except RunError as exc:
         raise _http(exc) from None
-    url = f"/runs/{record.id}"
+    url = f"{root(request)}/runs/{record.id}"  # where the browser goes: under ROOT_PATH
     if wants_page(request, is_form):
         return RedirectResponse(url, status_code=303)
     body = {"id": record.id, "url": url, "status": record.status, "position": record.position}
