@@ -15,7 +15,7 @@ from app.catalog.store import CatalogStore
 from app.distill.methods import METHODS  # the torch-free registry
 from app.runs import RunManager
 from app.settings import Settings, get_settings
-from app.web import api, compare, demos, errors, methods, pages, runs_api, security
+from app.web import api, compare, demos, errors, methods, pages, runs_api, security, transport
 
 log = logging.getLogger(__name__)
 
@@ -51,6 +51,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.settings = settings
     security.install(app)
+    transport.install(app)
     errors.install(app)
     app.mount("/static", StaticFiles(directory=PROJECT_ROOT / "static"), name="static")
     app.include_router(api.router)
