@@ -62,4 +62,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(demos.router)
     app.include_router(methods.api)
     app.include_router(methods.pages)
+    if settings.metrics_enabled:
+        from app.web import metrics
+
+        metrics.install(app)
     return app

@@ -38,6 +38,10 @@ class Settings(BaseSettings):
         "every link, fetch and event stream, and the OpenAPI page, carry it. The proxy "
         "may strip it (Caddy's handle_path) or pass it on.",
     )
+    metrics_enabled: bool = Field(
+        False, description="Serve /metrics in the Prometheus text format (needs the "
+        "`metrics` extra). Off by default: expose it only where the operator scrapes it.",
+    )
     log_level: Literal["debug", "info", "warning", "error"] = "info"
     notes_poll_interval: float = Field(
         1.0, ge=0, description="Seconds between checks of notes/ for edits (0: every request)."
