@@ -191,6 +191,9 @@ class RunRecord(BaseModel):
     error: str | None = None
     progress: dict[str, Any] = Field(default_factory=dict)
     last_seq: int = 0
+    #: Kept by retention: "reader" (pinned through the API or the run page's button),
+    #: "methods" (the live row of /methods, moved to a newer run when there is one).
+    pinned: str | None = None
     position: int | None = None
 
     # Read access by key, as for the dicts these records replaced: templates and

@@ -43,7 +43,8 @@ CREATE TABLE IF NOT EXISTS runs (
     summary TEXT,
     error TEXT,
     progress TEXT NOT NULL DEFAULT '{}',
-    last_seq INTEGER NOT NULL DEFAULT 0
+    last_seq INTEGER NOT NULL DEFAULT 0,
+    pinned TEXT
 );
 CREATE INDEX IF NOT EXISTS runs_created ON runs (created_at DESC);
 CREATE TABLE IF NOT EXISTS events (
@@ -76,6 +77,9 @@ class SqliteRunStore(RunStore):
         self._db.execute("PRAGMA synchronous=NORMAL")
         self._db.execute("PRAGMA busy_timeout=5000")
         self._db.executescript(_SCHEMA)
+        columns = {r[1] for r in self._db.execute("PRAGMA table_info(runs)")}
+        if "pinned" not in columns:  # a database made before pins
+            self._db.execute("ALTER TABLE runs ADD COLUMN pinned TEXT")
 
     def close(self) -> None:
         with self._lock:
@@ -176,7 +180,7 @@ class SqliteRunStore(RunStore):
                 doomed |= {
                     r[0]
                     for r in self._db.execute(
-                        f"SELECT id FROM runs WHERE {_FINISHED_SQL} AND"
+                        f"SELECT id FROM runs WHERE {_FINISHED_SQL} AND pinned IS NULL AND"
                         " COALESCE(finished_at, created_at) < ?",
                         (before,),
                     )
@@ -186,7 +190,7 @@ class SqliteRunStore(RunStore):
                 excess = total - len(doomed) - retention.max_runs
                 if excess > 0:
                     rows = self._db.execute(
-                        f"SELECT id FROM runs WHERE {_FINISHED_SQL}"
+                        f"SELECT id FROM runs WHERE {_FINISHED_SQL} AND pinned IS NULL"
                         " ORDER BY created_at, rowid",
                     ).fetchall()
                     fresh = [r[0] for r in rows if r[0] not in doomed]
@@ -195,6 +199,18 @@ class SqliteRunStore(RunStore):
                 self._db.execute("DELETE FROM events WHERE run_id = ?", (run_id,))
                 self._db.execute("DELETE FROM runs WHERE id = ?", (run_id,))
         return len(doomed)
+
+    def pin(self, run_id: str, pinned: str | None) -> bool:
+        with self._lock:
+            return self._db.execute("UPDATE runs SET pinned = ? WHERE id = ?",
+                                    (pinned, run_id)).rowcount == 1  # fmt: skip
+
+    def pin_live(self, method: str, run_id: str) -> None:
+        with self._lock, self._transaction():
+            self._db.execute("UPDATE runs SET pinned = NULL WHERE method = ? AND id != ?"
+                             " AND pinned = 'methods'", (method, run_id))  # fmt: skip
+            self._db.execute("UPDATE runs SET pinned = 'methods' WHERE id = ?"
+                             " AND pinned IS NULL", (run_id,))  # fmt: skip
 
     # -- reads ----------------------------------------------------------------
 

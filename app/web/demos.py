@@ -134,6 +134,18 @@ def method_papers(catalog: Catalog, method: Method | None) -> list[dict[str, str
     ]
 
 
+#: The run page's pin control, in both languages (issue 18 moves these into its tables).
+PIN_TEXT = {
+    "pin": {"zh": "固定", "en": "Pin"},
+    "unpin": {"zh": "取消固定", "en": "Unpin"},
+    "reader": {"zh": "已固定：不会被自动清理", "en": "Pinned: retention keeps it"},
+    "methods": {"zh": "方法页的最新运行：不会被自动清理",
+                "en": "The methods page's live run: retention keeps it"},
+    "hint": {"zh": "固定后，此运行不会在保留期后被删除，链接一直有效",
+             "en": "A pinned run is never deleted by retention, so links to it keep working"},
+}
+
+
 @router.get("/runs/{run_id}", response_class=HTMLResponse)
 def run_page(request: Request, run_id: str, runs: RunsDep, catalog: CatalogDep) -> HTMLResponse:
     record = runs.get(run_id)
@@ -149,6 +161,7 @@ def run_page(request: Request, run_id: str, runs: RunsDep, catalog: CatalogDep) 
             "result": summary_view(record.summary),
             "status_label": record.status.label_zh,
             "run_token_required": bool(request.app.state.settings.run_token),
+            "pin_text": {key: text["zh"] for key, text in PIN_TEXT.items()},
             "papers": method_papers(catalog, method),
             "boot": {
                 "id": run_id,

@@ -72,6 +72,10 @@ class RunOut(BaseModel):
     )
     summary: dict[str, Any] | None
     error: str | None
+    pinned: str | None = Field(
+        None, description="Kept by retention: `reader` (pinned) or `methods` (the live "
+        "row of /methods); null: deleted after RUN_RETENTION_DAYS.",
+    )
     created_at: float = Field(description="Unix seconds, like every timestamp here.")
     started_at: float | None
     finished_at: float | None
@@ -192,8 +196,43 @@ async def cancel_run(
     except RunError as exc:
         raise _http(exc) from None
     if wants_page(request, is_form):
-        return RedirectResponse(f"/runs/{run_id}", status_code=303)
+        return RedirectResponse(f"{root(request)}/runs/{run_id}", status_code=303)
     return JSONResponse(_out(record))
+
+
+async def _set_pin(run_id: str, request: Request, runs: RunManager, settings: Any,
+                   pinned: bool) -> Response:  # fmt: skip
+    fields, is_form = await read_fields(request)
+    check_token(settings, request, fields)
+    try:
+        record = await run_in_threadpool(runs.pin, run_id, pinned)
+    except RunError as exc:
+        raise _http(exc) from None
+    if wants_page(request, is_form):
+        return RedirectResponse(f"{root(request)}/runs/{run_id}", status_code=303)
+    return JSONResponse(_out(record))
+
+
+@router.post(
+    "/{run_id}/pin",
+    response_model=RunOut,
+    summary="Pin a run: retention never deletes it (links to it keep working)",
+    responses=_errors(400, 401, 403, 404, 415),
+)
+async def pin_run(run_id: RunId, request: Request, runs: RunsDep,
+                  settings: SettingsDep) -> Response:  # fmt: skip
+    return await _set_pin(run_id, request, runs, settings, True)
+
+
+@router.post(
+    "/{run_id}/unpin",
+    response_model=RunOut,
+    summary="Release a reader's pin: retention may delete the run again",
+    responses=_errors(400, 401, 403, 404, 415),
+)
+async def unpin_run(run_id: RunId, request: Request, runs: RunsDep,
+                    settings: SettingsDep) -> Response:  # fmt: skip
+    return await _set_pin(run_id, request, runs, settings, False)
 
 
 # -- reading -------------------------------------------------------------------------
