@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
 import yaml
 
 from app import PROJECT_ROOT
@@ -44,7 +46,8 @@ def test_compose_hands_secrets_as_files_and_checks_every_service():
         env = services[name]["environment"]
         assert env["RUN_TOKEN_FILE"] == "/run/secrets/run_token" and "RUN_TOKEN" not in env
         assert "run_token" in services[name]["secrets"]
-        assert "password" not in env["RUN_STORE_URL"].split("?")[0].split("@")[0].split(":")[-1]
+        url = urlsplit(env["RUN_STORE_URL"])
+        assert url.password is None and "passfile=/run/secrets/pgpass" in url.query
     for name in ("postgres", "ray-head", "ray-cpu-worker", "web-a", "proxy"):
         assert "healthcheck" in services[name], name
     assert services["proxy"]["ports"][0].startswith("127.0.0.1:")

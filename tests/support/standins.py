@@ -95,9 +95,12 @@ def ensure_debian(client: docker.DockerClient) -> None:
             ["debootstrap", "--variant=minbase", "bookworm", str(root), DEBIAN_MIRROR],
             check=True, capture_output=True, timeout=1800,
         )
-        for junk in ("var/cache/apt/archives", "var/lib/apt/lists"):
-            for path in (root / junk).glob("*"):
-                if path.is_file():
+        # What a slim image leaves out: apt's caches and lists, logs, docs, man pages
+        # and translations (apt-get update brings the lists back when needed).
+        for junk in ("var/cache/apt", "var/lib/apt/lists", "var/log", "usr/share/doc",
+                     "usr/share/man", "usr/share/info", "usr/share/locale"):  # fmt: skip
+            for path in (root / junk).rglob("*"):
+                if path.is_file() or path.is_symlink():
                     path.unlink()
         tar = subprocess.Popen(["tar", "-C", str(root), "-c", "."], stdout=subprocess.PIPE)
         subprocess.run(
