@@ -31,6 +31,10 @@ import pytest
 
 from support.servers import ROOT, free_port
 
+#: The loopback port the pip sources are served on during a build. Fixed, because the
+#: build args (PIP_EXTRA_ARGS names it) are part of Docker's layer cache key: a new
+#: port each time rebuilt the whole image, torch layer and all.
+PIP_PORT = 38917
 TORCH_PIN = re.search(r"torch==([0-9.]+)", (ROOT / "Dockerfile").read_text()).group(1)
 
 
@@ -114,9 +118,12 @@ def local_pip_sources() -> Iterator[dict[str, str]]:
         if not args:
             yield {}
             return
-        port = free_port()
         handler = functools.partial(_QuietHandler, directory=served)
-        server = http.server.ThreadingHTTPServer(("127.0.0.1", port), handler)
+        try:
+            server = http.server.ThreadingHTTPServer(("127.0.0.1", PIP_PORT), handler)
+        except OSError:  # taken: any free port (the build then misses the layer cache)
+            server = http.server.ThreadingHTTPServer(("127.0.0.1", free_port()), handler)
+        port = server.server_address[1]
         threading.Thread(target=server.serve_forever, daemon=True).start()
         try:
             base = f"http://127.0.0.1:{port}"
