@@ -12,7 +12,6 @@ pytestmark = [pytest.mark.container, pytest.mark.slow]
 
 ONE_MACHINE = "kd-notes:test"
 SCALE = "kd-notes:scale"
-FIGURES: dict[str, str] = {}
 
 
 @pytest.fixture(scope="session")
@@ -25,7 +24,7 @@ def engine():
 
 
 def _built(engine, tag: str, extras: str) -> str:
-    from support.containers import build_image
+    from support.containers import FIGURES, build_image
 
     seconds = build_image(engine, tag, extras)
     mb = engine.images.get(tag).attrs["Size"] / 1e6
@@ -51,5 +50,7 @@ def scale_image(engine) -> str:
 
 
 def pytest_terminal_summary(terminalreporter) -> None:
+    from support.containers import FIGURES
+
     for name, figure in FIGURES.items():
         terminalreporter.write_line(f"container figures: {name}: {figure}")

@@ -18,7 +18,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import httpx
 import pytest
-from support.containers import compose_binary
+from support.containers import FIGURES, compose_binary
 from support.servers import ROOT, free_port
 from support.standins import ensure_base
 from support.waits import assert_well_ordered, read_sse, wait_run
@@ -29,7 +29,6 @@ PREFIX = "/kd"
 #: Long enough to be hit mid-run (tens of seconds on two busy cores), two seeds.
 RUN = {"method": "kd", "params": {"epochs": 12, "teacher_epochs": 2, "train_fraction": 0.3,
                                   "seeds": 2}}
-FIGURES: dict[str, float] = {}
 
 
 class Stack:
@@ -110,7 +109,7 @@ def stack(engine, scale_image, tmp_path_factory):
         ensure_base(engine, base)
     stack = Stack(tmp_path_factory.mktemp("compose"))
     try:
-        FIGURES["compose up to every service healthy, s"] = stack.up()
+        FIGURES["compose up, empty project to every service healthy"] = f"{stack.up():.0f} s"
         yield stack
     finally:
         with contextlib.suppress(Exception):
@@ -225,7 +224,7 @@ def test_down_then_up_keeps_every_run_and_its_events(stack, http):
     assert len(before) >= 8
     events = {i: read_sse(http, f"/api/runs/{i}/events") for i in list(before)[:3]}
     stack.compose("down", timeout=300)
-    FIGURES["compose up again (volumes kept), s"] = stack.up()
+    FIGURES["compose up again, volumes kept"] = f"{stack.up():.0f} s"
     after = {r["id"]: r for r in http.get("/api/runs", params={"limit": 200}).json()["runs"]}
     assert set(after) == set(before)
     assert {i: r["status"] for i, r in after.items()} == {i: r["status"] for i, r in before.items()}

@@ -35,6 +35,9 @@ from support.servers import ROOT, free_port
 #: build args (PIP_EXTRA_ARGS names it) are part of Docker's layer cache key: a new
 #: port each time rebuilt the whole image, torch layer and all.
 PIP_PORT = 38917
+#: Figures the container tests measure (build, run to healthy, compose up), printed at
+#: the end of the session by tests/container/conftest.py.
+FIGURES: dict[str, str] = {}
 TORCH_PIN = re.search(r"torch==([0-9.]+)", (ROOT / "Dockerfile").read_text()).group(1)
 
 
