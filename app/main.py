@@ -24,6 +24,7 @@ from app.web import (
     run_pages,
     runs_api,
     security,
+    transport,
 )
 from app.web.bindings import registry_diagnostics
 
@@ -57,9 +58,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         title="知识蒸馏论文笔记",
         summary="Reading notes on knowledge distillation, with live demos.",
         lifespan=lifespan,
+        root_path=settings.root_path,
     )
     app.state.settings = settings
     security.install(app)
+    transport.install(app)
     errors.install(app)
     app.mount("/static", StaticFiles(directory=PROJECT_ROOT / "static"), name="static")
     app.include_router(api.router)
@@ -72,4 +75,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(run_pages.router)
     app.include_router(methods.api)
     app.include_router(methods.pages)
+    if settings.metrics_enabled:
+        from app.web import metrics
+
+        metrics.install(app)
     return app

@@ -4,6 +4,7 @@ variable of the same name in upper case (``NOTES_DIR``, ``PORT``...)."""
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
+from urllib.parse import quote, unquote, urlsplit, urlunsplit
 
 from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -30,6 +31,16 @@ class Settings(BaseSettings):
         None,
         description="The site's name in the header, page titles and feed; "
         "unset: the notes' own top heading (`# 论文阅读笔记`).",
+    )
+    root_path: str = Field(
+        "", pattern=r"^(/[A-Za-z0-9._~-]+)*$",
+        description="The sub-path the app is served under behind a proxy (`/kd`): "
+        "every link, fetch and event stream, and the OpenAPI page, carry it. The proxy "
+        "may strip it (Caddy's handle_path) or pass it on.",
+    )
+    metrics_enabled: bool = Field(
+        False, description="Serve /metrics in the Prometheus text format (needs the "
+        "`metrics` extra). Off by default: expose it only where the operator scrapes it.",
     )
     log_level: Literal["debug", "info", "warning", "error"] = "info"
     notes_poll_interval: float = Field(
@@ -60,6 +71,15 @@ class Settings(BaseSettings):
     )
     run_token: str | None = Field(
         None, description="When set, launching and cancelling runs needs this token."
+    )
+    # Secrets from files (Docker and Compose secrets, /run/secrets/...), so that they
+    # never show in `docker inspect` or a process's environment.
+    run_token_file: Path | None = Field(
+        None, description="A file holding RUN_TOKEN (its first line); wins over RUN_TOKEN."
+    )
+    run_store_password_file: Path | None = Field(
+        None, description="A file holding the password of RUN_STORE_URL's database user, "
+        "put into the URL at start-up (or use libpq's ?passfile=).",
     )
 
     # Retention: a public demo site keeps a reader's run for weeks (its link in a
@@ -99,6 +119,17 @@ class Settings(BaseSettings):
     )
 
     @model_validator(mode="after")
+    def _secrets_from_files(self) -> "Settings":
+        if self.run_token_file is not None:
+            self.run_token = _read_secret(self.run_token_file, "RUN_TOKEN_FILE")
+        if self.run_store_password_file is not None:
+            if not (self.run_store_url or "").startswith("postgres"):
+                raise ValueError("RUN_STORE_PASSWORD_FILE needs a postgresql:// RUN_STORE_URL")
+            password = _read_secret(self.run_store_password_file, "RUN_STORE_PASSWORD_FILE")
+            self.run_store_url = _with_password(self.run_store_url, password)
+        return self
+
+    @model_validator(mode="after")
     def _shared_store_for_a_cluster(self) -> "Settings":
         if self.run_executor == "ray" and not self.store_url.startswith("postgres"):
             raise ValueError(
@@ -114,6 +145,24 @@ class Settings(BaseSettings):
     @property
     def store_url(self) -> str:
         return self.run_store_url or str(self.db_path)
+
+
+def _read_secret(path: Path, name: str) -> str:
+    try:
+        text = path.read_text().strip()
+    except OSError as exc:
+        raise ValueError(f"{name}: can't read {path}: {exc.strerror}") from None
+    if not text:
+        raise ValueError(f"{name}: {path} is empty")
+    return text.splitlines()[0].strip()
+
+
+def _with_password(url: str, password: str) -> str:
+    parts = urlsplit(url)
+    user = (parts.username or "") and quote(unquote(parts.username), safe="")
+    host = parts.hostname or ""
+    netloc = f"{user}:{quote(password, safe='')}@{host}" + (f":{parts.port}" if parts.port else "")
+    return urlunsplit(parts._replace(netloc=netloc))
 
 
 @lru_cache

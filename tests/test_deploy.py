@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
 import yaml
 
 from app import PROJECT_ROOT
@@ -36,3 +38,23 @@ def test_the_image_takes_the_scale_extra_as_a_build_argument():
     dockerfile = (PROJECT_ROOT / "Dockerfile").read_text()
     assert 'ARG EXTRAS=""' in dockerfile
     assert 'pip install $PIP_EXTRA_ARGS -e ".${EXTRAS:+[$EXTRAS]}"' in dockerfile
+
+
+def test_compose_hands_secrets_as_files_and_checks_every_service():
+    services = yaml.safe_load((DEPLOY / "compose.yaml").read_text())["services"]
+    for name in ("web-a", "web-b"):
+        env = services[name]["environment"]
+        assert env["RUN_TOKEN_FILE"] == "/run/secrets/run_token" and "RUN_TOKEN" not in env
+        assert "run_token" in services[name]["secrets"]
+        url = urlsplit(env["RUN_STORE_URL"])
+        assert url.password is None and "passfile=/run/secrets/pgpass" in url.query
+    for name in ("postgres", "ray-head", "ray-cpu-worker", "web-a", "proxy"):
+        assert "healthcheck" in services[name], name
+    assert services["proxy"]["ports"][0].startswith("127.0.0.1:")
+
+
+def test_caddy_compresses_all_but_event_streams_under_the_root_path():
+    caddy = (DEPLOY / "Caddyfile").read_text()
+    assert "handle_path {$ROOT_PATH}/*" in caddy
+    assert "@compressible not path_regexp ^/api/runs/[^/]+/events$" in caddy
+    assert "encode @compressible" in caddy and "respond /metrics 404" in caddy

@@ -162,6 +162,9 @@ class RunRecord(BaseModel):
     error: str | None = None
     progress: dict[str, Any] = Field(default_factory=dict)
     last_seq: int = 0
+    #: Kept by retention: "reader" (pinned through the API or the run page's button),
+    #: "methods" (the live row of /methods, moved to a newer run when there is one).
+    pinned: str | None = None
     position: int | None = None
 
     @field_validator("summary", mode="before")

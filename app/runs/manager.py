@@ -51,6 +51,10 @@ log = logging.getLogger(__name__)
 
 #: Retention is applied at start, then at most this often (seconds), when a run ends.
 PRUNE_EVERY = 3600.0
+#: Newest succeeded runs of a method looked at for one with default parameters. A
+#: reader who ran 50 variants since the last default run has no live row.
+LIVE_SCAN = 50
+LIVE_FIRST_LOOK = 4
 
 
 class RunManager:
@@ -142,8 +146,14 @@ class RunManager:
                 self.executor.keep_warm(len(self._running))
 
     def prune(self) -> int:
-        """Delete the finished runs that retention does not keep; how many."""
+        """Delete the finished runs that retention does not keep; how many. Each
+        method's live run (the one /methods links to) is pinned first."""
         self._pruned_at = time.monotonic()
+        if self.store is not None and not self.limits.retention.keeps_everything:
+            for method_id in self.methods:
+                record = self.latest_default_run(method_id)
+                if record is not None:
+                    self.store.pin_live(method_id, record.id)
         deleted = self.store.prune(self.limits.retention) if self.store else 0
         if deleted:
             log.info("retention: deleted %d finished runs with their events", deleted)
@@ -264,6 +274,27 @@ class RunManager:
     def list_runs(self, *, methods: Iterable[str] | None = None,
                   status: Status | str | None = None, limit: int = 50) -> list[RunRecord]:
         return self.queries.list_runs(methods=methods, status=status, limit=limit)
+
+    def latest_default_run(self, method_id: str) -> RunRecord | None:
+        """The newest succeeded run of a method at its default parameters (the live
+        row of /methods and the paper pages), among the method's newest LIVE_SCAN."""
+        defaults = self.methods[method_id].params().model_dump(mode="json")
+        # Usually among the newest few: look there first, so that /methods reads (and
+        # decodes) a handful of records per method, not LIVE_SCAN.
+        for limit in (LIVE_FIRST_LOOK, LIVE_SCAN):
+            records = self.store.list_runs(methods={method_id}, status="succeeded", limit=limit)
+            for record in records:
+                if record.params == defaults:
+                    return record
+            if len(records) < limit:
+                return None
+        return None
+
+    def pin(self, run_id: str, pinned: bool) -> RunRecord:
+        """Keep a run from retention (a reader's pin), or release it."""
+        if not self.store.pin(run_id, "reader" if pinned else None):
+            raise RunNotFound(f"no run {run_id}")
+        return self.get(run_id)
 
     def positions(self) -> dict[str, int]:
         return self.queries.positions() if self.queries else {}

@@ -257,11 +257,12 @@ class PostgresRunStore(RunStore):
             deleted = 0
             if before is not None:
                 deleted += conn.execute(
-                    f"DELETE FROM runs WHERE NOT ({_ACTIVE})"
+                    f"DELETE FROM runs WHERE NOT ({_ACTIVE}) AND pinned IS NULL"
                     " AND COALESCE(finished_at, created_at) < %s", (before,)).rowcount  # fmt: skip
             if retention.max_runs > 0:
                 oldest_finished = (
-                    f"SELECT id FROM runs WHERE NOT ({_ACTIVE}) ORDER BY created_at, n"
+                    f"SELECT id FROM runs WHERE NOT ({_ACTIVE}) AND pinned IS NULL"
+                    " ORDER BY created_at, n"
                     " LIMIT GREATEST(0, (SELECT COUNT(*) FROM runs) - %s)"
                 )
                 deleted += conn.execute(f"DELETE FROM runs WHERE id IN ({oldest_finished})",
@@ -269,6 +270,19 @@ class PostgresRunStore(RunStore):
             return deleted  # events go with their run (ON DELETE CASCADE)
 
         return self._run(work)
+
+    def pin(self, run_id: str, pinned: str | None) -> bool:
+        sql = "UPDATE runs SET pinned = %s WHERE id = %s"
+        return self._run(lambda conn: conn.execute(sql, (pinned, run_id)).rowcount == 1)
+
+    def pin_live(self, method: str, run_id: str) -> None:
+        def work(conn: psycopg.Connection) -> None:
+            conn.execute("UPDATE runs SET pinned = NULL WHERE method = %s AND id != %s"
+                         " AND pinned = 'methods'", (method, run_id))  # fmt: skip
+            conn.execute("UPDATE runs SET pinned = 'methods' WHERE id = %s AND pinned IS NULL",
+                         (run_id,))  # fmt: skip
+
+        self._run(work)
 
     # -- reads --------------------------------------------------------------------------
 

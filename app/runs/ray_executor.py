@@ -20,6 +20,7 @@ ray_worker.py import ray; the web process imports this one, never torch.
 from __future__ import annotations
 
 import logging
+import signal
 import threading
 from typing import Any
 
@@ -49,9 +50,7 @@ class RayExecutor(Executor):
 
     def start(self, sink: RunSink) -> None:
         if not ray.is_initialized():
-            ray.init(address=self.settings.ray_address or "auto",
-                     namespace=self.settings.ray_namespace,
-                     logging_level=logging.WARNING, log_to_driver=False)  # fmt: skip
+            connect_keeping_sigterm(self.settings)
         gpus = self.settings.ray_num_gpus
         job = {
             "data_dir": str(self.settings.data_dir),
@@ -120,3 +119,18 @@ class RayExecutor(Executor):
             self._watcher.join(WATCH_SECONDS + 6)
         if ray.is_initialized():
             ray.shutdown()
+
+
+def connect_keeping_sigterm(settings: Any) -> None:
+    """`ray.init`, then give SIGTERM back to whoever had it. Ray's driver sets its own
+    handler, `sys.exit(15)`, which fires inside uvicorn's loop: the lifespan then ends
+    in `SystemExit: 15` and a traceback, and the replica exits 15 instead of shutting
+    down (open streams closed, the store released, exit 0). The trainer actors are
+    detached, so a replica's clean exit leaves their runs training."""
+    main = threading.current_thread() is threading.main_thread()
+    previous = signal.getsignal(signal.SIGTERM) if main else None
+    ray.init(address=settings.ray_address or "auto", namespace=settings.ray_namespace,
+             logging_level=logging.WARNING, log_to_driver=False)  # fmt: skip
+    if main and previous is not None:
+        signal.signal(signal.SIGTERM, previous)
+

@@ -244,7 +244,7 @@ class SqliteRunStore(RunStore):
                 doomed |= {
                     r[0]
                     for r in self._db.execute(
-                        f"SELECT id FROM runs WHERE {_FINISHED_SQL} AND"
+                        f"SELECT id FROM runs WHERE {_FINISHED_SQL} AND pinned IS NULL AND"
                         " COALESCE(finished_at, created_at) < ?",
                         (before,),
                     )
@@ -254,7 +254,7 @@ class SqliteRunStore(RunStore):
                 excess = total - len(doomed) - retention.max_runs
                 if excess > 0:
                     rows = self._db.execute(
-                        f"SELECT id FROM runs WHERE {_FINISHED_SQL}"
+                        f"SELECT id FROM runs WHERE {_FINISHED_SQL} AND pinned IS NULL"
                         " ORDER BY created_at, rowid",
                     ).fetchall()
                     fresh = [r[0] for r in rows if r[0] not in doomed]
@@ -263,6 +263,18 @@ class SqliteRunStore(RunStore):
                 self._db.execute("DELETE FROM events WHERE run_id = ?", (run_id,))
                 self._db.execute("DELETE FROM runs WHERE id = ?", (run_id,))
         return len(doomed)
+
+    def pin(self, run_id: str, pinned: str | None) -> bool:
+        with self._lock:
+            return self._db.execute("UPDATE runs SET pinned = ? WHERE id = ?",
+                                    (pinned, run_id)).rowcount == 1  # fmt: skip
+
+    def pin_live(self, method: str, run_id: str) -> None:
+        with self._lock, self._transaction():
+            self._db.execute("UPDATE runs SET pinned = NULL WHERE method = ? AND id != ?"
+                             " AND pinned = 'methods'", (method, run_id))  # fmt: skip
+            self._db.execute("UPDATE runs SET pinned = 'methods' WHERE id = ?"
+                             " AND pinned IS NULL", (run_id,))  # fmt: skip
 
     # -- reads ----------------------------------------------------------------
 

@@ -197,6 +197,15 @@ class RunStore(abc.ABC):
     # -- reads ----------------------------------------------------------------
 
     @abc.abstractmethod
+    def pin(self, run_id: str, pinned: str | None) -> bool:
+        """Set or clear (None) a finished run's pin; False when there is no such run."""
+
+    @abc.abstractmethod
+    def pin_live(self, method: str, run_id: str) -> None:
+        """`run_id` is now the method's live row: pin it ("methods"), and release the
+        live pin of the method's other runs (a reader's pin stays)."""
+
+    @abc.abstractmethod
     def get_run(self, run_id: str) -> RunRecord | None: ...
 
     @abc.abstractmethod

@@ -23,10 +23,6 @@ from app.web.claim_views import ClaimRow, chance, claim_rows, intervals, readjus
 from app.web.reproduction import Arm, reference
 from app.web.results import DASH, paired_view, pct
 
-#: Newest runs of a method looked at for one with default parameters. A reader who
-#: ran 50 variants since the last default run sees no live row, and the page says so.
-SCAN = 50
-FIRST_LOOK = 4
 #: The yardstick itself has no Δ against itself.
 BASELINE = "baseline"
 Sort = Literal["method", "live", "reference"]
@@ -86,17 +82,7 @@ def default_params(method_id: str) -> dict[str, Any]:
 
 
 def latest_default_run(runs: RunManager, method_id: str) -> RunRecord | None:
-    # Usually among the newest few: look there first, so that /methods reads (and
-    # decodes) a handful of records per method, not SCAN.
-    defaults = default_params(method_id)
-    for limit in (FIRST_LOOK, SCAN):
-        records = runs.list_runs(methods={method_id}, status="succeeded", limit=limit)
-        for record in records:
-            if record.params == defaults:
-                return record
-        if len(records) < limit:
-            return None
-    return None
+    return runs.latest_default_run(method_id)
 
 
 def live_row(runs: RunManager | None, method_id: str) -> LiveRow | None:

@@ -39,7 +39,7 @@ from app.web.reproduction import reference
 from app.web.results import paired_view
 from app.web.run_errors import retry_after, status_of
 from app.web.run_pages import form_fields
-from app.web.templating import templates
+from app.web.templating import root, templates
 
 
 class _MethodIdConvertor(StringConvertor):
@@ -281,7 +281,7 @@ async def rerun_all(
     methods = rerun_targets(body.methods)
     out = await run_in_threadpool(queue_all, runs, methods, client)
     if wants_page(request, is_form):
-        return RedirectResponse("/methods", status_code=303)
+        return RedirectResponse(root(request) + "/methods", status_code=303)
     if out.queued or not out.refused:
         return JSONResponse(out.model_dump(), status_code=202)
     first = out.refused[0]

@@ -24,7 +24,7 @@ from app.web.deps import CatalogDep, RunsDep, SettingsDep
 from app.web.method_rows import live_cells, live_row
 from app.web.reproduction import reference
 from app.web.results import history_row, summary_view, sweep_view
-from app.web.templating import templates
+from app.web.templating import root, templates
 
 router = APIRouter(include_in_schema=False)
 
@@ -135,6 +135,18 @@ def method_papers(catalog: Catalog, method: Method | None) -> list[dict[str, str
     ]
 
 
+#: The run page's pin control, in both languages (issue 18 moves these into its tables).
+PIN_TEXT = {
+    "pin": {"zh": "固定", "en": "Pin"},
+    "unpin": {"zh": "取消固定", "en": "Unpin"},
+    "reader": {"zh": "已固定：不会被自动清理", "en": "Pinned: retention keeps it"},
+    "methods": {"zh": "方法页的最新运行：不会被自动清理",
+                "en": "The methods page's live run: retention keeps it"},
+    "hint": {"zh": "固定后，此运行不会在保留期后被删除，链接一直有效",
+             "en": "A pinned run is never deleted by retention, so links to it keep working"},
+}
+
+
 @router.get("/runs/{run_id}", response_class=HTMLResponse)
 def run_page(
     request: Request, run_id: str, runs: RunsDep, catalog: CatalogDep, settings: SettingsDep
@@ -153,6 +165,7 @@ def run_page(
             "sweep": sweep_view(record.summary),
             "status_label": record.status.label_zh,
             "run_token_required": bool(settings.run_token),
+            "pin_text": {key: text["zh"] for key, text in PIN_TEXT.items()},
             "papers": method_papers(catalog, method),
             "boot": {
                 "id": run_id,
@@ -182,7 +195,8 @@ def runs_page(
     compare: Annotated[list[str] | None, Query(max_length=20)] = None,
 ) -> Response:
     if compare:  # the overlay that lived here moved to its own page; old links follow
-        return RedirectResponse("/runs/compare?" + urlencode({"ids": ",".join(compare)}), 303)
+        query = urlencode({"ids": ",".join(compare)})
+        return RedirectResponse(f"{root(request)}/runs/compare?{query}", 303)
     method = method or None
     status = status if status in STATUS_LABELS else None
     if method is not None and method not in METHODS:

@@ -28,6 +28,7 @@ from app.web.launch import (
     read_fields,
     wants_page,
 )
+from app.web.templating import root
 
 router = APIRouter(prefix="/api/runs", tags=["runs"])
 
@@ -75,6 +76,10 @@ class RunOut(BaseModel):
     summary: Summary | None = Field(
         description="The trainer's summary (app/distill/events.py), once the run succeeded.")
     error: str | None
+    pinned: str | None = Field(
+        None, description="Kept by retention: `reader` (pinned) or `methods` (the live "
+        "row of /methods); null: deleted after RUN_RETENTION_DAYS.",
+    )
     created_at: float = Field(description="Unix seconds, like every timestamp here.")
     started_at: float | None
     finished_at: float | None
@@ -170,7 +175,7 @@ def _out(record: RunRecord) -> dict[str, Any]:
 )
 async def create_run(request: Request, runs: RunsDep, launch: LaunchDep) -> Response:
     record = await run_in_threadpool(runs.submit, launch.method, launch.params, launch.client)
-    url = f"/runs/{record.id}"
+    url = f"{root(request)}/runs/{record.id}"  # where the browser goes: under ROOT_PATH
     if wants_page(request, launch.is_form):
         return RedirectResponse(url, status_code=303)
     body = {"id": record.id, "url": url, "status": record.status, "position": record.position}
@@ -190,8 +195,40 @@ async def cancel_run(
     check_token(settings, request, fields)
     record = await run_in_threadpool(runs.cancel, run_id)
     if wants_page(request, is_form):
-        return RedirectResponse(f"/runs/{run_id}", status_code=303)
+        return RedirectResponse(f"{root(request)}/runs/{run_id}", status_code=303)
     return JSONResponse(_out(record))
+
+
+async def _set_pin(run_id: str, request: Request, runs: RunManager, settings: Any,
+                   pinned: bool) -> Response:  # fmt: skip
+    fields, is_form = await read_fields(request)
+    check_token(settings, request, fields)
+    record = await run_in_threadpool(runs.pin, run_id, pinned)
+    if wants_page(request, is_form):
+        return RedirectResponse(f"{root(request)}/runs/{run_id}", status_code=303)
+    return JSONResponse(_out(record))
+
+
+@router.post(
+    "/{run_id}/pin",
+    response_model=RunOut,
+    summary="Pin a run: retention never deletes it (links to it keep working)",
+    responses=_errors(400, 401, 403, 404, 415),
+)
+async def pin_run(run_id: RunId, request: Request, runs: RunsDep,
+                  settings: SettingsDep) -> Response:  # fmt: skip
+    return await _set_pin(run_id, request, runs, settings, True)
+
+
+@router.post(
+    "/{run_id}/unpin",
+    response_model=RunOut,
+    summary="Release a reader's pin: retention may delete the run again",
+    responses=_errors(400, 401, 403, 404, 415),
+)
+async def unpin_run(run_id: RunId, request: Request, runs: RunsDep,
+                    settings: SettingsDep) -> Response:  # fmt: skip
+    return await _set_pin(run_id, request, runs, settings, False)
 
 
 # -- reading -------------------------------------------------------------------------

@@ -6,6 +6,7 @@ from urllib.parse import urlencode
 
 from fastapi import Request
 from fastapi.templating import Jinja2Templates
+from starlette._utils import get_route_path
 
 from app import PROJECT_ROOT
 from app.catalog.catalog import Catalog
@@ -23,11 +24,24 @@ def site_title(settings: Settings, catalog: Catalog | None) -> str:
     return configured or (catalog.title if catalog else None) or DEFAULT_SITE_TITLE
 
 
+def root(request: Request) -> str:
+    """The prefix the app is served under behind a proxy (ROOT_PATH), "" at the top:
+    every internal link is written `{{ root }}/path`."""
+    return request.scope.get("root_path", "").rstrip("/")
+
+
+def route_path(request: Request) -> str:
+    """The request's path inside the app, without the prefix (whether or not the
+    proxy stripped it)."""
+    return get_route_path(request.scope) or "/"
+
+
 def _site_context(request: Request) -> dict[str, object]:
     # Every page names the site; an error page may render before the catalog exists.
     state = request.app.state
     store = getattr(state, "catalog", None)
-    return {"site_title": site_title(state.settings, store.get() if store else None)}
+    return {"site_title": site_title(state.settings, store.get() if store else None),
+            "root": root(request)}  # fmt: skip
 
 
 templates = Jinja2Templates(
@@ -56,5 +70,7 @@ def stars(rating: int | None, out_of: int = 5) -> str:
     return "★" * rating + "☆" * (out_of - rating)
 
 
-templates.env.globals.update(query_url=query_url, stars=stars, query_defaults=PaperQuery(),
-                             sweep_grids=sweep_grids)
+templates.env.globals.update(
+    query_url=query_url, stars=stars, route_path=route_path, query_defaults=PaperQuery(),
+    sweep_grids=sweep_grids,
+)

@@ -3,6 +3,7 @@
 // run page.
 (function () {
   "use strict";
+  const ROOT = document.documentElement.dataset.root || "";
   const idsNode = document.getElementById("compare-ids");
   if (!idsNode || !window.KDCharts) return;
   const { LiveChart, seedMean } = window.KDCharts;
@@ -27,7 +28,7 @@
   }
 
   async function addRun(id, index) {
-    const data = await (await fetch(`/api/runs/${encodeURIComponent(id)}/metrics.json`)).json();
+    const data = await (await fetch(`${ROOT}/api/runs/${encodeURIComponent(id)}/metrics.json`)).json();
     const color = window.KDCharts.colorFor(`run-${index}`, index);
     let step = 0, lastStepSeq = null;
     const epochs = {};

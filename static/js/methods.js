@@ -7,6 +7,7 @@
 // busy (429), so the whole table fills without ever exceeding the limits.
 (function () {
   "use strict";
+  const ROOT = document.documentElement.dataset.root || "";
   const POLL_MS = 1500;
   const table = document.getElementById("methods-table");
   const forestNode = document.getElementById("forest");
@@ -70,7 +71,7 @@
 
   async function refresh() {
     const sort = (table.querySelector("table") || {}).dataset?.sort || "method";
-    const response = await fetch(`/methods?fragment=1&sort=${encodeURIComponent(sort)}`);
+    const response = await fetch(`${ROOT}/methods?fragment=1&sort=${encodeURIComponent(sort)}`);
     if (!response.ok) return;
     table.innerHTML = await response.text();
     drawForest();
@@ -113,7 +114,7 @@
     timer = null;
     let ended = 0;
     for (const id of [...inFlight.keys()]) {
-      const response = await fetch(`/api/runs/${encodeURIComponent(id)}`);
+      const response = await fetch(`${ROOT}/api/runs/${encodeURIComponent(id)}`);
       const run = response.ok ? await response.json() : { status: "failed" };
       if (run.status !== "queued" && run.status !== "running") { inFlight.delete(id); ended += 1; }
     }

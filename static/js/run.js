@@ -3,6 +3,7 @@
 // the browser's automatic reconnect resumes after the last seq it saw (Last-Event-ID).
 (function () {
   "use strict";
+  const ROOT = document.documentElement.dataset.root || "";
   const { LiveChart, meanSd } = window.KDCharts;
   const boot = JSON.parse(document.getElementById("run-boot").textContent);
   const $ = (id) => document.getElementById(id);
@@ -295,7 +296,7 @@
     const section = $("run-summary");
     if (!section.hidden) return; // rendered with the page
     try {
-      const response = await fetch(`/runs/${encodeURIComponent(boot.id)}`, {
+      const response = await fetch(`${ROOT}/runs/${encodeURIComponent(boot.id)}`, {
         headers: { accept: "text/html" },
       });
       if (!response.ok) throw new Error(`status ${response.status}`);
@@ -339,7 +340,7 @@
   }
 
   function follow() {
-    const source = new EventSource(`/api/runs/${encodeURIComponent(boot.id)}/events`);
+    const source = new EventSource(`${ROOT}/api/runs/${encodeURIComponent(boot.id)}/events`);
     for (const type of ["phase", "metric", "log", "done", "failed", "cancelled"]) {
       source.addEventListener(type, (message) => {
         const event = JSON.parse(message.data);
@@ -354,7 +355,7 @@
     // A queued run sends no events yet; its place in the queue comes from the API.
     if ($("run-status").dataset.status !== "queued") return;
     try {
-      const run = await (await fetch(`/api/runs/${encodeURIComponent(boot.id)}`)).json();
+      const run = await (await fetch(`${ROOT}/api/runs/${encodeURIComponent(boot.id)}`)).json();
       if (run.status === "queued" && run.position) {
         $("run-position").textContent = `队列第 ${run.position} 位`;
       }

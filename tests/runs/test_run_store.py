@@ -199,7 +199,7 @@ def test_both_stores_declare_every_method_of_the_seam():
     wanted = {"admit", "mark_running", "append_events", "_finish", "prune", "heartbeat",
               "silent_runs", "request_cancel", "cancel_requests", "claim_next", "running_on",
               "queued_ids", "cancel_queued", "listen", "get_run", "list_runs",
-              "events_after", "mean_duration", "close"}
+              "events_after", "mean_duration", "close", "pin", "pin_live"}
     assert RunStore.__abstractmethods__ == wanted
     for store in (SqliteRunStore, PostgresRunStore):
         assert not store.__abstractmethods__, store
@@ -270,12 +270,12 @@ def test_a_database_of_the_code_before_migrations_is_upgraded_in_place(tmp_path)
     assert runs["run1"].summary.per_seed["student"].test_acc and runs["waiting"].status == "queued"
     store.close()
     db = sqlite3.connect(old)
-    assert db.execute("PRAGMA user_version").fetchone()[0] == 2
+    assert db.execute("PRAGMA user_version").fetchone()[0] == 3
     # Every row and event kept as it was; the new columns at their defaults.
     width = len(rows_before[0])
     rows_after = db.execute("SELECT * FROM runs ORDER BY id").fetchall()
     assert [r[:width] for r in rows_after] == rows_before
-    assert {r[width:] for r in rows_after} == {(None, 0, None)}
+    assert {r[width:] for r in rows_after} == {(None, 0, None, None)}
     assert db.execute("SELECT * FROM events ORDER BY run_id, seq").fetchall() == events_before
     db.close()
 
@@ -294,13 +294,13 @@ def test_a_migration_that_fails_leaves_the_database_as_it_was(tmp_path, monkeypa
 
     path = tmp_path / "runs.sqlite3"
     open_store(path).close()
-    broken = tmp_path / "0003_broken.sql"
-    broken.write_text("ALTER TABLE runs ADD COLUMN pinned INTEGER;\nTHIS IS NOT SQL;\n")
-    files = [*sqlite_store.migration_files("sqlite"), (3, broken)]
+    broken = tmp_path / "0004_broken.sql"
+    broken.write_text("ALTER TABLE runs ADD COLUMN later INTEGER;\nTHIS IS NOT SQL;\n")
+    files = [*sqlite_store.migration_files("sqlite"), (4, broken)]
     monkeypatch.setattr(sqlite_store, "migration_files", lambda dialect: files)
     with pytest.raises(sqlite3.Error):
         open_store(path)
     db = sqlite3.connect(path)
-    assert db.execute("PRAGMA user_version").fetchone()[0] == 2
-    assert "pinned" not in {r[1] for r in db.execute("PRAGMA table_info(runs)")}
+    assert db.execute("PRAGMA user_version").fetchone()[0] == 3
+    assert "later" not in {r[1] for r in db.execute("PRAGMA table_info(runs)")}
     db.close()

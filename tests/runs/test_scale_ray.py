@@ -4,8 +4,10 @@ run, a killed Ray worker fails its run with the reason. Every wait is bounded.""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
+import threading
 import time
 
 import httpx
@@ -178,3 +180,45 @@ def test_100_launches_over_two_replicas_admit_exactly_the_bound(ray_cluster, pos
             client.close()
         for server in servers:
             server.stop()
+
+
+def test_sigterm_ends_a_ray_replica_cleanly_and_its_run_carries_on(pool_env, tmp_path):
+    """`docker stop` of a replica: exit 0 within 10 s, no traceback, the open stream
+    ends, and the run, trained by a detached actor, still finishes."""
+
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    a = LiveServer(tmp_path / "a", command="serve", **pool_env)
+    b = LiveServer(tmp_path / "b", **pool_env)
+    try:
+        with httpx.Client(base_url=a.url, timeout=10) as on_a:
+            run_id = launch(on_a)
+            read_sse(on_a, f"/api/runs/{run_id}/events", stop_after=3)
+            seen: list[dict] = []
+            ended = threading.Event()
+
+            def follow() -> None:
+                with contextlib.suppress(httpx.HTTPError, AssertionError):
+                    seen.extend(read_sse(on_a, f"/api/runs/{run_id}/events"))
+                ended.set()
+
+            threading.Thread(target=follow, daemon=True).start()
+            time.sleep(0.5)  # the follower's stream is open
+            a.process.send_signal(signal.SIGTERM)
+            sent = time.monotonic()
+            code = a.process.wait(10)
+            took = time.monotonic() - sent
+        log = a.log()
+        assert code == 0, log
+        assert took < 10
+        assert "Traceback" not in log and "SystemExit" not in log, log
+        assert ended.wait(5), "the open event stream was not closed"
+        with httpx.Client(base_url=b.url, timeout=10) as on_b:
+            run = wait_run(on_b, run_id, {"succeeded", "failed", "cancelled"}, timeout=30)
+            assert run["status"] == "succeeded", run
+            events = read_sse(on_b, f"/api/runs/{run_id}/events")
+            assert_well_ordered(events)
+            assert events[-1]["event"] == "done"
+    finally:
+        a.stop()
+        b.stop()

@@ -55,6 +55,7 @@ class LiveServer:
         command: str = "uvicorn",
         port: int | None = None,
         timeout: float = 60.0,
+        cwd: Path | None = None,
         **env: str,
     ):
         self.data_dir, self.notes_dir = data_dir, notes_dir or ROOT / "notes"
@@ -72,7 +73,7 @@ class LiveServer:
                     "--host", "127.0.0.1", "--port", str(self.port), "--log-level", "warning"]
         with open(self.log_path, "ab") as log:
             self.process = subprocess.Popen(
-                argv, cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT,
+                argv, cwd=cwd or ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT,
                 start_new_session=True,
             )  # fmt: skip
         try:
