@@ -1,6 +1,6 @@
 """A sweep's and a comparison's loops (torch, worker side).
 
-A sweep: each grid point is a k-seed run of the method (``trainer.train_point``)
+A sweep: each grid point is a k-seed run of the method (``point.train_point``)
 whose events carry ``point`` (its index), a log line with the point's Δ as it ends,
 and one summary with every point judged (``sweep.judge_points``). The control is
 trained at the first point only when the swept parameter leaves it unchanged
@@ -22,10 +22,10 @@ from app.distill.engine import Stopwatch
 from app.distill.events import LogEvent, SeedResults, Summary, TrainerEvent, as_event
 from app.distill.methods import METHODS
 from app.distill.plan import comparator_params
+from app.distill.point import comparisons, train_point
 from app.distill.spec import Method
 from app.distill.stats import paired_stats
 from app.distill.sweep import comparator_arms, judge_points, point_line, reused_arms
-from app.distill.trainer import comparisons, train_point
 
 #: The accuracies a point's Δ is taken on: final test, and test at best validation.
 DELTA_KEYS = {"delta": "test_acc", "delta_best_val": "best_val_test_acc"}

@@ -18,7 +18,7 @@ from app.distill.claims import adjust, verdict_text
 from app.distill.claims import chance as chance_of
 from app.distill.events import Comparison, Text
 from app.distill.methods import METHODS
-from app.web.results import DASH, points
+from app.web.numbers import DASH, points
 
 #: What a column of claims says, in both languages (for the templates and issue 18).
 HEADINGS = {

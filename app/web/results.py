@@ -9,14 +9,13 @@ null, and a value that is not a finite number shows as "—".
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
 from app.distill.events import Paired, SplitSizes, Summary, upgrade_summary
 from app.distill.stats import PairedStats
 from app.distill.sweep import POINT_VERDICTS  # torch-free
+from app.web.numbers import DASH, number, pct, points
 
-DASH = "—"
 #: The model names that get a Chinese label; any other (peer, exit1, …) shows as is.
 MODEL_LABELS = {
     "student": "方法",
@@ -24,25 +23,6 @@ MODEL_LABELS = {
     "teacher": "教师",
     "plain_teacher": "普通教师",  # ls_teacher's second teacher, trained without smoothing
 }
-
-
-def number(value: Any) -> float | None:
-    """A finite float, or None for anything else (None, NaN, a string, a bool)."""
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        return None
-    return float(value) if math.isfinite(value) else None
-
-
-def pct(value: Any, digits: int = 2) -> str:
-    """A fraction as a percentage: 0.9412 -> "94.12%"."""
-    x = number(value)
-    return DASH if x is None else f"{x * 100:.{digits}f}%"
-
-
-def points(value: Any, digits: int = 2) -> str:
-    """A difference of fractions in signed percentage points: 0.026 -> "+2.60"."""
-    x = number(value)
-    return DASH if x is None else f"{x * 100:+.{digits}f}"
 
 
 def mean_sd(arm: Any, digits: int = 1, signed: bool = False) -> str:

@@ -131,7 +131,7 @@ def assert_no_gap(seen: dict) -> None:
 
 def test_launch_kd_from_the_paper_page_and_watch_it_train(page, api):
     page.goto("/papers/1503.02531")
-    form = page.locator("form.run-form[data-method=kd]")
+    form = page.locator("form.run-form:not(.sweep-form):not(.compare-form)[data-method=kd]")
     assert form.is_visible()
     for name, value in WATCHABLE_KD.items():
         form.locator(f"[name={name}]").fill(value)
