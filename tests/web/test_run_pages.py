@@ -10,6 +10,7 @@ import time
 import pytest
 from bs4 import BeautifulSoup
 from fastapi.testclient import TestClient
+from support.pages import wait_finished
 
 from app.distill.methods import METHODS
 from app.distill.params import SPLIT_TEXT
@@ -43,16 +44,6 @@ def facts_of(soup) -> dict[str, str]:
         key = div["data-key"]
         facts[key] = f"{facts[key]} | {text}" if key in facts else text
     return facts
-
-
-def wait_finished(client, run_id, timeout=120):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        run = client.get(f"/api/runs/{run_id}").json()
-        if run["status"] not in ("queued", "running"):
-            return run
-        time.sleep(0.2)
-    raise AssertionError(f"run {run_id} did not finish in {timeout} s")
 
 
 def test_tfkd_paper_offers_its_three_methods_with_forms(demo_client):
