@@ -2,7 +2,8 @@
 
 What counts is the interface: the page's text and its readable attributes, minus
 what is shown as written (`data-verbatim`: the notes' own content, paper titles,
-each language's own name in the switch), code, scripts and styles."""
+each language's own name in the switch; `data-verbatim="title"`: only the element's
+tooltip, which quotes the notes), code, scripts and styles."""
 
 from __future__ import annotations
 
@@ -27,13 +28,16 @@ SKIPPED_TAGS = ("script", "style", "code", "pre", "noscript", "template")
 def interface_text(html: str, region: str | None = None) -> list[str]:
     """The interface's strings on a page (or inside the CSS selector `region`)."""
     soup = BeautifulSoup(html, "html.parser")
-    verbatim = [node.get_text(" ", strip=True) for node in soup.select("[data-verbatim]")]
+    whole = [n for n in soup.select("[data-verbatim]") if n["data-verbatim"] != "title"]
+    verbatim = [node.get_text(" ", strip=True) for node in whole]
     texts: list[str] = []
     title = soup.title.get_text() if soup.title else ""
     for words in sorted(verbatim, key=len, reverse=True):
         if words:
             title = title.replace(words, " ")
-    for node in soup.select("[data-verbatim], " + ", ".join(SKIPPED_TAGS)):
+    for node in soup.select('[data-verbatim="title"]'):
+        del node["title"]
+    for node in [*whole, *soup.select(", ".join(SKIPPED_TAGS))]:
         node.decompose()
     roots = soup.select(region) if region else [soup.body or soup]
     if region is None:

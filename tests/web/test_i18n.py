@@ -24,6 +24,10 @@ HTML = {"accept": "text/html"}
 #: Pages scanned whole, in both languages. `region` None: the whole page; else only
 #: the CSS selector's part (a page whose own body is not converted yet).
 PAGES = [
+    ("/", 200),
+    ("/?q=kd&min_rating=3&sort=rating", 200),
+    ("/?q=nothing-matches-this", 200),
+    ("/categories/self-kd", 200),
     ("/no-such-page", 404),
     ("/papers/no-such-paper", 404),
     ("/runs/compare", 400),
@@ -193,3 +197,13 @@ def test_a_missing_paper_is_said_in_the_page_language(client):
     assert message("/papers/nope?lang=en") == "There is no paper “nope”."
     # The API keeps its own words.
     assert client.get("/api/papers/nope").json()["detail"] == "no paper with slug 'nope'"
+
+
+def test_the_scan_finds_a_word_of_the_other_language():
+    page = (
+        '<html><head><title>论文 · Notes</title></head><body><p data-verbatim>Hinton 的笔记</p>'
+        '<p>评分 <code>lr</code></p><button title="Run">运行</button>'
+        '<span data-verbatim="title" title="4分：推荐">4 points</span></body></html>'
+    )
+    assert wrong_language(page, "zh") == ["论文 · Notes", "4 points", "Run"]
+    assert wrong_language(page, "en") == ["论文 · Notes", "评分", "运行"]
