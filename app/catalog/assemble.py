@@ -93,12 +93,21 @@ def _build_paper(
     return paper, diagnostics
 
 
+def _populated(drafts: list[DraftPaper], categories: list[DraftCategory]) -> list[DraftCategory]:
+    """The categories with a paper in them or below them, across files: an empty
+    section is not a place a reader can go."""
+    paths = {d.category.path[:n] for d in drafts if d.category
+             for n in range(1, len(d.category.path) + 1)}  # fmt: skip
+    return [c for c in categories if c.path in paths]
+
+
 def build_catalog(
     drafts: list[DraftPaper],
     category_drafts: list[DraftCategory],
     scale: RatingScale,
     diagnostics: list[Diagnostic],
 ) -> Catalog:
+    category_drafts = _populated(drafts, category_drafts)
     category_slugs = _category_slugs(category_drafts)
     diagnostics = list(diagnostics)
     papers: dict[str, Paper] = {}

@@ -32,6 +32,15 @@ class Catalog:
     def category(self, slug: str) -> Category | None:
         return self.categories.get(slug)
 
+    def category_label(self, slug: str) -> str:
+        """A section's own heading; where two share a heading, as many of their
+        parents' headings before it as tell them apart (`Logits / Self-KD`)."""
+        labels = self.derived.get("category_labels")
+        if labels is None:
+            labels = _category_labels(list(self.categories.values()))
+            self.derived["category_labels"] = labels
+        return labels[slug]
+
     def subcategory_slugs(self, slug: str) -> set[str]:
         """The category and every category below it."""
         root = self.categories[slug].path
@@ -88,3 +97,16 @@ class Catalog:
                 and other.title.lower() in text
             )
         return self._mentions[paper.slug]
+
+
+def _category_labels(categories: list[Category]) -> dict[str, str]:
+    labels: dict[str, str] = {}
+    for category in categories:
+        namesakes = [c.path for c in categories if c.title == category.title]
+        depth = 1
+        while depth < len(category.path) and sum(
+            p[-depth:] == category.path[-depth:] for p in namesakes
+        ) > 1:
+            depth += 1
+        labels[category.slug] = " / ".join(category.path[-depth:])
+    return labels

@@ -31,6 +31,10 @@ class DraftCategory:
     file: str
     line: int
     description: str = ""
+    parent: DraftCategory | None = None  # the enclosing heading, structural or not
+    # The file's title heading or a table of contents: it names or indexes the
+    # notes, so it never becomes a category nor a part of a section's path.
+    structural: bool = False
 
 
 @dataclass

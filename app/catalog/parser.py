@@ -18,7 +18,7 @@ import nh3
 from markdown_it import MarkdownIt
 from markdown_it.tree import SyntaxTreeNode
 
-from app.catalog import fields
+from app.catalog import fields, search
 from app.catalog.assemble import build_catalog
 from app.catalog.catalog import Catalog
 from app.catalog.drafts import DraftCategory, DraftPaper, Note
@@ -36,6 +36,8 @@ from app.catalog.models import (
 _MD = MarkdownIt("commonmark", {"html": True})
 _SAFE_SCHEMES = {"http", "https", "mailto"}
 _LISTS = ("bullet_list", "ordered_list")
+# Headings that index the notes rather than hold papers, compared folded.
+_TOC_TITLES = {"tableofcontents", "contents", "toc", "目录", "目錄"}
 
 
 def sanitize(html: str) -> str:
@@ -142,6 +144,7 @@ class FileParser:
             elif node.type in _LISTS and not self._read_legend(node):
                 self._scan_list(node)
             previous = node
+        self._settle_structure()
         return self.result
 
     # -- categories -------------------------------------------------------------------
@@ -154,11 +157,31 @@ class FileParser:
         title = text or "(untitled)"
         parent = self.stack[-1] if self.stack else None
         path = (*parent.path, title) if parent else (title,)
-        category = DraftCategory(title, path, depth, self.file, _first_line(node))
+        category = DraftCategory(
+            title, path, depth, self.file, _first_line(node), parent=parent,
+            structural=search.fold(text) in _TOC_TITLES,
+        )  # fmt: skip
         if depth == 1 and text and self.result.title is None:
             self.result.title = text
         self.result.categories.append(category)
         self.stack.append(category)
+
+    def _settle_structure(self) -> None:
+        """Drop the structural headings: a table of contents, and the file's title (a
+        leading `#` heading with no papers of its own). Sections below them are
+        labelled from the first real heading down, and papers directly under a
+        structural heading belong to the nearest real one above it (or none)."""
+        categories = self.result.categories
+        if categories and categories[0].depth == 1:
+            first = categories[0]
+            first.structural |= all(p.category is not first for p in self.result.papers)
+        for category in categories:  # in file order: parents are settled first
+            parent = _real_heading(category.parent)
+            category.path = (*parent.path, category.title) if parent else (category.title,)
+        for paper in self.result.papers:
+            if paper.category is not None and paper.category.structural:
+                paper.category = _real_heading(paper.category)
+        self.result.categories = [c for c in categories if not c.structural]
 
     def _describe_category(self, node: SyntaxTreeNode) -> None:
         self.stack[-1].description = plain_text(node)
@@ -286,6 +309,13 @@ class FileParser:
         if all((c.method, c.against) != (method, against) for c in note.comparisons):
             note.comparisons.append(comparison)
         return True
+
+def _real_heading(category: DraftCategory | None) -> DraftCategory | None:
+    """The category itself, or its nearest ancestor that is not structural."""
+    while category is not None and category.structural:
+        category = category.parent
+    return category
+
 
 def _with_children(node: SyntaxTreeNode, children: list[SyntaxTreeNode]) -> SyntaxTreeNode:
     """A copy of a list node that holds only the given items."""

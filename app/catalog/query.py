@@ -171,7 +171,7 @@ def _facets(catalog: Catalog, subsets: _Subsets) -> dict[str, list[Facet]]:
             for v in scale.values
         ],
         "category": [
-            Facet(c.slug, " / ".join(c.path), categories[c.slug])
+            Facet(c.slug, catalog.category_label(c.slug), categories[c.slug])
             for c in catalog.categories.values()
             if categories[c.slug]
         ],
