@@ -7,6 +7,7 @@ from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 
 from app.catalog.models import Category, Diagnostic, MethodRef, Paper, RatingLevel, RatingScale
+from app.catalog.search import PaperHaystack
 
 # Used when no notes file carries a legend of its own.
 DEFAULT_SCALE = RatingScale(tuple(RatingLevel(n, f"{n}分") for n in range(5, 0, -1)))
@@ -19,7 +20,8 @@ class Catalog:
     categories: dict[str, Category]  # by slug, in file order
     rating_scale: RatingScale
     diagnostics: list[Diagnostic]
-    search_text: dict[str, str] = field(repr=False)  # slug -> lower-cased searchable text
+    search_text: dict[str, str] = field(repr=False)  # slug -> lower-cased text, for mentions
+    haystacks: dict[str, PaperHaystack] = field(default_factory=dict, repr=False)  # search
     _mentions: dict[str, tuple[str, ...]] = field(default_factory=dict, repr=False)
     # Values derived from the catalog alone (such as unfiltered facet counts), computed
     # on first use; a new parse makes a new Catalog, so they never go stale.

@@ -19,6 +19,9 @@ class Note:
     comparisons: list[NoteComparison] = field(default_factory=list)
     html: str = ""
     line: int | None = None
+    # The note's visible text, folded for search (app/catalog/search.py): done here,
+    # so that the cache of parsed files holds it too.
+    haystack: str = ""
 
 
 @dataclass

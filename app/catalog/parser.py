@@ -252,6 +252,8 @@ class FileParser:
             note.insights += [plain_text(item) for item in kept_items]
             if kept_items:  # a list of only a rating and a demo binding shows nothing
                 kept.append(_with_children(node, kept_items))
+        prose = [plain_text(_as_inline(node)) for node in kept if node.type not in _LISTS]
+        note.haystack = search.haystack([*prose, *note.insights])
         tokens = [token for node in kept for token in node.to_tokens()]
         note.html = sanitize(_MD.renderer.render(tokens, _MD.options, {}))
         for paper in group:

@@ -21,7 +21,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
-# Letters, digits and combining marks survive folding; \W is the rest (and `_`).
+# Letters and digits survive folding; \W is the rest (and `_`). NFKC has composed
+# accents with their letters first, so `é` survives as one letter.
 _DROP = re.compile(r"[\W_]+")
 # URLs are visible in a note, but nobody searches for one: `arxiv` should find the
 # papers that talk about arXiv, not every note that links to it.

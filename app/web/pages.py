@@ -12,8 +12,10 @@ from pathlib import Path
 import swagger_ui_bundle
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import FileResponse, HTMLResponse, PlainTextResponse, Response
+from markupsafe import Markup
 
 from app import PROJECT_ROOT
+from app.catalog import search
 from app.catalog.catalog import Catalog
 from app.catalog.query import PaperQuery, run_query
 from app.web.deps import CatalogDep, MaybeRunsDep, PaperDep, QueryDep, SettingsDep
@@ -32,8 +34,9 @@ SWAGGER_DIR = Path(swagger_ui_bundle.swagger_ui_path)
 
 def _listing(request: Request, catalog: Catalog, query: PaperQuery, **extra) -> HTMLResponse:
     result = run_query(catalog, query, evidence_index(catalog))
-    # Group by category only in file order; other sorts read best as one list.
-    grouped = query.sort == "file"
+    # Group by category only in file order; other sorts, and a search ranked by
+    # where it hit, read best as one list.
+    grouped = query.sort == "file" and not result.terms
     keyed = groupby(result.papers, key=lambda p: p.category) if grouped else [(None, result.papers)]
     groups = [{"category": key, "papers": list(papers)} for key, papers in keyed]
     return templates.TemplateResponse(
@@ -47,9 +50,19 @@ def _listing(request: Request, catalog: Catalog, query: PaperQuery, **extra) -> 
             "groups": [g for g in groups if g["papers"]],
             "scale": catalog.rating_scale,
             "active_filters": _active_filters(query),
+            **_search_marks(result.terms),
             **extra,
         },
     )
+
+
+def _search_marks(terms: tuple[str, ...]) -> dict:
+    """What the cards call to show a search's hits: each text with its matches in
+    <mark>, and the insight that matched (else the first)."""
+    return {
+        "mark": lambda text: Markup(search.highlight(text, terms)),
+        "snippet": lambda paper: search.best_snippet(paper.insights, terms),
+    }
 
 
 def _active_filters(query: PaperQuery) -> int:
