@@ -20,6 +20,7 @@ from markdown_it.tree import SyntaxTreeNode
 
 from app.catalog import fields, search
 from app.catalog.assemble import build_catalog
+from app.catalog.cache import NotesCache, catalog_key, file_key
 from app.catalog.catalog import Catalog
 from app.catalog.drafts import DraftCategory, DraftPaper, Note
 from app.catalog.models import (
@@ -359,12 +360,41 @@ def parse_texts(files: Iterable[tuple[str, str]]) -> Catalog:
 FileKey = tuple[str, int, int]  # name, mtime_ns, size
 
 
-def parse_notes_dir(notes_dir: Path, cache: dict[FileKey, FileResult] | None = None) -> Catalog:
+@dataclass
+class SeenFile:
+    """A notes file as last read: its content's key (app/catalog/cache.py), its text
+    and, once needed, its parse."""
+
+    name: str
+    key: str
+    text: str
+    result: FileResult | None = None
+
+    def parsed(self, disk: NotesCache | None) -> FileResult:
+        if self.result is None:
+            self.result = disk.load("file", self.key) if disk else None
+        if self.result is None:
+            self.result = parse_file(self.name, self.text)
+            if disk:
+                disk.save("file", self.key, self.result)
+        return self.result
+
+
+def _unreadable(name: str, exc: Exception) -> FileResult:
+    result = FileResult(name)
+    result.diagnostics.append(Diagnostic(name, 1, "error", f"cannot read file: {exc}"))
+    return result
+
+
+def parse_notes_dir(
+    notes_dir: Path, cache: dict[FileKey, SeenFile] | None = None, disk: NotesCache | None = None
+) -> Catalog:
     """Every *.md under notes_dir in path order. With a cache, files whose name, mtime
-    and size are unchanged are not read or parsed again; the cache is pruned to the
-    files seen this time."""
+    and size are unchanged are not read again (the cache is pruned to the files seen
+    this time); with a disk cache, nothing already parsed is parsed again, and notes
+    unchanged as a whole load as one assembled catalog."""
     cache = {} if cache is None else cache
-    results: list[FileResult] = []
+    files: list[SeenFile | FileResult] = []
     seen: set[FileKey] = set()
     for path in sorted(notes_dir.rglob("*.md")):
         name = path.relative_to(notes_dir).as_posix()
@@ -372,14 +402,26 @@ def parse_notes_dir(notes_dir: Path, cache: dict[FileKey, FileResult] | None = N
             stat = path.stat()
             key = (name, stat.st_mtime_ns, stat.st_size)
             if key not in cache:
-                cache[key] = parse_file(name, path.read_text(encoding="utf-8-sig"))
+                data = path.read_bytes()
+                cache[key] = SeenFile(name, file_key(name, data), data.decode("utf-8-sig"))
         except (OSError, UnicodeDecodeError) as exc:
-            unreadable = FileResult(name)
-            unreadable.diagnostics.append(Diagnostic(name, 1, "error", f"cannot read file: {exc}"))
-            results.append(unreadable)
+            files.append(_unreadable(name, exc))
             continue
         seen.add(key)
-        results.append(cache[key])
+        files.append(cache[key])
     for stale in set(cache) - seen:
         del cache[stale]
-    return combine(results)
+    return _assemble(files, disk)
+
+
+def _assemble(files: list[SeenFile | FileResult], disk: NotesCache | None) -> Catalog:
+    readable = [f for f in files if isinstance(f, SeenFile)]
+    whole = catalog_key(f.key for f in readable) if len(readable) == len(files) else None
+    catalog = disk.load("catalog", whole) if disk and whole else None
+    if catalog is None:
+        catalog = combine([f.parsed(disk) if isinstance(f, SeenFile) else f for f in files])
+        if disk and whole:
+            disk.save("catalog", whole, catalog)  # before any use memoises on it
+    if disk:
+        disk.keep_only({"file": [f.key for f in readable], "catalog": [whole] if whole else []})
+    return catalog
