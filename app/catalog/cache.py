@@ -31,7 +31,8 @@ from typing import Any
 log = logging.getLogger(__name__)
 
 # The modules whose code decides what a parse produces.
-_SHAPERS = ("assemble", "catalog", "drafts", "fields", "math", "models", "parser", "search")
+_SHAPERS = ("assemble", "catalog", "drafts", "fields", "files", "mathml", "models", "parser",
+            "search")
 _LIBRARIES = ("markdown_it", "mdit_py_plugins", "latex2mathml", "nh3")
 
 

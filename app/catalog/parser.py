@@ -18,7 +18,7 @@ import nh3
 from markdown_it import MarkdownIt
 from markdown_it.tree import SyntaxTreeNode
 
-from app.catalog import fields, search
+from app.catalog import fields, files, mathml, search
 from app.catalog.assemble import build_catalog
 from app.catalog.cache import NotesCache, catalog_key, file_key
 from app.catalog.catalog import Catalog
@@ -33,16 +33,23 @@ from app.catalog.models import (
 )
 
 # Raw HTML is allowed through markdown-it and then sanitised by nh3, so notes may
-# use <sup> or <br> while <script> and on* handlers never reach a page.
-_MD = MarkdownIt("commonmark", {"html": True})
+# use <sup> or <br> while <script> and on* handlers never reach a page. Formulas
+# become MathML (app/catalog/mathml.py), which the sanitiser lets through.
+_MD = mathml.install(MarkdownIt("commonmark", {"html": True}))
 _SAFE_SCHEMES = {"http", "https", "mailto"}
+_TAGS = nh3.ALLOWED_TAGS | mathml.MATHML_TAGS
+_ATTRIBUTES = nh3.ALLOWED_ATTRIBUTES | mathml.MATHML_ATTRIBUTES
+_CLASSES = {"div": {"math"}, "code": {"math-error"}}  # what mathml.py writes
 _LISTS = ("bullet_list", "ordered_list")
 # Headings that index the notes rather than hold papers, compared folded.
 _TOC_TITLES = {"tableofcontents", "contents", "toc", "目录", "目錄"}
 
 
 def sanitize(html: str) -> str:
-    return nh3.clean(html, url_schemes=_SAFE_SCHEMES, link_rel="noopener noreferrer")
+    return nh3.clean(
+        html, tags=_TAGS, attributes=_ATTRIBUTES, allowed_classes=_CLASSES,
+        url_schemes=_SAFE_SCHEMES, link_rel="noopener noreferrer",
+    )  # fmt: skip
 
 
 @dataclass
@@ -64,7 +71,10 @@ def plain_text(node: SyntaxTreeNode) -> str:
     has_html = False
     for token in node.to_tokens():
         for leaf in token.children or (token,):
-            if leaf.type in ("text", "code_inline"):
+            if leaf.type.startswith("math_inline"):  # as written: `$\mathcal{L}$`
+                parts.append(html.escape(leaf.markup + leaf.content + leaf.markup) if has_html
+                             else leaf.markup + leaf.content + leaf.markup)  # fmt: skip
+            elif leaf.type in ("text", "code_inline"):
                 # Escaped, so that only the author's real tags count as HTML below.
                 parts.append(html.escape(leaf.content) if has_html else leaf.content)
             elif leaf.type == "html_inline":
@@ -256,10 +266,21 @@ class FileParser:
         prose = [plain_text(_as_inline(node)) for node in kept if node.type not in _LISTS]
         note.haystack = search.haystack([*prose, *note.insights])
         tokens = [token for node in kept for token in node.to_tokens()]
-        note.html = sanitize(_MD.renderer.render(tokens, _MD.options, {}))
+        note.html = self._render(tokens)
         for paper in group:
             paper.note = note
             paper.group = group
+
+    def _render(self, tokens: list) -> str:
+        """A note's HTML: formulas as MathML, relative images and PDFs pointed at the
+        files beside the notes, then sanitised."""
+        files.rewrite_links(tokens, self.file)
+        mathml.mark_lines(tokens)
+        env: dict = {}
+        rendered = _MD.renderer.render(tokens, _MD.options, env)
+        for problem in env.get("math_problems", []):
+            self.diagnose(problem.line, "warning", problem.message)
+        return sanitize(rendered)
 
     def _take_field(self, item: SyntaxTreeNode, note: Note) -> bool:
         """If the item is only a rating, a demo binding or a comparison, record it on the

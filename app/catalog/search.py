@@ -27,6 +27,7 @@ _DROP = re.compile(r"[\W_]+")
 # URLs are visible in a note, but nobody searches for one: `arxiv` should find the
 # papers that talk about arXiv, not every note that links to it.
 _URL = re.compile(r"(?:https?://|www\.)\S+", re.IGNORECASE)
+_COMMAND = re.compile(r"\\[A-Za-z]+")
 # Between the parts of a haystack (title, venue, insights), so that no term matches
 # across the end of one and the start of the next. Folding drops it from queries.
 SEPARATOR = "\n"
@@ -45,9 +46,15 @@ def fold(text: str) -> str:
     return _DROP.sub("", _nfkc_casefold(text))
 
 
+def _visible(text: str) -> str:
+    """What a reader sees of a text: no URLs, and of a formula (`$\\mathcal{L}_{KD}$`)
+    its symbols, not its commands."""
+    return _COMMAND.sub(" ", _URL.sub(" ", text))
+
+
 def haystack(parts: Iterable[str]) -> str:
-    """One searchable string of a paper's visible parts, URLs left out."""
-    return SEPARATOR.join(fold(_URL.sub(" ", part)) for part in parts if part)
+    """One searchable string of a paper's visible parts."""
+    return SEPARATOR.join(fold(_visible(part)) for part in parts if part)
 
 
 def terms(query: str) -> tuple[str, ...]:
@@ -144,7 +151,7 @@ def best_snippet(insights: Sequence[str], query_terms: Sequence[str]) -> str | N
     """The first insight with a match, for a card to show; else the first insight."""
     if query_terms:
         for insight in insights:
-            hay = fold(_URL.sub(" ", insight))
+            hay = fold(_visible(insight))
             if any(term in hay for term in query_terms):
                 return insight
     return insights[0] if insights else None

@@ -15,7 +15,7 @@ from fastapi.responses import FileResponse, HTMLResponse, PlainTextResponse, Res
 from markupsafe import Markup
 
 from app import PROJECT_ROOT
-from app.catalog import search
+from app.catalog import files, search
 from app.catalog.catalog import Catalog
 from app.catalog.query import PaperQuery, run_query
 from app.web.deps import CatalogDep, MaybeRunsDep, PaperDep, QueryDep, SettingsDep
@@ -119,6 +119,22 @@ async def feed(request: Request, catalog: CatalogDep, settings: SettingsDep) -> 
         updated=dt.datetime.fromtimestamp(updated, dt.UTC).isoformat(timespec="seconds"),
     )
     return Response(body, media_type="application/atom+xml; charset=utf-8")
+
+
+@router.get(files.ROUTE + "/{path:path}")
+async def note_file(path: str, settings: SettingsDep) -> FileResponse:
+    """An image or PDF beside the notes, as a note links to it (app/catalog/files.py).
+    Anything else under NOTES_DIR, the notes themselves included, is a 404."""
+    found = files.resolve(settings.notes_dir, path)
+    if found is None:
+        raise HTTPException(404, "no image or PDF by that name beside the notes")
+    file, media_type = found
+    # An SVG opened on its own is a document: it gets no script and no origin.
+    headers = {"Content-Security-Policy": _SVG_POLICY} if media_type == "image/svg+xml" else {}
+    return FileResponse(file, media_type=media_type, headers=headers)
+
+
+_SVG_POLICY = "default-src 'none'; style-src 'unsafe-inline'; sandbox"
 
 
 @router.get("/healthz")
