@@ -163,8 +163,17 @@ def _count(catalog: Catalog, subsets: _Subsets, field: str, *own: str) -> Counte
     return memo
 
 
-def _evidence_facet(subsets: _Subsets, evidence: EvidenceIndex) -> list[Facet]:
-    counts = Counter(evidence.by_slug.get(p.slug) for p in subsets.without("evidence"))
+def _evidence_facet(
+    catalog: Catalog, subsets: _Subsets, evidence: EvidenceIndex
+) -> list[Facet]:
+    if subsets.key("evidence"):
+        counts = Counter(evidence.by_slug.get(p.slug) for p in subsets.without("evidence"))
+    else:  # under no other filter: once per catalog and evidence index, like _count
+        memo = catalog.derived.get(("count", "evidence", id(evidence)))
+        if memo is None or memo[0] is not evidence:
+            counts = Counter(evidence.by_slug.get(p.slug) for p in subsets.papers)
+            memo = catalog.derived[("count", "evidence", id(evidence))] = (evidence, counts)
+        counts = memo[1]
     return [Facet(value, label, counts[value]) for value, label in evidence.labels.items()]
 
 
@@ -207,6 +216,7 @@ def run_query(
         matched=len(papers),
         total=len(catalog.papers),
         pages=max(1, -(-len(papers) // query.per_page)),
-        facets=_facets(catalog, subsets) | {"evidence": _evidence_facet(subsets, evidence)},
+        facets=_facets(catalog, subsets)
+        | {"evidence": _evidence_facet(catalog, subsets, evidence)},
         terms=terms,
     )

@@ -17,6 +17,7 @@ from markupsafe import Markup
 from app import PROJECT_ROOT
 from app.catalog import files, search
 from app.catalog.catalog import Catalog
+from app.catalog.models import Paper
 from app.catalog.query import PaperQuery, run_query
 from app.web.deps import CatalogDep, MaybeRunsDep, PaperDep, QueryDep, SettingsDep
 from app.web.evidence import evidence_index, paper_evidence
@@ -58,11 +59,18 @@ def _listing(request: Request, catalog: Catalog, query: PaperQuery, **extra) -> 
 
 def _search_marks(terms: tuple[str, ...]) -> dict:
     """What the cards call to show a search's hits: each text with its matches in
-    <mark>, and the insight that matched (else the first)."""
+    <mark>, and the insight that matched (else the first). With no search, the text
+    as it is (the template escapes it) and the first insight, at no cost."""
+    if not terms:
+        return {"mark": str, "snippet": _first_insight}
     return {
         "mark": lambda text: Markup(search.highlight(text, terms)),
         "snippet": lambda paper: search.best_snippet(paper.insights, terms),
     }
+
+
+def _first_insight(paper: Paper) -> str | None:
+    return paper.first_insight
 
 
 def _active_filters(query: PaperQuery) -> int:
