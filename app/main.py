@@ -37,7 +37,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        store = LiveCatalog(settings.notes_dir, poll_interval=settings.notes_poll_interval)
+        store = LiveCatalog(settings.notes_dir, poll_interval=settings.notes_poll_interval,
+                            cache_dir=settings.data_dir / "notes-cache")  # fmt: skip
         catalog = store.get()
         # The catalog does not know the methods; a demo bullet's typo is found here.
         for diagnostic in registry_diagnostics(catalog):

@@ -8,6 +8,7 @@ import threading
 import time
 from pathlib import Path
 
+from app.catalog.cache import NotesCache
 from app.catalog.catalog import Catalog
 from app.catalog.parser import parse_notes_dir
 
@@ -31,8 +32,10 @@ def notes_signature(notes_dir: Path) -> Signature:
 class LiveCatalog:
     """Hands out the current catalog; looks at the files at most every poll_interval s."""
 
-    def __init__(self, notes_dir: Path, poll_interval: float = 1.0):
+    def __init__(self, notes_dir: Path, poll_interval: float = 1.0, cache_dir: Path | None = None):
         self.notes_dir = notes_dir
+        # Parsed files on disk (DATA_DIR), so that a restart parses nothing new.
+        self.disk = NotesCache(cache_dir) if cache_dir else None
         self.poll_interval = poll_interval
         self._lock = threading.Lock()
         self._signature: Signature | None = None
@@ -55,7 +58,7 @@ class LiveCatalog:
 
     def _reload(self, signature: Signature) -> None:
         started = time.perf_counter()
-        catalog = parse_notes_dir(self.notes_dir, self._files)
+        catalog = parse_notes_dir(self.notes_dir, self._files, self.disk)
         self._catalog, self._signature = catalog, signature
         self.version += 1
         log.info(
