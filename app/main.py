@@ -36,7 +36,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        store = LiveCatalog(settings.notes_dir, poll_interval=settings.notes_poll_interval)
+        store = LiveCatalog(
+            settings.notes_dir, poll_interval=settings.notes_poll_interval,
+            data_dir=settings.data_dir,
+        )
         catalog = store.get()
         # The catalog does not know the methods; a demo bullet's typo is found here.
         for diagnostic in registry_diagnostics(catalog):
