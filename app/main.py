@@ -16,11 +16,13 @@ from app.runs import RunManager
 from app.settings import Settings, get_settings
 from app.web import (
     api,
+    citing,
     compare,
     errors,
     evidence_page,
     methods,
     pages,
+    preview,
     run_pages,
     runs_api,
     security,
@@ -71,6 +73,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(api.router)
     app.include_router(runs_api.router)
     app.include_router(pages.router)
+    app.include_router(citing.router)
+    app.include_router(preview.router)
     app.include_router(evidence_page.pages)
     app.include_router(evidence_page.api)
     app.include_router(compare.api)
