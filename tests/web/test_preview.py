@@ -107,8 +107,8 @@ def test_author_mode_banner_lists_diagnostics_with_file_and_line(notes, tmp_path
             banner = soup(client, url).select_one("section.author-banner")
             assert banner is not None, url
             items = [li.get_text(" ", strip=True) for li in banner.select("li")]
-            assert any(i.startswith("typos.md:5 warning: paper has no rating") for i in items)
-            assert any(i.startswith("typos.md:6 error: unknown demo method 'kdd'")
+            assert any(i.startswith("typos.md:5 警告: paper has no rating") for i in items)
+            assert any(i.startswith("typos.md:6 错误: unknown demo method 'kdd'")
                        for i in items), items  # fmt: skip
 
 
