@@ -42,9 +42,15 @@ class PaperDates:
     source: Literal["git", "first-seen"]
 
 
-def is_new(added: dt.datetime | None, now: dt.datetime | None = None) -> bool:
+def is_new(
+    added: dt.datetime | None, baseline: dt.datetime | None = None, now: dt.datetime | None = None
+) -> bool:
+    """Added within NEW_DAYS, and after `baseline` (when the first-seen store was first
+    filled: what the app found on its first look was there before, not news)."""
     now = now or dt.datetime.now(dt.UTC)
-    return added is not None and now - added <= dt.timedelta(days=NEW_DAYS)
+    if added is None or (baseline is not None and added <= baseline):
+        return False
+    return now - added <= dt.timedelta(days=NEW_DAYS)
 
 
 def _utc(seconds: float) -> dt.datetime:
@@ -184,14 +190,22 @@ class FirstSeen:
 
     def __init__(self, data_dir: Path | None):
         self.path = data_dir / STORE_NAME if data_dir else None
+        self.since: str | None = None  # when the store was first filled
         self.entries: dict[str, dict] = self._load()
+
+    @property
+    def baseline(self) -> dt.datetime | None:
+        return dt.datetime.fromisoformat(self.since) if self.since else None
 
     def _load(self) -> dict[str, dict]:
         if self.path is None or not self.path.exists():
             return {}
         try:
             data = json.loads(self.path.read_text(encoding="utf-8"))
-            return {k: v for k, v in data["papers"].items() if {"added", "updated"} <= set(v)}
+            entries = {k: v for k, v in data["papers"].items() if {"added", "updated"} <= set(v)}
+            self.since = data.get("since") or min((e["added"] for e in entries.values()),
+                                                  default=None)  # fmt: skip
+            return entries
         except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
             log.warning("ignoring unreadable %s: %s", self.path, exc)
             return {}
@@ -199,6 +213,7 @@ class FirstSeen:
     def dates(self, papers: Iterable[Paper], now: dt.datetime | None = None) -> dict:
         stamp = (now or dt.datetime.now(dt.UTC)).isoformat(timespec="seconds")
         changed = False
+        self.since = self.since or stamp
         for paper in papers:
             digest = note_digest(paper)
             entry = self.entries.get(paper.slug)
@@ -222,8 +237,8 @@ class FirstSeen:
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             partial = self.path.with_suffix(".tmp")
-            partial.write_text(json.dumps({"papers": self.entries}, ensure_ascii=False, indent=0),
-                               encoding="utf-8")  # fmt: skip
+            data = {"since": self.since, "papers": self.entries}
+            partial.write_text(json.dumps(data, ensure_ascii=False, indent=0), encoding="utf-8")
             partial.replace(self.path)  # whole or not at all, even if the process dies
         except OSError as exc:
             log.warning("cannot keep paper dates in %s: %s", self.path, exc)
@@ -238,6 +253,12 @@ class Dater:
 
     def stamp(self) -> tuple[int, ...]:
         return self.git.stamp()
+
+    @property
+    def baseline(self) -> dt.datetime | None:
+        """Papers first seen at or before this are not marked new. None in a checkout:
+        git's dates are real, and a file it does not track yet is a new draft."""
+        return None if self.git.available else self.first_seen.baseline
 
     def dates(self, catalog: Catalog) -> Mapping[str, PaperDates]:
         found = git_dates(self.git, catalog) if self.git.available else {}

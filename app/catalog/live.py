@@ -87,3 +87,4 @@ class LiveCatalog:
         files = tuple(entry for entry in signature if entry[0])  # not the git stamp
         dated = sorted((s, d.added.timestamp(), d.updated.timestamp()) for s, d in dates.items())
         catalog.fingerprint = hashlib.sha1(repr((files, dated)).encode()).hexdigest()[:20]
+        catalog.derived["new-after"] = self.dater.baseline

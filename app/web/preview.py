@@ -55,8 +55,12 @@ def _preview_context(request: Request) -> dict[str, object]:
     state = request.app.state
     settings, store = state.settings, getattr(state, "catalog", None)
     catalog = store.get() if store is not None else None
-    context: dict[str, object] = {"notes_folder": settings.notes_dir.name or "notes",
-                                  "live_reload": settings.live_reload}  # fmt: skip
+    context: dict[str, object] = {
+        "notes_folder": settings.notes_dir.name or "notes",
+        "live_reload": settings.live_reload,
+        # "New" marks skip what the first-seen store found on its first look.
+        "new_after": catalog.derived.get("new-after") if catalog is not None else None,
+    }
     # Never computed, never shown, unless the author asked for it.
     if settings.author_mode and catalog is not None:
         context["author_diagnostics"] = author_diagnostics(catalog)

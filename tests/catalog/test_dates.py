@@ -138,6 +138,39 @@ def test_an_unreadable_store_is_ignored_not_fatal(tmp_path):
 
 def test_is_new_marks_recent_papers_only():
     now = at("2024-06-30T00:00:00Z")
-    assert dates.is_new(now - dt.timedelta(days=dates.NEW_DAYS - 1), now)
-    assert not dates.is_new(now - dt.timedelta(days=dates.NEW_DAYS + 1), now)
-    assert not dates.is_new(None, now)
+    assert dates.is_new(now - dt.timedelta(days=dates.NEW_DAYS - 1), now=now)
+    assert not dates.is_new(now - dt.timedelta(days=dates.NEW_DAYS + 1), now=now)
+    assert not dates.is_new(None, now=now)
+    recent = now - dt.timedelta(days=1)
+    assert not dates.is_new(recent, baseline=recent, now=now)
+    assert dates.is_new(recent, baseline=recent - dt.timedelta(seconds=1), now=now)
+
+
+def test_what_the_first_look_found_is_not_new_what_came_later_is(tmp_path):
+    notes, data = tmp_path / "notes", tmp_path / "data"
+    notes.mkdir()
+    (notes / "kd.md").write_text(HEAD + HINTON, encoding="utf-8")
+    store = LiveCatalog(notes, poll_interval=0, data_dir=data)
+    first = store.get()
+    baseline = first.derived["new-after"]
+    assert baseline == first.papers["1503.02531"].added
+    assert not dates.is_new(first.papers["1503.02531"].added, baseline)
+    # Seen later: dated by that later look, after the baseline.
+    stored = json.loads((data / dates.STORE_NAME).read_text())
+    stored["since"] = stored["papers"]["1503.02531"]["added"] = "2024-01-01T00:00:00+00:00"
+    (data / dates.STORE_NAME).write_text(json.dumps(stored))
+    store = LiveCatalog(notes, poll_interval=0, data_dir=data)
+    (notes / "kd.md").write_text(HEAD + HINTON + "\n" + LSR, encoding="utf-8")
+    later = store.get()
+    assert later.derived["new-after"] == at("2024-01-01T00:00:00Z")
+    assert dates.is_new(later.papers["1909.11723"].added, later.derived["new-after"])
+    assert not dates.is_new(later.papers["1503.02531"].added, later.derived["new-after"])
+
+
+def test_in_a_checkout_no_baseline_applies(tmp_path):
+    repo = NotesRepo(tmp_path / "notes")
+    repo.commit({"kd.md": HEAD + HINTON}, "2021-03-01T10:00:00Z")
+    (repo.root / "draft.md").write_text(HEAD + LSR, encoding="utf-8")
+    catalog = LiveCatalog(repo.root, data_dir=tmp_path / "data").get()
+    assert catalog.derived["new-after"] is None
+    assert dates.is_new(catalog.papers["1909.11723"].added, None)  # an untracked draft

@@ -96,3 +96,10 @@ def test_meta_tags_carry_the_dates_and_authors(dated_client):
     assert authors == ["Hossein Mobahi", "Mehrdad Farajtabar", "Peter Bartlett"]
     published = soup.select_one('meta[property="article:published_time"]')["content"]
     assert published.startswith(iso(2)[:10])
+
+
+def test_a_first_look_marks_nothing_new(client):
+    # Not a checkout: every paper is dated by the app's first look, which is not news.
+    soup = BeautifulSoup(client.get("/").text, "html.parser")
+    assert soup.select("article.paper-card time.added")
+    assert soup.select(".badge-new") == []
