@@ -90,7 +90,10 @@ def not_modified(request: Request, etag: str) -> Response | None:
 
 
 def tagged(response: Response, etag: str) -> Response:
-    response.headers.update(_headers(etag))
+    headers = _headers(etag)
+    if response.headers.get("content-type", "").startswith("text/html"):
+        del headers["Vary"]  # app/web/i18n/negotiate.py says it of every page already
+    response.headers.update(headers)
     return response
 
 

@@ -38,6 +38,8 @@ def test_unchanged_view_answers_304_without_a_body(client, url):
     assert first.status_code == 200
     etag = first.headers["etag"]
     assert etag.startswith('W/"')
+    vary = [token.strip() for token in first.headers["vary"].split(",")]
+    assert {"Accept-Language", "Cookie"} <= set(vary) and len(vary) == len(set(vary)), vary
     again = client.get(url, headers={"if-none-match": etag})
     assert again.status_code == 304
     assert again.content == b""
