@@ -2,10 +2,10 @@
 
 A view's tag is a hash of everything it is made from: the catalog's fingerprint
 (files and dates), the reference evidence, the build (templates and code), the
-request's URL and the headers the language may come from. Views that also show
-live runs (a paper page) are tagged by their body instead: correct whatever they
-read, and still a 304 with no body to send. Tags are weak, since gzip changes the
-bytes but not the meaning."""
+settings pages show, the request's URL and the headers the language may come from.
+Views that also show live runs (a paper page) are tagged by their body instead:
+correct whatever they read, and still a 304 with no body to send. Tags are weak,
+since gzip changes the bytes but not the meaning."""
 
 from __future__ import annotations
 
@@ -48,6 +48,22 @@ def _reference_stamp() -> int:
         return 0
 
 
+_SETTINGS_TAGS: dict[int, str] = {}
+_SHOWN_SETTINGS = {"site_title", "public_url", "root_path", "author_mode", "live_reload",
+                   "notes_dir"}  # fmt: skip
+
+
+def _settings_tag(request: Request) -> str:
+    """The settings a page shows: flipping one must not leave a client with the old
+    page. Only these, by name: a secret must never feed a value sent to clients."""
+    settings = request.app.state.settings
+    key = id(settings)
+    if key not in _SETTINGS_TAGS:
+        shown = settings.model_dump_json(include=_SHOWN_SETTINGS)
+        _SETTINGS_TAGS[key] = hashlib.blake2b(shown.encode(), digest_size=8).hexdigest()
+    return _SETTINGS_TAGS[key]
+
+
 def _tag(*parts: object) -> str:
     return 'W/"' + hashlib.blake2b(repr(parts).encode(), digest_size=12).hexdigest() + '"'
 
@@ -57,7 +73,8 @@ def view_etag(request: Request, catalog: Catalog, *extra: object) -> str:
     it because "new" marks depend on it."""
     headers = request.headers
     return _tag(
-        BUILD_ID, catalog.fingerprint, _reference_stamp(), dt.date.today().toordinal(),
+        BUILD_ID, _settings_tag(request), catalog.fingerprint, _reference_stamp(),
+        dt.date.today().toordinal(),
         str(request.url), request.scope.get("root_path", ""),
         headers.get("accept-language", ""), headers.get("cookie", ""), *extra,
     )  # fmt: skip

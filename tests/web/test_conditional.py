@@ -80,3 +80,13 @@ def test_paper_page_tag_follows_its_bytes(app_client):
     first = app_client.get("/papers/1909.11723")
     second = app_client.get("/papers/1909.11723", headers={"if-none-match": first.headers["etag"]})
     assert second.status_code == 304
+
+
+def test_settings_a_page_shows_change_its_tag(seed_notes, tmp_path):
+    tags = []
+    for overrides in ({}, {"author_mode": True}, {"site_title": "Other"}, {"run_token": "s3"}):
+        settings = make_settings(seed_notes, tmp_path / "data", **overrides)
+        with TestClient(create_app(settings)) as client:
+            tags.append(client.get("/api/papers").headers["etag"])
+    assert len(set(tags[:3])) == 3
+    assert tags[3] == tags[0]  # a secret is no part of any tag
