@@ -9,6 +9,7 @@ that a restart does not make every paper new again."""
 
 from __future__ import annotations
 
+import bisect
 import datetime as dt
 import hashlib
 import json
@@ -150,12 +151,17 @@ def paper_ranges(catalog: Catalog) -> dict[str, tuple[int, int | None]]:
         starts.setdefault(paper.file, []).append(paper.line)
     for category in catalog.categories.values():
         starts.setdefault(category.file, []).append(category.line)
+    for lines in starts.values():
+        lines.sort()
     ranges = {}
     for paper in catalog.papers.values():
-        own = {paper.line} | {catalog.papers[s].line for s in paper.shares_notes_with
-                              if catalog.papers[s].file == paper.file}
-        later = [line for line in starts[paper.file] if line > paper.line and line not in own]
-        ranges[paper.slug] = (paper.line, min(later, default=None))
+        own = {catalog.papers[s].line for s in paper.shares_notes_with
+               if catalog.papers[s].file == paper.file}  # fmt: skip
+        lines = starts[paper.file]
+        index = bisect.bisect_right(lines, paper.line)
+        while index < len(lines) and lines[index] in own:  # a group is a few lines apart
+            index += 1
+        ranges[paper.slug] = (paper.line, lines[index] if index < len(lines) else None)
     return ranges
 
 
@@ -164,8 +170,12 @@ def git_dates(history: GitHistory, catalog: Catalog) -> dict[str, PaperDates]:
     if head is None:  # a checkout with no commit yet
         return {}
     dates = {}
+    per_file: dict[str, list[float | None] | None] = {}  # read and hashed once per file
     for slug, (start, end) in paper_ranges(catalog).items():
-        times = history.line_times(catalog.papers[slug].file, head)
+        file = catalog.papers[slug].file
+        if file not in per_file:
+            per_file[file] = history.line_times(file, head)
+        times = per_file[file]
         if times is None:
             continue
         dated = [t for t in times[start - 1 : end - 1 if end else None] if t is not None]
