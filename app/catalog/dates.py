@@ -19,6 +19,7 @@ import re
 import shutil
 import subprocess
 from collections.abc import Iterable, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
@@ -30,6 +31,7 @@ log = logging.getLogger(__name__)
 
 #: A paper added within this many days is marked new.
 NEW_DAYS = 30
+_BLAME_PROCESSES = 4  # git blames at once, at a reload that changed several files
 _GIT_TIMEOUT = 20  # seconds; a blame that takes longer is given up, not waited on
 _UNCOMMITTED = "0" * 40
 STORE_NAME = "paper-dates.json"
@@ -122,20 +124,30 @@ class GitHistory:
             return (stat.st_mtime_ns, stat.st_size)
         return ()
 
-    def line_times(self, file: str, head: str) -> list[float | None] | None:
-        """Each line's time, or None when git cannot blame the file (untracked)."""
-        path = self.notes_dir / file
-        try:
-            content, mtime = path.read_bytes(), path.stat().st_mtime
-        except OSError:
-            return None
-        key = (file, hashlib.sha1(content).hexdigest(), head)
-        if key not in self._cache:
-            for stale in [k for k in self._cache if k[0] == file]:
-                del self._cache[stale]
-            out = _git(self.notes_dir, "blame", "--line-porcelain", "--", file)
-            self._cache[key] = parse_blame(out, mtime) if out is not None else None
-        return self._cache[key]
+    def line_times(self, files: Iterable[str], head: str) -> dict[str, list[float | None] | None]:
+        """Each file's per-line times, None for a file git cannot blame (untracked).
+        Files not in the cache are blamed side by side: one git process each."""
+        keys: dict[str, tuple[tuple[str, str, str], float] | None] = {}
+        for file in files:
+            path = self.notes_dir / file
+            try:
+                content, mtime = path.read_bytes(), path.stat().st_mtime
+            except OSError:
+                keys[file] = None
+                continue
+            keys[file] = ((file, hashlib.sha1(content).hexdigest(), head), mtime)
+        missing = [(f, k) for f, k in keys.items() if k is not None and k[0] not in self._cache]
+        if missing:
+            with ThreadPoolExecutor(max_workers=min(_BLAME_PROCESSES, len(missing))) as pool:
+                outs = list(pool.map(
+                    lambda item: _git(self.notes_dir, "blame", "--line-porcelain", "--", item[0]),
+                    missing,
+                ))  # fmt: skip
+            for (file, (key, mtime)), out in zip(missing, outs, strict=True):
+                for stale in [k for k in self._cache if k[0] == file]:
+                    del self._cache[stale]
+                self._cache[key] = parse_blame(out, mtime) if out is not None else None
+        return {f: self._cache[k[0]] if k is not None else None for f, k in keys.items()}
 
     def head(self) -> str | None:
         out = _git(self.notes_dir, "rev-parse", "--verify", "-q", "HEAD")
@@ -170,12 +182,9 @@ def git_dates(history: GitHistory, catalog: Catalog) -> dict[str, PaperDates]:
     if head is None:  # a checkout with no commit yet
         return {}
     dates = {}
-    per_file: dict[str, list[float | None] | None] = {}  # read and hashed once per file
+    per_file = history.line_times({p.file for p in catalog.papers.values()}, head)
     for slug, (start, end) in paper_ranges(catalog).items():
-        file = catalog.papers[slug].file
-        if file not in per_file:
-            per_file[file] = history.line_times(file, head)
-        times = per_file[file]
+        times = per_file[catalog.papers[slug].file]
         if times is None:
             continue
         dated = [t for t in times[start - 1 : end - 1 if end else None] if t is not None]
