@@ -118,3 +118,14 @@ def test_robots_points_at_the_sitemap(client):
     text = client.get("/robots.txt").text
     assert "Sitemap: http://testserver/sitemap.xml" in text
     assert "Disallow: /runs" in text.splitlines()
+
+
+def test_each_view_links_its_own_exports(client):
+    for view, expected in [("/?min_rating=4&page=1", "/papers.bib?min_rating=4"),
+                           ("/categories/self-kd", "/papers.bib?category=self-kd"),
+                           ("/", "/papers.bib")]:  # fmt: skip
+        links = soup_of(client, view).select("p.export a")
+        assert [a["href"] for a in links] == [expected, expected.replace(".bib", ".csl.json")]
+        listed = card_slugs(client, view)
+        assert len(bibtexparser.parse_string(client.get(links[0]["href"]).text).entries) == len(
+            listed)
