@@ -41,7 +41,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         store = LiveCatalog(
             settings.notes_dir, poll_interval=settings.notes_poll_interval,
-            data_dir=settings.data_dir,
+            cache_dir=settings.data_dir / "notes-cache", data_dir=settings.data_dir,
         )
         catalog = store.get()
         # The catalog does not know the methods; a demo bullet's typo is found here.

@@ -10,6 +10,7 @@ import time
 from dataclasses import replace
 from pathlib import Path
 
+from app.catalog.cache import NotesCache
 from app.catalog.catalog import Catalog
 from app.catalog.dates import Dater
 from app.catalog.parser import parse_notes_dir
@@ -34,8 +35,13 @@ def notes_signature(notes_dir: Path) -> Signature:
 class LiveCatalog:
     """Hands out the current catalog; looks at the files at most every poll_interval s."""
 
-    def __init__(self, notes_dir: Path, poll_interval: float = 1.0, data_dir: Path | None = None):
+    def __init__(
+        self, notes_dir: Path, poll_interval: float = 1.0, cache_dir: Path | None = None,
+        data_dir: Path | None = None,
+    ):
         self.notes_dir = notes_dir
+        # Parsed files on disk (DATA_DIR), so that a restart parses nothing new.
+        self.disk = NotesCache(cache_dir) if cache_dir else None
         self.dater = Dater(notes_dir, data_dir)
         self.poll_interval = poll_interval
         self._lock = threading.Lock()
@@ -59,7 +65,7 @@ class LiveCatalog:
 
     def _reload(self, signature: tuple) -> None:
         started = time.perf_counter()
-        catalog = parse_notes_dir(self.notes_dir, self._files)
+        catalog = parse_notes_dir(self.notes_dir, self._files, self.disk)
         self._date(catalog, signature)
         self._catalog, self._signature = catalog, signature
         self.version += 1

@@ -34,7 +34,10 @@ class RatingScale:
     levels: tuple[RatingLevel, ...] = ()
 
     def label(self, value: int | None) -> str | None:
-        return next((lv.label for lv in self.levels if lv.value == value), None)
+        for level in self.levels:  # a loop, not next(genexpr): every card calls this
+            if level.value == value:
+                return level.label
+        return None
 
     @property
     def values(self) -> tuple[int, ...]:

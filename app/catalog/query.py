@@ -10,6 +10,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from app.catalog import search
 from app.catalog.catalog import Catalog
 from app.catalog.models import Paper
 
@@ -37,7 +38,12 @@ class PaperQuery(BaseModel):
 
     model_config = ConfigDict(extra="ignore")
 
-    q: str = Field("", max_length=200, description="Substring of title, venue or notes")
+    q: str = Field(
+        "", max_length=200,
+        description="Words to find in the title, venue or note, all of them, in any order: "
+        "case, full-width forms, spaces and punctuation do not matter (`TF-KD` = `tfkd`). "
+        "In file order, papers with every word in the title come first.",
+    )  # fmt: skip
     rating: int | None = Field(None, ge=1, le=5, description="Exactly this rating")
     min_rating: int | None = Field(None, ge=1, le=5, description="At least this rating")
     category: str | None = Field(None, max_length=200, description="Category slug")
@@ -80,6 +86,7 @@ class QueryResult:
     total: int  # papers in the catalog
     pages: int
     facets: dict[str, list[Facet]]
+    terms: tuple[str, ...] = ()  # the search's folded terms, for highlighting
 
 
 Predicate = Callable[[Paper], bool]
@@ -90,9 +97,9 @@ def _predicates(
 ) -> dict[str, Predicate]:
     """One predicate per active filter, keyed by facet name."""
     preds: dict[str, Predicate] = {}
-    needle = query.q.strip().lower()
-    if needle:
-        preds["q"] = lambda p: needle in catalog.search_text[p.slug]
+    terms = search.terms(query.q)
+    if terms:
+        preds["q"] = lambda p: catalog.haystacks[p.slug].matches(terms)
     if query.rating is not None:
         preds["rating"] = lambda p: p.rating == query.rating
     if query.min_rating is not None:
@@ -113,7 +120,10 @@ def _predicates(
     return preds
 
 
-def _sorted(papers: list[Paper], key: SortKey, evidence: EvidenceIndex) -> list[Paper]:
+def _sorted(
+    catalog: Catalog, papers: list[Paper], key: SortKey, evidence: EvidenceIndex,
+    terms: tuple[str, ...],
+) -> list[Paper]:
     if key == "evidence":  # in the facet's order (supported first); ties keep file order
         rank = {value: i for i, value in enumerate(evidence.labels)}
         return sorted(papers, key=lambda p: (rank.get(evidence.by_slug.get(p.slug), 99),
@@ -126,6 +136,8 @@ def _sorted(papers: list[Paper], key: SortKey, evidence: EvidenceIndex) -> list[
         return sorted(papers, key=lambda p: (-(p.added.timestamp() if p.added else 0), p.order))
     if key == "title":
         return sorted(papers, key=lambda p: (p.title.casefold(), p.order))
+    if terms:  # a search in file order: title hits first (sorted() is stable)
+        return sorted(papers, key=lambda p: catalog.haystacks[p.slug].rank(terms))
     return papers  # already in file order
 
 
@@ -161,13 +173,29 @@ def _count(catalog: Catalog, subsets: _Subsets, field: str, *own: str) -> Counte
     return memo
 
 
-def _evidence_facet(subsets: _Subsets, evidence: EvidenceIndex) -> list[Facet]:
-    counts = Counter(evidence.by_slug.get(p.slug) for p in subsets.without("evidence"))
+def _evidence_facet(
+    catalog: Catalog, subsets: _Subsets, evidence: EvidenceIndex
+) -> list[Facet]:
+    if subsets.key("evidence"):
+        counts = Counter(evidence.by_slug.get(p.slug) for p in subsets.without("evidence"))
+    else:  # under no other filter: once per catalog and evidence index, like _count
+        memo = catalog.derived.get(("count", "evidence", id(evidence)))
+        if memo is None or memo[0] is not evidence:
+            counts = Counter(evidence.by_slug.get(p.slug) for p in subsets.papers)
+            memo = catalog.derived[("count", "evidence", id(evidence))] = (evidence, counts)
+        counts = memo[1]
     return [Facet(value, label, counts[value]) for value, label in evidence.labels.items()]
 
 
-def _demo_facet(subsets: _Subsets, evidence: EvidenceIndex) -> list[Facet]:
-    counts = Counter(evidence.has_demo(p.slug) for p in subsets.without("has_demo"))
+def _demo_facet(catalog: Catalog, subsets: _Subsets, evidence: EvidenceIndex) -> list[Facet]:
+    if subsets.key("has_demo"):
+        counts = Counter(evidence.has_demo(p.slug) for p in subsets.without("has_demo"))
+    else:  # under no other filter: once per catalog and evidence index, like _count
+        memo = catalog.derived.get(("count", "has_demo", id(evidence)))
+        if memo is None or memo[0] is not evidence:
+            counts = Counter(evidence.has_demo(p.slug) for p in subsets.papers)
+            memo = catalog.derived[("count", "has_demo", id(evidence))] = (evidence, counts)
+        counts = memo[1]
     return [Facet("true", "有演示", counts[True]), Facet("false", "没有演示", counts[False])]
 
 
@@ -186,7 +214,7 @@ def _facets(catalog: Catalog, subsets: _Subsets) -> dict[str, list[Facet]]:
             for v in scale.values
         ],
         "category": [
-            Facet(c.slug, " / ".join(c.path), categories[c.slug])
+            Facet(c.slug, catalog.category_label(c.slug), categories[c.slug])
             for c in catalog.categories.values()
             if categories[c.slug]
         ],
@@ -202,13 +230,16 @@ def run_query(
     catalog meets the methods) adds the evidence filter, facet and sort."""
     evidence = evidence or EvidenceIndex()
     subsets = _Subsets(catalog, _predicates(catalog, query, evidence))
-    papers = _sorted(subsets.without(), query.sort, evidence)
+    terms = search.terms(query.q)
+    papers = _sorted(catalog, subsets.without(), query.sort, evidence, terms)
     start = (query.page - 1) * query.per_page
     return QueryResult(
         papers=papers[start : start + query.per_page],
         matched=len(papers),
         total=len(catalog.papers),
         pages=max(1, -(-len(papers) // query.per_page)),
-        facets=_facets(catalog, subsets) | {"evidence": _evidence_facet(subsets, evidence),
-                                            "has_demo": _demo_facet(subsets, evidence)},
+        facets=_facets(catalog, subsets)
+        | {"evidence": _evidence_facet(catalog, subsets, evidence),
+           "has_demo": _demo_facet(catalog, subsets, evidence)},
+        terms=terms,
     )

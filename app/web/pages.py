@@ -12,10 +12,13 @@ from pathlib import Path
 import swagger_ui_bundle
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import FileResponse, HTMLResponse, PlainTextResponse, Response
+from markupsafe import Markup
 
 from app import PROJECT_ROOT
+from app.catalog import files, search
 from app.catalog.catalog import Catalog
 from app.catalog.dates import is_new
+from app.catalog.models import Paper
 from app.catalog.query import PaperQuery, run_query
 from app.web import conditional
 from app.web.citing import public_base
@@ -45,8 +48,9 @@ def _listing(request: Request, catalog: Catalog, query: PaperQuery, **extra) -> 
         return hit
     index = evidence_index(catalog)
     result = run_query(catalog, query, index)
-    # Group by category only in file order; other sorts read best as one list.
-    grouped = query.sort == "file"
+    # Group by category only in file order; other sorts, and a search ranked by
+    # where it hit, read best as one list.
+    grouped = query.sort == "file" and not result.terms
     keyed = groupby(result.papers, key=lambda p: p.category) if grouped else [(None, result.papers)]
     groups = [{"category": key, "papers": list(papers)} for key, papers in keyed]
     response = templates.TemplateResponse(
@@ -62,10 +66,27 @@ def _listing(request: Request, catalog: Catalog, query: PaperQuery, **extra) -> 
             "active_filters": _active_filters(query),
             "with_demo": {p.slug for p in result.papers if index.has_demo(p.slug)},
             "preview_version": notes_version(catalog),
+            **_search_marks(result.terms),
             **extra,
         },
     )
     return conditional.tagged(response, etag)
+
+
+def _search_marks(terms: tuple[str, ...]) -> dict:
+    """What the cards call to show a search's hits: each text with its matches in
+    <mark>, and the insight that matched (else the first). With no search, the text
+    as it is (the template escapes it) and the first insight, at no cost."""
+    if not terms:
+        return {"mark": str, "snippet": _first_insight}
+    return {
+        "mark": lambda text: Markup(search.highlight(text, terms)),
+        "snippet": lambda paper: search.best_snippet(paper.insights, terms),
+    }
+
+
+def _first_insight(paper: Paper) -> str | None:
+    return paper.first_insight
 
 
 def _active_filters(query: PaperQuery) -> int:
@@ -143,6 +164,22 @@ async def feed(request: Request, catalog: CatalogDep, settings: SettingsDep) -> 
     )
     response = Response(body, media_type="application/atom+xml; charset=utf-8")
     return conditional.tagged(response, etag)
+
+
+@router.get(files.ROUTE + "/{path:path}")
+async def note_file(path: str, settings: SettingsDep) -> FileResponse:
+    """An image or PDF beside the notes, as a note links to it (app/catalog/files.py).
+    Anything else under NOTES_DIR, the notes themselves included, is a 404."""
+    found = files.resolve(settings.notes_dir, path)
+    if found is None:
+        raise HTTPException(404, "no image or PDF by that name beside the notes")
+    file, media_type = found
+    # An SVG opened on its own is a document: it gets no script and no origin.
+    headers = {"Content-Security-Policy": _SVG_POLICY} if media_type == "image/svg+xml" else {}
+    return FileResponse(file, media_type=media_type, headers=headers)
+
+
+_SVG_POLICY = "default-src 'none'; style-src 'unsafe-inline'; sandbox"
 
 
 @router.get("/healthz")

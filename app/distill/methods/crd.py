@@ -107,9 +107,10 @@ METHOD = Method(
     models=("student", "baseline", "teacher"),
     recipe=recipe,
     formula=(
-        "L = CE(softmax(z_s), y) + β·(NCE(g_s; memory of teacher embeddings) "
-        "+ NCE(g_t; memory of student embeddings)),  "
-        "NCE = −log h(P⁺) − Σ_m log(1 − h(P_m⁻)),  h(P) = P/(P + M/N),  P ∝ exp(⟨m, g⟩/τ)"
+        r"$L = \mathrm{CE}(\mathrm{softmax}(z_s), y) + \beta\,(\mathrm{NCE}(g_s) + "
+        r"\mathrm{NCE}(g_t))$, $g_s$ against a memory of teacher embeddings, $g_t$ of student "
+        r"ones, $\mathrm{NCE} = -\log h(P^+) - \sum_m \log(1 - h(P_m^-))$, $h(P) = P/(P + M/N)$, "
+        r"$P \propto \exp(\langle m, g \rangle / \tau)$"
     ),
     claims=(
         Claim(

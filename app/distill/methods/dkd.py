@@ -75,9 +75,9 @@ METHOD = Method(
     models=("student", "baseline", "teacher"),
     recipe=recipe,
     formula=(
-        "L = CE(softmax(z_s), y) + w·T²·(α·KL(b_t ‖ b_s) + β·KL(p̂_t ‖ p̂_s)),  "
-        "b = [p_target, 1 − p_target], p̂ over the non-target classes, w: "
-        "warm-up"
+        r"$L = \mathrm{CE}(\mathrm{softmax}(z_s), y) + w T^2 (\alpha\,\mathrm{KL}(b_t \,\|\, b_s) "
+        r"+ \beta\,\mathrm{KL}(\hat p_t \,\|\, \hat p_s))$, $b = [p_{\mathrm{target}}, 1 - "
+        r"p_{\mathrm{target}}]$, $\hat p$ over the non-target classes, $w$: warm-up"
     ),
     claims=(
         Claim(

@@ -54,8 +54,9 @@ METHOD = Method(
     # The control does not depend on T, so a sweep over it trains the control once.
     grids={"temperature": (1.0, 2.0, 4.0, 8.0, 16.0)},
     formula=(
-        "L = (1−α)·CE(softmax(z_s), y) + α·T²·KL(softmax(z_t/T) ‖ "
-        "softmax(z_s/T)),  z_t detached"
+        r"$L = (1-\alpha)\,\mathrm{CE}(\mathrm{softmax}(z_s), y) + \alpha "
+        r"T^2\,\mathrm{KL}(\mathrm{softmax}(z_t/T) \,\|\, \mathrm{softmax}(z_s/T))$, $z_t$ "
+        r"detached"
     ),
     claims=(
         Claim(

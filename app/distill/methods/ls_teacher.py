@@ -100,9 +100,9 @@ METHOD = Method(
     # Its control is KD from a plain teacher: every parameter of the method shapes it.
     control_params=frozenset(LSTeacherParams.model_fields),
     formula=(
-        "L = (1−α)·CE(softmax(z_s), y) + α·T²·KL(softmax(z_t/T) ‖ "
-        "softmax(z_s/T)),  z_t trained on (1−a)·onehot + a/K;  control: the "
-        "same with a plain teacher"
+        r"$L = (1-\alpha)\,\mathrm{CE}(\mathrm{softmax}(z_s), y) + \alpha "
+        r"T^2\,\mathrm{KL}(\mathrm{softmax}(z_t/T) \,\|\, \mathrm{softmax}(z_s/T))$, $z_t$ trained "
+        r"on $(1-a)\,\mathrm{onehot} + a/K$; control: the same with a plain teacher"
     ),
     claims=(
         Claim(

@@ -52,8 +52,9 @@ METHOD = Method(
     models=("student", "baseline", "teacher"),
     recipe=recipe,
     formula=(
-        "L = (1−α)·CE(softmax(z_s), y) + α·T²·KL(softmax(z_t/T) ‖ "
-        "softmax(z_s/T)),  z_t: a pretrained copy of the student"
+        r"$L = (1-\alpha)\,\mathrm{CE}(\mathrm{softmax}(z_s), y) + \alpha "
+        r"T^2\,\mathrm{KL}(\mathrm{softmax}(z_t/T) \,\|\, \mathrm{softmax}(z_s/T))$, $z_t$: a "
+        r"pretrained copy of the student"
     ),
     claims=(
         Claim(
