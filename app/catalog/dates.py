@@ -81,7 +81,9 @@ def parse_blame(porcelain: str, uncommitted_at: float) -> list[float | None]:
     each commit's headers on every line, so each line is read on its own."""
     times: list[float | None] = []
     sha, when = "", 0.0
-    for row in porcelain.splitlines():
+    # On "\n" alone, as git writes it: str.splitlines() would also cut a U+2028 or
+    # form feed inside a note line into fragments (ignored, but read as rows).
+    for row in porcelain.split("\n"):
         if row.startswith("\t"):
             blank = not row[1:].strip()
             times.append(None if blank else uncommitted_at if sha == _UNCOMMITTED else when)

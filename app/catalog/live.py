@@ -35,8 +35,10 @@ def notes_signature(notes_dir: Path) -> Signature:
 class LiveCatalog:
     """Hands out the current catalog; looks at the files at most every poll_interval s."""
 
-    def __init__(self, notes_dir: Path, poll_interval: float = 1.0,
-                 cache_dir: Path | None = None, data_dir: Path | None = None):
+    def __init__(
+        self, notes_dir: Path, poll_interval: float = 1.0, cache_dir: Path | None = None,
+        data_dir: Path | None = None,
+    ):
         self.notes_dir = notes_dir
         # Parsed files on disk (DATA_DIR), so that a restart parses nothing new.
         self.disk = NotesCache(cache_dir) if cache_dir else None

@@ -173,22 +173,28 @@ def _count(catalog: Catalog, subsets: _Subsets, field: str, *own: str) -> Counte
     return memo
 
 
+def _evidence_counts(catalog: Catalog, subsets: _Subsets, evidence: EvidenceIndex,
+                     facet: str, value_of) -> Counter:
+    """Counts of `value_of(slug)` under every filter but the facet's own; under no
+    other filter, once per catalog and evidence index, like _count."""
+    if subsets.key(facet):
+        return Counter(value_of(p.slug) for p in subsets.without(facet))
+    key = ("count", facet, id(evidence))
+    memo = catalog.derived.get(key)
+    if memo is None or memo[0] is not evidence:
+        memo = catalog.derived[key] = (evidence, Counter(value_of(p.slug) for p in subsets.papers))
+    return memo[1]
+
+
 def _evidence_facet(
     catalog: Catalog, subsets: _Subsets, evidence: EvidenceIndex
 ) -> list[Facet]:
-    if subsets.key("evidence"):
-        counts = Counter(evidence.by_slug.get(p.slug) for p in subsets.without("evidence"))
-    else:  # under no other filter: once per catalog and evidence index, like _count
-        memo = catalog.derived.get(("count", "evidence", id(evidence)))
-        if memo is None or memo[0] is not evidence:
-            counts = Counter(evidence.by_slug.get(p.slug) for p in subsets.papers)
-            memo = catalog.derived[("count", "evidence", id(evidence))] = (evidence, counts)
-        counts = memo[1]
+    counts = _evidence_counts(catalog, subsets, evidence, "evidence", evidence.by_slug.get)
     return [Facet(value, label, counts[value]) for value, label in evidence.labels.items()]
 
 
-def _demo_facet(subsets: _Subsets, evidence: EvidenceIndex) -> list[Facet]:
-    counts = Counter(evidence.has_demo(p.slug) for p in subsets.without("has_demo"))
+def _demo_facet(catalog: Catalog, subsets: _Subsets, evidence: EvidenceIndex) -> list[Facet]:
+    counts = _evidence_counts(catalog, subsets, evidence, "has_demo", evidence.has_demo)
     return [Facet("true", "有演示", counts[True]), Facet("false", "没有演示", counts[False])]
 
 
@@ -233,6 +239,6 @@ def run_query(
         pages=max(1, -(-len(papers) // query.per_page)),
         facets=_facets(catalog, subsets)
         | {"evidence": _evidence_facet(catalog, subsets, evidence),
-           "has_demo": _demo_facet(subsets, evidence)},
+           "has_demo": _demo_facet(catalog, subsets, evidence)},
         terms=terms,
     )

@@ -64,9 +64,9 @@ def _listing(request: Request, catalog: Catalog, query: PaperQuery, **extra) -> 
             "groups": [g for g in groups if g["papers"]],
             "scale": catalog.rating_scale,
             "active_filters": _active_filters(query),
-            **_search_marks(result.terms),
             "with_demo": {p.slug for p in result.papers if index.has_demo(p.slug)},
             "preview_version": notes_version(catalog),
+            **_search_marks(result.terms),
             **extra,
         },
     )

@@ -174,3 +174,14 @@ def test_in_a_checkout_no_baseline_applies(tmp_path):
     catalog = LiveCatalog(repo.root, data_dir=tmp_path / "data").get()
     assert catalog.derived["new-after"] is None
     assert dates.is_new(catalog.papers["1909.11723"].added, None)  # an untracked draft
+
+
+def test_a_line_separator_inside_a_note_does_not_shift_the_lines(tmp_path):
+    repo = NotesRepo(tmp_path / "notes")
+    repo.commit({"kd.md": HEAD + HINTON.replace("开山之作。", "开山\u2028之作\x0c。")},
+                "2021-03-01T10:00:00Z")  # fmt: skip
+    text = (repo.root / "kd.md").read_text(encoding="utf-8")
+    repo.commit({"kd.md": text + "\n" + LSR}, "2022-05-02T10:00:00Z")
+    got = dated(LiveCatalog(repo.root).get())
+    assert got["1503.02531"] == (at("2021-03-01T10:00:00Z"),) * 2
+    assert got["1909.11723"] == (at("2022-05-02T10:00:00Z"),) * 2
