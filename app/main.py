@@ -27,6 +27,7 @@ from app.web import (
     transport,
 )
 from app.web.bindings import registry_diagnostics
+from app.web.i18n import negotiate
 
 log = logging.getLogger(__name__)
 
@@ -63,6 +64,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.settings = settings
     security.install(app)
+    negotiate.install(app)  # around the whole stack: even the 500 page knows the language
     transport.install(app)
     errors.install(app)
     app.mount("/static", StaticFiles(directory=PROJECT_ROOT / "static"), name="static")

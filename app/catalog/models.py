@@ -3,7 +3,7 @@ by the thousand, and FastAPI serialises them as they are."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Literal
 
 
@@ -116,7 +116,6 @@ class Paper:
     arxiv_id: str | None = None
     venue_raw: str | None = None
     shares_notes_with: tuple[str, ...] = ()
-    mentions: tuple[str, ...] = field(default=())  # slugs of papers the note names
     note_demos: tuple[NoteDemo, ...] = ()  # methods the note binds, as written there
     note_comparisons: tuple[NoteComparison, ...] = ()  # the note's `对比:` bullets
 

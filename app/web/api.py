@@ -77,7 +77,6 @@ class PaperSummary(_PaperFields):
         None, description="supported / contradicted / not_shown / no_demo: how the paper's "
         "claims fared in the reference reproduction (Holm-adjusted)."
     )
-    mentions: list[str] = Field(description="Always empty here; see the paper's own JSON.")
     url_path: str = Field(description="The paper's page: `/papers/{slug}`.")
 
 

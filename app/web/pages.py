@@ -20,6 +20,7 @@ from app.catalog.catalog import Catalog
 from app.catalog.models import Paper
 from app.catalog.query import PaperQuery, run_query
 from app.web.deps import CatalogDep, MaybeRunsDep, PaperDep, QueryDep, SettingsDep
+from app.web.errors import Refusal
 from app.web.evidence import evidence_index, paper_evidence
 from app.web.run_pages import demo_panel
 from app.web.templating import site_title, templates
@@ -89,7 +90,7 @@ async def index(request: Request, catalog: CatalogDep, query: QueryDep) -> HTMLR
 async def category_page(request: Request, slug: str, catalog: CatalogDep, query: QueryDep):
     category = catalog.category(slug)
     if category is None:
-        raise HTTPException(404, f"no category with slug {slug!r}")
+        raise Refusal(404, f"no category with slug {slug!r}", "no_category_html", slug=slug)
     query = query.model_copy(update={"category": slug})
     return _listing(request, catalog, query, category=category, chain=category_chain(catalog, slug))
 

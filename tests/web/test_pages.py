@@ -136,7 +136,8 @@ def test_unknown_slug_gets_a_friendly_404(client):
 
 def test_bad_query_is_a_400_page_not_a_traceback(client):
     soup = page(client, "/?rating=9", status=400)
-    assert "rating" in soup.select_one(".error-message").get_text()
+    # The field in the reader's words and language, never pydantic's path or message.
+    assert soup.select_one(".error-problems").get_text(strip=True) == "评分：不能大于 5。"
     assert client.get("/api/papers?rating=x").status_code == 422
 
 

@@ -43,10 +43,10 @@ def recipe(ctx):
     from app.distill.losses import cross_entropy
     from app.distill.models import WIDTHS
     from app.distill.pairs import NegativeSampler
-    from app.distill.teacher import Recipe, get_teacher
+    from app.distill.teacher import TeacherSettings, get_teacher
 
     p, split = ctx.params, ctx.split
-    teacher, scores = get_teacher(ctx, Recipe("cnn15", p.teacher_epochs, 1.0))
+    teacher, scores = get_teacher(ctx, TeacherSettings("cnn15", p.teacher_epochs, 1.0))
     n, width = split.num_train, WIDTHS[-1]
     head = ctx.build(lambda k: CRDHead(k, width, width, p.dim, n, p.nce_temperature,
                                        p.momentum), offset=HEAD_SEED_OFFSET)

@@ -33,10 +33,10 @@ def recipe(ctx):
 
     from app.distill.loops import train_single
     from app.distill.losses import cross_entropy, dkd_loss
-    from app.distill.teacher import Recipe, get_teacher
+    from app.distill.teacher import TeacherSettings, get_teacher
 
     p = ctx.params
-    teacher, scores = get_teacher(ctx, Recipe("cnn15", p.teacher_epochs, 1.0))
+    teacher, scores = get_teacher(ctx, TeacherSettings("cnn15", p.teacher_epochs, 1.0))
     per_epoch, calls = len(ctx.batches()), [0]
 
     def terms(model, x, y):

@@ -41,10 +41,10 @@ def recipe(ctx):
     from app.distill.heads import HintRegressor
     from app.distill.loops import build_student, distill_from, stage_one
     from app.distill.models import WIDTHS, from_groups, to_groups
-    from app.distill.teacher import Recipe, get_teacher
+    from app.distill.teacher import TeacherSettings, get_teacher
 
     p = ctx.params
-    teacher, scores = get_teacher(ctx, Recipe("cnn15", p.teacher_epochs, 1.0))
+    teacher, scores = get_teacher(ctx, TeacherSettings("cnn15", p.teacher_epochs, 1.0))
     model = build_student(ctx)
     width = WIDTHS[HINT_STAGE]
     regressor = ctx.build(lambda k: HintRegressor(k, width, width), offset=REGRESSOR_SEED_OFFSET)

@@ -37,10 +37,10 @@ def recipe(ctx):
 
     from app.distill.loops import build_student, ce_terms, stage_one, train_single
     from app.distill.losses import fsp_loss
-    from app.distill.teacher import Recipe, get_teacher
+    from app.distill.teacher import TeacherSettings, get_teacher
 
     p = ctx.params
-    teacher, scores = get_teacher(ctx, Recipe("cnn15", p.teacher_epochs, 1.0))
+    teacher, scores = get_teacher(ctx, TeacherSettings("cnn15", p.teacher_epochs, 1.0))
     model = build_student(ctx)
     body = [prm for name, prm in model.named_parameters() if not name.startswith("fc.")]
 

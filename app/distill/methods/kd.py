@@ -27,9 +27,9 @@ class KDParams(TeacherParams):
 
 def recipe(ctx):
     from app.distill.loops import distill_from
-    from app.distill.teacher import Recipe, get_teacher
+    from app.distill.teacher import TeacherSettings, get_teacher
 
-    teacher, scores = get_teacher(ctx, Recipe("cnn15", ctx.params.teacher_epochs, 1.0))
+    teacher, scores = get_teacher(ctx, TeacherSettings("cnn15", ctx.params.teacher_epochs, 1.0))
     return distill_from(ctx, teacher, scores)
 
 

@@ -34,12 +34,12 @@ def recipe(ctx):
     from app.distill.engine import Evaluation, Evaluator, twin, watch
     from app.distill.loops import build_student, train_phase, wants_baseline
     from app.distill.losses import cross_entropy, kd_loss
-    from app.distill.teacher import Recipe, get_teacher
+    from app.distill.teacher import TeacherSettings, get_teacher
 
     p, split = ctx.params, ctx.split
     smooth, s_scores = get_teacher(
-        ctx, Recipe("cnn15", p.teacher_epochs, 1.0, label_smoothing=p.smoothing))
-    plain, p_scores = get_teacher(ctx, Recipe("cnn15", p.teacher_epochs, 1.0))
+        ctx, TeacherSettings("cnn15", p.teacher_epochs, 1.0, label_smoothing=p.smoothing))
+    plain, p_scores = get_teacher(ctx, TeacherSettings("cnn15", p.teacher_epochs, 1.0))
     fixed = Evaluation(s_scores.val | {"plain_teacher": p_scores.val["teacher"]},
                        s_scores.test | {"plain_teacher": p_scores.test["teacher"]})
     batches = ctx.batches()

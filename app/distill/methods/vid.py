@@ -38,10 +38,10 @@ def recipe(ctx):
     from app.distill.loops import train_single
     from app.distill.losses import cross_entropy
     from app.distill.models import WIDTHS
-    from app.distill.teacher import Recipe, get_teacher
+    from app.distill.teacher import TeacherSettings, get_teacher
 
     p = ctx.params
-    teacher, scores = get_teacher(ctx, Recipe("cnn15", p.teacher_epochs, 1.0))
+    teacher, scores = get_teacher(ctx, TeacherSettings("cnn15", p.teacher_epochs, 1.0))
     heads = ctx.build(lambda k: nn.ModuleList([VIDRegressor(k, w, w) for w in WIDTHS]),
                       offset=REGRESSOR_SEED_OFFSET)
 
