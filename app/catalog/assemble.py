@@ -89,6 +89,7 @@ def _build_paper(
         venue_raw=draft.venue_text,
         note_demos=tuple(draft.note.demos),
         note_comparisons=tuple(draft.note.comparisons),
+        authors=tuple(draft.note.authors),
     )
     return paper, diagnostics
 

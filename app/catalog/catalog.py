@@ -27,6 +27,9 @@ class Catalog:
     # on first use; a new parse makes a new Catalog, so they never go stale.
     derived: dict = field(default_factory=dict, repr=False)
     title: str | None = None  # the notes' own top heading (`# 论文阅读笔记`), if any
+    # Changes whenever anything a page shows of the notes does (app/catalog/live.py
+    # sets it): validators (ETags) and the live preview compare it.
+    fingerprint: str = ""
 
     def paper(self, slug: str) -> Paper | None:
         return self.papers.get(slug)

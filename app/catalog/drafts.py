@@ -17,6 +17,7 @@ class Note:
     insights: list[str] = field(default_factory=list)
     demos: list[NoteDemo] = field(default_factory=list)
     comparisons: list[NoteComparison] = field(default_factory=list)
+    authors: list[str] = field(default_factory=list)
     html: str = ""
     line: int | None = None
     # The note's visible text, folded for search (app/catalog/search.py): done here,

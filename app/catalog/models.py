@@ -3,6 +3,7 @@ by the thousand, and FastAPI serialises them as they are."""
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 from typing import Literal
 
@@ -118,6 +119,11 @@ class Paper:
     shares_notes_with: tuple[str, ...] = ()
     note_demos: tuple[NoteDemo, ...] = ()  # methods the note binds, as written there
     note_comparisons: tuple[NoteComparison, ...] = ()  # the note's `对比:` bullets
+    authors: tuple[str, ...] = ()  # from the note's `作者:` / `authors:` bullet, as written
+    # When the paper came into the notes and last changed (app/catalog/dates.py);
+    # None until the live catalog dates it.
+    added: dt.datetime | None = None
+    updated: dt.datetime | None = None
 
     @property
     def demo_ids(self) -> tuple[str, ...]:

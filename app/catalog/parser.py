@@ -300,6 +300,7 @@ class FileParser:
             self._take_rating(text, line, note)
             or self._take_demos(text, line, note)
             or self._take_comparison(text, line, note)
+            or self._take_authors(text, line, note)
         )
 
     def _take_rating(self, text: str, line: int, note: Note) -> bool:
@@ -324,6 +325,17 @@ class FileParser:
         note.demos += [NoteDemo(method, line) for method in ids if method not in known]
         return True
 
+    def _take_authors(self, text: str, line: int, note: Note) -> bool:
+        names = fields.parse_authors_bullet(text)
+        if names is None:
+            return False
+        if not names:
+            self.diagnose(line, "warning", "an authors bullet that names nobody")
+        elif note.authors:
+            self.diagnose(line, "warning", "a second authors bullet; keeping the first")
+        else:
+            note.authors = list(names)
+        return True
 
     def _take_comparison(self, text: str, line: int, note: Note) -> bool:
         bullet = fields.parse_compare_bullet(text)

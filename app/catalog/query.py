@@ -14,7 +14,7 @@ from app.catalog import search
 from app.catalog.catalog import Catalog
 from app.catalog.models import Paper
 
-SortKey = Literal["file", "rating", "year", "title", "evidence"]
+SortKey = Literal["file", "rating", "year", "title", "evidence", "added"]
 EvidenceKey = Literal["supported", "contradicted", "not_shown", "no_demo"]
 
 
@@ -26,6 +26,11 @@ class EvidenceIndex:
 
     by_slug: Mapping[str, str] = field(default_factory=dict)
     labels: Mapping[str, str] = field(default_factory=dict)  # value -> label, in order
+
+    def has_demo(self, slug: str) -> bool:
+        """A paper has a demo unless its evidence says `no_demo` (app/web/evidence.py
+        gives that value to exactly the papers no method is bound to)."""
+        return self.by_slug.get(slug, "no_demo") != "no_demo"
 
 
 class PaperQuery(BaseModel):
@@ -47,6 +52,7 @@ class PaperQuery(BaseModel):
     evidence: EvidenceKey | None = Field(
         None, description="How the paper's claims fared in the reference reproduction"
     )
+    has_demo: bool | None = Field(None, description="Only papers with (or without) a live demo")
     sort: SortKey = "file"
     page: int = Field(1, ge=1, le=10_000)
     per_page: int = Field(50, ge=1, le=1000)
@@ -62,7 +68,7 @@ class PaperQuery(BaseModel):
     def is_filtered(self) -> bool:
         return any(
             (self.q.strip(), self.rating, self.min_rating, self.category, self.venue, self.year,
-             self.evidence)
+             self.evidence, self.has_demo is not None)
         )
 
 
@@ -109,6 +115,8 @@ def _predicates(
         preds["year"] = lambda p: p.year == query.year
     if query.evidence is not None:
         preds["evidence"] = lambda p: evidence.by_slug.get(p.slug) == query.evidence
+    if query.has_demo is not None:
+        preds["has_demo"] = lambda p: evidence.has_demo(p.slug) == query.has_demo
     return preds
 
 
@@ -124,6 +132,8 @@ def _sorted(
         return sorted(papers, key=lambda p: (-(p.rating or 0), p.order))
     if key == "year":  # newest first; undated last
         return sorted(papers, key=lambda p: (-(p.year or 0), p.order))
+    if key == "added":  # newest first; undated last; ties keep file order
+        return sorted(papers, key=lambda p: (-(p.added.timestamp() if p.added else 0), p.order))
     if key == "title":
         return sorted(papers, key=lambda p: (p.title.casefold(), p.order))
     if terms:  # a search in file order: title hits first (sorted() is stable)
@@ -177,6 +187,11 @@ def _evidence_facet(
     return [Facet(value, label, counts[value]) for value, label in evidence.labels.items()]
 
 
+def _demo_facet(subsets: _Subsets, evidence: EvidenceIndex) -> list[Facet]:
+    counts = Counter(evidence.has_demo(p.slug) for p in subsets.without("has_demo"))
+    return [Facet("true", "有演示", counts[True]), Facet("false", "没有演示", counts[False])]
+
+
 def _facets(catalog: Catalog, subsets: _Subsets) -> dict[str, list[Facet]]:
     """Counts per facet value, each under every filter except the facet's own, so a
     reader sees what choosing another value of that facet would give."""
@@ -217,6 +232,7 @@ def run_query(
         total=len(catalog.papers),
         pages=max(1, -(-len(papers) // query.per_page)),
         facets=_facets(catalog, subsets)
-        | {"evidence": _evidence_facet(catalog, subsets, evidence)},
+        | {"evidence": _evidence_facet(catalog, subsets, evidence),
+           "has_demo": _demo_facet(subsets, evidence)},
         terms=terms,
     )
