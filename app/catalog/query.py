@@ -173,22 +173,33 @@ def _count(catalog: Catalog, subsets: _Subsets, field: str, *own: str) -> Counte
     return memo
 
 
+def _counts_by(
+    catalog: Catalog, subsets: _Subsets, evidence: EvidenceIndex, name: str,
+    value_of: Callable[[Paper], object],
+) -> Counter:
+    """Counts of value_of(paper) under every filter but `name`'s own. Under no other
+    filter, once per catalog and evidence index (like _count): every unfiltered page
+    would count a thousand papers again."""
+    if subsets.key(name):
+        return Counter(value_of(p) for p in subsets.without(name))
+    key = ("count", name, id(evidence))
+    memo = catalog.derived.get(key)
+    if memo is None or memo[0] is not evidence:  # the id of an index since dropped
+        memo = catalog.derived[key] = (evidence, Counter(map(value_of, subsets.papers)))
+    return memo[1]
+
+
 def _evidence_facet(
     catalog: Catalog, subsets: _Subsets, evidence: EvidenceIndex
 ) -> list[Facet]:
-    if subsets.key("evidence"):
-        counts = Counter(evidence.by_slug.get(p.slug) for p in subsets.without("evidence"))
-    else:  # under no other filter: once per catalog and evidence index, like _count
-        memo = catalog.derived.get(("count", "evidence", id(evidence)))
-        if memo is None or memo[0] is not evidence:
-            counts = Counter(evidence.by_slug.get(p.slug) for p in subsets.papers)
-            memo = catalog.derived[("count", "evidence", id(evidence))] = (evidence, counts)
-        counts = memo[1]
+    counts = _counts_by(catalog, subsets, evidence, "evidence",
+                        lambda p: evidence.by_slug.get(p.slug))  # fmt: skip
     return [Facet(value, label, counts[value]) for value, label in evidence.labels.items()]
 
 
-def _demo_facet(subsets: _Subsets, evidence: EvidenceIndex) -> list[Facet]:
-    counts = Counter(evidence.has_demo(p.slug) for p in subsets.without("has_demo"))
+def _demo_facet(catalog: Catalog, subsets: _Subsets, evidence: EvidenceIndex) -> list[Facet]:
+    counts = _counts_by(catalog, subsets, evidence, "has_demo",
+                        lambda p: evidence.has_demo(p.slug))  # fmt: skip
     return [Facet("true", "有演示", counts[True]), Facet("false", "没有演示", counts[False])]
 
 
@@ -233,6 +244,6 @@ def run_query(
         pages=max(1, -(-len(papers) // query.per_page)),
         facets=_facets(catalog, subsets)
         | {"evidence": _evidence_facet(catalog, subsets, evidence),
-           "has_demo": _demo_facet(subsets, evidence)},
+           "has_demo": _demo_facet(catalog, subsets, evidence)},
         terms=terms,
     )
