@@ -30,9 +30,8 @@ from typing import Any
 
 log = logging.getLogger(__name__)
 
-# The modules whose code decides what a parse produces.
-_SHAPERS = ("assemble", "catalog", "drafts", "fields", "files", "mathml", "models", "parser",
-            "search")
+# The libraries that render notes; the catalog's own code is hashed whole, so that
+# a module added later (a new bullet, a new field) invalidates the cache too.
 _LIBRARIES = ("markdown_it", "mdit_py_plugins", "latex2mathml", "nh3")
 
 
@@ -40,10 +39,8 @@ _LIBRARIES = ("markdown_it", "mdit_py_plugins", "latex2mathml", "nh3")
 def fingerprint() -> str:
     """Short hash of the catalog's code and the rendering libraries' versions."""
     digest = hashlib.sha256(sys.version.encode())
-    here = Path(__file__).parent
-    for module in _SHAPERS:
-        source = here / f"{module}.py"
-        digest.update(source.read_bytes() if source.exists() else b"")
+    for source in sorted(Path(__file__).parent.glob("*.py")):
+        digest.update(source.name.encode() + b"\0" + source.read_bytes())
     for library in _LIBRARIES:  # imported by the parser anyway; metadata is slower
         digest.update(getattr(importlib.import_module(library), "__version__", "-").encode())
     return digest.hexdigest()[:16]

@@ -94,6 +94,16 @@ def parse_blame(porcelain: str, uncommitted_at: float) -> list[float | None]:
     return times
 
 
+def _may_be_checkout(folder: Path) -> bool:
+    """A `.git` in the folder or above it, or GIT_DIR set: else no git process is
+    started to find out (a start-up with the parse cache warm takes a few ms, and a
+    process would be most of them)."""
+    if os.environ.get("GIT_DIR"):
+        return True
+    folder = folder.resolve()
+    return any((d / ".git").exists() for d in (folder, *folder.parents))
+
+
 class GitHistory:
     """Blame of the notes files, cached by (file, content hash, HEAD)."""
 
@@ -101,7 +111,7 @@ class GitHistory:
         self.notes_dir = notes_dir
         self._cache: dict[tuple[str, str, str], list[float | None] | None] = {}
         self.top = None
-        if shutil.which("git"):
+        if shutil.which("git") and _may_be_checkout(notes_dir):
             top = _git(notes_dir, "rev-parse", "--show-toplevel")
             self.top = Path(top.strip()) if top else None
         self._git_dir = None

@@ -7,7 +7,6 @@ import hashlib
 import logging
 import threading
 import time
-from dataclasses import replace
 from pathlib import Path
 
 from app.catalog.cache import NotesCache
@@ -86,7 +85,7 @@ class LiveCatalog:
         replica and after a restart."""
         dates = self.dater.dates(catalog)
         catalog.papers = {
-            slug: replace(p, added=dates[slug].added, updated=dates[slug].updated)
+            slug: p.with_changes(added=dates[slug].added, updated=dates[slug].updated)
             if slug in dates else p
             for slug, p in catalog.papers.items()
         }

@@ -10,6 +10,7 @@ Papers listed back to back with no note of their own share the next note block.
 from __future__ import annotations
 
 import html
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -36,6 +37,12 @@ from app.catalog.models import (
 # use <sup> or <br> while <script> and on* handlers never reach a page. Formulas
 # become MathML (app/catalog/mathml.py), which the sanitiser lets through.
 _MD = mathml.install(MarkdownIt("commonmark", {"html": True}))
+# markdown-it normalises every link with a full URL parse (mdurl), a twentieth of a
+# cold parse of a large file. A plain http(s) URL of letters, digits and `/._~-` comes
+# out of it unchanged (tests/catalog/test_math.py checks), so it skips that parse.
+PLAIN_URL = re.compile(r"https?://[A-Za-z0-9.-]+(?:/[A-Za-z0-9._~/-]*)?")
+_normalize_link = _MD.normalizeLink
+_MD.normalizeLink = lambda url: url if PLAIN_URL.fullmatch(url) else _normalize_link(url)  # type: ignore[method-assign]
 _SAFE_SCHEMES = {"http", "https", "mailto"}
 _TAGS = nh3.ALLOWED_TAGS | mathml.MATHML_TAGS
 _ATTRIBUTES = nh3.ALLOWED_ATTRIBUTES | mathml.MATHML_ATTRIBUTES

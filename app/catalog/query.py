@@ -173,28 +173,33 @@ def _count(catalog: Catalog, subsets: _Subsets, field: str, *own: str) -> Counte
     return memo
 
 
-def _evidence_counts(catalog: Catalog, subsets: _Subsets, evidence: EvidenceIndex,
-                     facet: str, value_of) -> Counter:
-    """Counts of `value_of(slug)` under every filter but the facet's own; under no
-    other filter, once per catalog and evidence index, like _count."""
-    if subsets.key(facet):
-        return Counter(value_of(p.slug) for p in subsets.without(facet))
-    key = ("count", facet, id(evidence))
+def _counts_by(
+    catalog: Catalog, subsets: _Subsets, evidence: EvidenceIndex, name: str,
+    value_of: Callable[[Paper], object],
+) -> Counter:
+    """Counts of value_of(paper) under every filter but `name`'s own. Under no other
+    filter, once per catalog and evidence index (like _count): every unfiltered page
+    would count a thousand papers again."""
+    if subsets.key(name):
+        return Counter(value_of(p) for p in subsets.without(name))
+    key = ("count", name, id(evidence))
     memo = catalog.derived.get(key)
-    if memo is None or memo[0] is not evidence:
-        memo = catalog.derived[key] = (evidence, Counter(value_of(p.slug) for p in subsets.papers))
+    if memo is None or memo[0] is not evidence:  # the id of an index since dropped
+        memo = catalog.derived[key] = (evidence, Counter(map(value_of, subsets.papers)))
     return memo[1]
 
 
 def _evidence_facet(
     catalog: Catalog, subsets: _Subsets, evidence: EvidenceIndex
 ) -> list[Facet]:
-    counts = _evidence_counts(catalog, subsets, evidence, "evidence", evidence.by_slug.get)
+    counts = _counts_by(catalog, subsets, evidence, "evidence",
+                        lambda p: evidence.by_slug.get(p.slug))  # fmt: skip
     return [Facet(value, label, counts[value]) for value, label in evidence.labels.items()]
 
 
 def _demo_facet(catalog: Catalog, subsets: _Subsets, evidence: EvidenceIndex) -> list[Facet]:
-    counts = _evidence_counts(catalog, subsets, evidence, "has_demo", evidence.has_demo)
+    counts = _counts_by(catalog, subsets, evidence, "has_demo",
+                        lambda p: evidence.has_demo(p.slug))  # fmt: skip
     return [Facet("true", "有演示", counts[True]), Facet("false", "没有演示", counts[False])]
 
 

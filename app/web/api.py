@@ -113,7 +113,11 @@ class PaperOut(_PaperFields):
         description="Its methods' claims and its note's comparisons, each with the "
         "reference judgement (Holm-adjusted) and the latest live run's, as the page shows."
     )
-    notes_html: str = Field(description="The note, rendered and sanitised.")
+    notes_html: str = Field(
+        description="The note, rendered and sanitised: formulas as MathML, and links to "
+        "images and PDFs beside the notes relative to the paper's page "
+        "(`../notes/figs/a.png` from `/papers/{slug}`)."
+    )
     rating_label: str | None = Field(description="The legend's words for the rating.")
     categories: list[CategoryLink] = Field(description="From the top down to the paper's own.")
     previous: PaperLink | None = Field(description="In the same category, in file order.")

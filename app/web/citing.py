@@ -5,6 +5,7 @@ what crawlers ask for (sitemap.xml, robots.txt)."""
 
 from __future__ import annotations
 
+from functools import lru_cache
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Request
@@ -58,6 +59,7 @@ def highwire(paper: Paper) -> list[tuple[str, str]]:
     return tags
 
 
+@lru_cache(maxsize=8192)  # a paper is frozen: its span is the same on every page
 def coins(paper: Paper) -> str:
     """The `title` of a COinS span (OpenURL 1.0 ContextObject): a page of cards holds
     one per paper, and Zotero offers to save every paper of the view."""

@@ -137,3 +137,14 @@ def test_the_app_restarts_on_a_warm_cache_without_parsing(notes, tmp_path, monke
     monkeypatch.setattr(parser, "parse_file", no_parsing)
     with TestClient(create_app(settings)) as client:
         assert client.get("/api/papers?q=beta").json()["matched"] == 1
+
+
+def test_a_paper_with_changes_is_dataclasses_replace(notes, tmp_path):
+    import dataclasses
+    import datetime as dt
+
+    for paper in start(notes, tmp_path / "data").papers.values():
+        when = dt.datetime(2024, 5, 1, tzinfo=dt.UTC)
+        assert paper.with_changes(added=when) == dataclasses.replace(paper, added=when)
+        with pytest.raises(AssertionError):
+            paper.with_changes(nonsense=1)

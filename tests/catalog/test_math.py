@@ -7,6 +7,9 @@ import textwrap
 
 import nh3
 from bs4 import BeautifulSoup
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from markdown_it import MarkdownIt
 
 from app.catalog import files, mathml
 from app.catalog.parser import parse_texts, sanitize
@@ -134,3 +137,20 @@ def test_method_text_renders_formulas_and_escapes_the_rest():
     assert problems == []
     _, problems = mathml.render_text(r"$\sqrt$")
     assert [p.message for p in problems] == [r"cannot read the formula $\sqrt$ (NoAvailableTokens)"]
+
+
+PLAIN = st.builds(
+    lambda scheme, host, path: f"{scheme}://{host}{path}",
+    st.sampled_from(["http", "https", "HTTPS", "Http"]),
+    st.from_regex(r"[A-Za-z0-9.-]{1,20}", fullmatch=True),
+    st.from_regex(r"(/[A-Za-z0-9._~/-]{0,30})?", fullmatch=True),
+)
+
+
+@settings(deadline=None)  # a shared machine: time is no property
+@given(PLAIN)
+def test_plain_links_skip_a_normalising_that_would_not_change_them(url):
+    from app.catalog import parser
+
+    if parser.PLAIN_URL.fullmatch(url):
+        assert MarkdownIt("commonmark").normalizeLink(url) == url
