@@ -21,7 +21,6 @@ from app.web.i18n import (
     LANGUAGES,
     TABLES,
     current_language,
-    pick,
     section,
     translate,
 )
@@ -84,10 +83,60 @@ def t(context: Context, key: str, **values: object) -> str:
     return translate(key, _context_lang(context), **values)
 
 
+def _get(obj: object, name: str) -> object:
+    return obj.get(name) if isinstance(obj, dict) else getattr(obj, name, None)
+
+
 @pass_context
-def tr(context: Context, pair: dict[str, str] | None) -> str:
-    """The page's side of a {"zh", "en"} pair (method titles, claims, verdicts)."""
-    return pick(pair, _context_lang(context))
+def tr(context: Context, pair: object, field: str | None = None) -> str:
+    """The page's side of a {"zh", "en"} pair (claims, the methods' own prose), or,
+    with `field`, of an object's `<field>_zh` / `<field>_en` attributes."""
+    lang = _context_lang(context)
+    if field is None:  # a dict or an object with `zh` and `en` (a pydantic pair)
+        text = _get(pair, lang) or _get(pair, DEFAULT_LANGUAGE)
+    else:
+        text = _get(pair, f"{field}_{lang}") or _get(pair, f"{field}_{DEFAULT_LANGUAGE}")
+    return str(text or "")
+
+
+@pass_context
+def verdict(context: Context, cell: object) -> str:
+    """A paired Δ's verdict in the page's language: the `verdict.<key>` of the
+    tables, or the cell's own label pair where its key is not one of theirs."""
+    key = _get(cell, "verdict")
+    if isinstance(key, str) and f"verdict.{key}" in TABLES[DEFAULT_LANGUAGE]:
+        return translate(f"verdict.{key}", _context_lang(context))
+    return tr(context, cell, "label")
+
+
+@pass_context
+def method_title(context: Context, method_id: str, fallback: str = "") -> str:
+    """A method's title in the page's language (`method.<id>` in the tables)."""
+    key = f"method.{method_id}"
+    if key in TABLES[DEFAULT_LANGUAGE]:
+        return translate(key, _context_lang(context))
+    return fallback or method_id
+
+
+@pass_context
+def param_label(context: Context, name: str) -> str:
+    """A parameter as a reader knows it (`params.<name>.label`), never `batch_size`."""
+    key = f"params.{name}.label"
+    return translate(key, _context_lang(context)) if key in TABLES[DEFAULT_LANGUAGE] else name
+
+
+@pass_context
+def setting_label(context: Context, params: dict[str, object]) -> str:
+    """A reference row's setting: "defaults", or the parameters it changes."""
+    if not params:
+        return translate("demo.defaults", _context_lang(context))
+    lang = _context_lang(context)
+
+    def value(v: object) -> str:  # a choice's value as a word: "alternating" is 交替
+        key = f"choice.{v}"
+        return translate(key, lang) if key in TABLES[DEFAULT_LANGUAGE] else str(v)
+
+    return ", ".join(f"{param_label(context, k)} = {value(v)}" for k, v in params.items())
 
 
 @pass_context
@@ -123,5 +172,6 @@ def stars(rating: int | None, out_of: int = 5) -> str:
 
 templates.env.globals.update(
     query_url=query_url, stars=stars, route_path=route_path, query_defaults=PaperQuery(),
-    sweep_grids=sweep_grids, t=t, tr=tr, lang_url=lang_url,
+    sweep_grids=sweep_grids, t=t, tr=tr, lang_url=lang_url, verdict=verdict,
+    method_title=method_title, param_label=param_label, setting_label=setting_label,
 )

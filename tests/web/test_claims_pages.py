@@ -60,11 +60,17 @@ def test_the_run_page_lists_each_claim_with_its_comparator_and_both_verdicts(cli
     rows = page.select("#run-summary .claims-table tbody tr")
     assert [r["data-claim"] for r in rows] == ["dkd.kd", "dkd.beta"]
     text = rows[0].get_text(" ", strip=True)
-    assert "同一教师的 KD 学生" in text and "the KD student with the same teacher" in text
-    assert "此规模下未能显示" in text and "not shown at this scale" in text
+    assert "同一教师的 KD 学生" in text
+    # One language at a time: the English page names the comparator in English.
+    english = BeautifulSoup(client.get(f"/runs/{run_id}?lang=en", headers=HTML).text, "html.parser")
+    english_row = english.select_one("#run-summary .claims-table tbody tr")
+    english_text = english_row.get_text(" ", strip=True)
+    assert "the KD student with the same teacher" in english_text
+    assert "此规模下未能显示" in text and "not shown at this scale" in english_text
     note = page.select_one("#run-summary .chance-note").get_text(" ", strip=True)
+    english_note = english.select_one("#run-summary .chance-note").get_text(" ", strip=True)
     # Two claim intervals and the run's Δ against its control.
-    assert chance(3)["en"] in note
+    assert chance(3)["zh"] in note and chance(3)["en"] in english_note
 
 
 def test_methods_lists_every_claim_and_holms_the_live_ones_across_the_page(client):

@@ -28,6 +28,8 @@ PAGES = [
     ("/?q=kd&min_rating=3&sort=rating", 200),
     ("/?q=nothing-matches-this", 200),
     ("/categories/self-kd", 200),
+    *((f"/papers/{slug}", 200) for slug in ("1503.02531", "1909.11723", "1905.08094")),
+    ("/papers/1706.00384", 200),
     ("/no-such-page", 404),
     ("/papers/no-such-paper", 404),
     ("/runs/compare", 400),
@@ -207,3 +209,21 @@ def test_the_scan_finds_a_word_of_the_other_language():
     )
     assert wrong_language(page, "zh") == ["论文 · Notes", "4 points", "Run"]
     assert wrong_language(page, "en") == ["论文 · Notes", "评分", "运行"]
+
+
+def test_every_method_parameter_and_reference_note_has_its_words():
+    from app.distill.methods import METHODS
+    from app.web.reproduction import reference
+    from app.web.run_pages import form_fields
+
+    table = TABLES["zh"]
+    assert [m for m in METHODS if f"method.{m}" not in table] == []
+    needed = {
+        key
+        for m in METHODS
+        for f in form_fields(m)
+        for key in (f.label_key, f.help_key, *(f"choice.{c}" for c in f.choices))
+    }
+    assert sorted(needed - set(table)) == []
+    notes = {r["note_key"] for rows in reference().rows.values() for r in rows if r["note"]}
+    assert notes and sorted(notes - set(table)) == []

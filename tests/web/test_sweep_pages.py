@@ -34,7 +34,8 @@ def test_the_method_and_paper_pages_offer_the_declared_grids(client, url):
     assert [json.loads(o["value"]) for o in options] == [
         {"sweep": {"param": name}} for name in sweep_grids(METHODS["kd"])
     ]
-    assert options[0].get_text() == "train_fraction: 0.02, 0.05, 0.1, 0.3, 1.0"
+    # The parameter by its label, not its Python name.
+    assert options[0].get_text() == "训练数据比例：0.02, 0.05, 0.1, 0.3, 1.0"
     assert "Holm" in form.get_text()
 
 

@@ -59,8 +59,15 @@ def translate(key: str, lang: str | None = None, /, **values: object) -> str:
         log.warning("no %s text for %r", lang, key)
         return key
     if key.endswith("_html"):
-        return Markup(text).format(**values) if values else Markup(text)
-    return text.format(**values) if values else text
+        return Markup(text).format_map(_Kept(values))
+    return text.format_map(_Kept(values))
+
+
+class _Kept(dict):
+    """Placeholders without a value stay as written: `T ∈ {6, 20}` is no placeholder."""
+
+    def __missing__(self, key: str) -> str:
+        return "{" + key + "}"
 
 
 def pick(pair: dict[str, str] | None, lang: str | None = None) -> str:
