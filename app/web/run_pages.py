@@ -22,7 +22,7 @@ from app.runs.contract import STATUS_LABELS as CONTRACT_LABELS
 from app.web.bindings import paper_methods
 from app.web.deps import CatalogDep, RunsDep, SettingsDep
 from app.web.errors import Refusal
-from app.web.i18n import DEFAULT_LANGUAGE, TABLES
+from app.web.i18n import param_help_key
 from app.web.method_rows import live_cells, live_row
 from app.web.reproduction import reference
 from app.web.results import history_row, summary_view, sweep_view
@@ -53,13 +53,6 @@ class FormField:
     @property
     def step(self) -> str:
         return "1" if self.kind == "integer" else "any"
-
-
-def param_help_key(method_id: str, name: str) -> str:
-    """A parameter's help: the method's own where its meaning differs, else the
-    shared one."""
-    own = f"params.{name}.help_{method_id}"
-    return own if own in TABLES[DEFAULT_LANGUAGE] else f"params.{name}.help"
 
 
 @lru_cache

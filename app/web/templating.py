@@ -21,6 +21,7 @@ from app.web.i18n import (
     LANGUAGES,
     TABLES,
     current_language,
+    param_help_key,
     section,
     translate,
 )
@@ -174,4 +175,5 @@ templates.env.globals.update(
     query_url=query_url, stars=stars, route_path=route_path, query_defaults=PaperQuery(),
     sweep_grids=sweep_grids, t=t, tr=tr, lang_url=lang_url, verdict=verdict,
     method_title=method_title, param_label=param_label, setting_label=setting_label,
+    param_help_key=param_help_key,
 )

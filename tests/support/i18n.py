@@ -22,8 +22,12 @@ LATIN_WORD = re.compile(r"[A-Za-z][A-Za-z_'-]*[A-Za-z]|[A-Za-z]")
 NAMES = {
     "BibTeX", "arXiv", "Holm", "Tf-KD", "FitNets", "Hinton", "Plotly", "softmax",
     "one-hot", "RepDistiller", "mdistiller", "PyTorch", "TensorFlow", "Inception",
-    "ResNet", "label_smoothing", "bottleneck", *METHODS,
+    "ResNet", "AlexNet", "label_smoothing", "bottleneck", "student", *METHODS,
+    # the parameters' own names, which the methods' prose quotes (stages = 3)
+    *(name for m in METHODS.values() for name in m.params.model_fields),
 }  # fmt: skip
+#: A file of the repository (docs/reproduction.json) is a name too.
+PATH = re.compile(r"[\w.-]+(/[\w.-]+)+")
 #: Names of more than one word.
 NAME_PHRASES = re.compile(r"Tf-KD (self|reg)")
 ACRONYM = re.compile(r"[A-Z][A-Z0-9-]*[A-Z0-9]")
@@ -68,7 +72,7 @@ def wrong_language(html: str, lang: str, region: str | None = None) -> list[str]
     def foreign(text: str) -> bool:
         if lang == "en":
             return bool(CJK.search(text))
-        words = LATIN_WORD.findall(NAME_PHRASES.sub(" ", text))
+        words = LATIN_WORD.findall(PATH.sub(" ", NAME_PHRASES.sub(" ", text)))
         return any(not is_name(word) for word in words)
 
     return [text for text in interface_text(html, region) if foreign(text)]

@@ -95,7 +95,9 @@ def test_methods_lists_every_claim_and_holms_the_live_ones_across_the_page(clien
     ids = [r["data-claim"] for r in claim_rows]
     assert ids == [c.id for m in METHODS.values() for c in m.claims]
     assert page.select_one(".claims .chance-note").get_text(strip=True)
-    assert "KD from a plain teacher" in page.select_one(".summary-en").get_text()
+    assert "从普通教师做 KD" in page.select_one(".methods-page .description").get_text()
+    english = BeautifulSoup(client.get("/methods?lang=en", headers=HTML).text, "html.parser")
+    assert "KD from a plain teacher" in english.select_one(".methods-page .description").get_text()
 
 
 def test_a_method_page_shows_its_claims_with_where_the_paper_says_them(client):
@@ -125,8 +127,10 @@ def test_ls_teachers_worse_reads_as_support_for_its_paper(client):
     assert ls["control_claim"] == "worse"
     kd = next(row for row in body["methods"] if row["id"] == "kd")
     assert kd["control_claim"] == "better"
-    page = BeautifulSoup(client.get("/methods", headers=HTML).text, "html.parser")
-    row = page.select_one('.methods-table tr[data-method="ls_teacher"]')
-    assert "supports it" in row.get_text(" ", strip=True)
-    assert "supports it" not in page.select_one(
-        '.methods-table tr[data-method="kd"]').get_text(" ", strip=True)
+    for lang, words in (("zh", "“不如”支持论文"), ("en", "supports it")):
+        page = BeautifulSoup(client.get(f"/methods?lang={lang}", headers=HTML).text,
+                             "html.parser")  # fmt: skip
+        row = page.select_one('.methods-table tr[data-method="ls_teacher"]')
+        assert words in row.get_text(" ", strip=True)
+        assert words not in page.select_one(
+            '.methods-table tr[data-method="kd"]').get_text(" ", strip=True)

@@ -70,6 +70,13 @@ class _Kept(dict):
         return "{" + key + "}"
 
 
+def param_help_key(method_id: str, name: str) -> str:
+    """A parameter's help: the method's own where its meaning differs, else the
+    shared one."""
+    own = f"params.{name}.help_{method_id}"
+    return own if own in TABLES[DEFAULT_LANGUAGE] else f"params.{name}.help"
+
+
 def pick(pair: dict[str, str] | None, lang: str | None = None) -> str:
     """One side of a {"zh": ..., "en": ...} pair (method titles, claims)."""
     if not pair:
@@ -84,4 +91,6 @@ def section(prefix: str, lang: str) -> dict[str, str]:
     return {k[cut:]: v for k, v in TABLES[lang].items() if k.startswith(prefix + ".")}
 
 
-__all__ = ["DEFAULT_LANGUAGE", "LANGUAGES", "TABLES", "pick", "section", "translate"]
+__all__ = [
+    "DEFAULT_LANGUAGE", "LANGUAGES", "TABLES", "param_help_key", "pick", "section", "translate",
+]
