@@ -20,6 +20,7 @@ from pydantic import BaseModel, Field, ValidationError
 from app import PROJECT_ROOT
 from app.distill.events import Comparison
 from app.distill.stats import PairedStats
+from app.web.i18n import TABLES
 from app.web.results import DASH, mean_sd, paired_view
 
 REPRODUCTION_JSON = PROJECT_ROOT / "docs" / "reproduction.json"
@@ -94,12 +95,14 @@ def row_cells(row: Row) -> dict[str, str]:
 
 def note_key(row: Row) -> str:
     """The `refnote.*` key of a row's note: one for every sweep point, else the row's
-    own (`kd`, `nst_stages_3`), from its label."""
+    own (`kd`, `nst_stages_3`, from its label) while its English is the note's very
+    words; "" when the benchmark has written another note since (shown as written)."""
     if not row.note:
         return ""
     if row.note.startswith("A point of"):
         return "refnote.sweep_point"
-    return "refnote." + re.sub(r"\W+", "_", row.label).strip("_")
+    key = "refnote." + re.sub(r"\W+", "_", row.label).strip("_")
+    return key if TABLES["en"].get(key) == row.note else ""
 
 
 @lru_cache

@@ -62,7 +62,8 @@ def http_error(exc: RunError) -> Exception:
                 {
                     "loc": ("body", "params", *e["field"].split(".")),
                     "msg": e["message"],
-                    "type": "value_error",
+                    "type": e.get("type", "value_error"),
+                    **({"ctx": e["ctx"]} if e.get("ctx") else {}),
                 }
                 for e in exc.errors
             ]

@@ -22,7 +22,7 @@ from app.runs.contract import STATUS_LABELS as CONTRACT_LABELS
 from app.web.bindings import paper_methods
 from app.web.deps import CatalogDep, RunsDep, SettingsDep
 from app.web.errors import Refusal
-from app.web.i18n import param_help_key
+from app.web.i18n import param_help_key, translate
 from app.web.method_rows import live_cells, live_row
 from app.web.reproduction import reference
 from app.web.results import history_row, summary_view, sweep_view
@@ -142,16 +142,13 @@ def method_papers(catalog: Catalog, method: Method | None) -> list[dict[str, str
     ]
 
 
-#: The run page's pin control, in both languages (issue 18 moves these into its tables).
-PIN_TEXT = {
-    "pin": {"zh": "固定", "en": "Pin"},
-    "unpin": {"zh": "取消固定", "en": "Unpin"},
-    "reader": {"zh": "已固定：不会被自动清理", "en": "Pinned: retention keeps it"},
-    "methods": {"zh": "方法页的最新运行：不会被自动清理",
-                "en": "The methods page's live run: retention keeps it"},
-    "hint": {"zh": "固定后，此运行不会在保留期后被删除，链接一直有效",
-             "en": "A pinned run is never deleted by retention, so links to it keep working"},
-}
+#: The pin button's words (`pin.<key>` in the interface tables).
+PIN_TEXT = ("pin", "unpin", "reader", "methods", "hint")
+
+
+def status_labels() -> dict[str, str]:
+    """Each status as the page's language says it (`status.<value>`)."""
+    return {value: translate(f"status.{value}") for value in STATUS_LABELS}
 
 
 @router.get("/runs/{run_id}", response_class=HTMLResponse)
@@ -170,14 +167,14 @@ def run_page(
             "method": method,
             "result": summary_view(record.summary),
             "sweep": sweep_view(record.summary),
-            "status_label": record.status.label_zh,
+            "status_label": translate(f"status.{record.status.value}"),
             "run_token_required": bool(settings.run_token),
-            "pin_text": {key: text["zh"] for key, text in PIN_TEXT.items()},
+            "pin_text": {key: translate(f"pin.{key}") for key in PIN_TEXT},
             "papers": method_papers(catalog, method),
             "boot": {
                 "id": run_id,
                 "status": record.status.value,
-                "status_labels": STATUS_LABELS,
+                "status_labels": status_labels(),
                 "method": record.method,
                 "progress": record.progress,
                 "summary": record.summary.model_dump(mode="json") if record.summary else None,
@@ -186,7 +183,8 @@ def run_page(
                 "virtual_teacher": virtual_teacher(method, record.params) if method else None,
                 "t975": t975_table(),
                 "charts": chart_table(),
-                "verdicts": {key: list(labels) for key, labels in VERDICTS.items()},  # [en, zh]
+                # Each verdict in the page's language (the tables' `verdict.<key>`).
+                "verdicts": {key: translate(f"verdict.{key}") for key in VERDICTS},
                 "sweep": record.params.get("sweep"),
             },
         },
@@ -215,7 +213,7 @@ def runs_page(
         {
             "runs": records,
             "methods": METHODS,
-            "status_labels": STATUS_LABELS,
+            "status_labels": status_labels(),
             "filters": {"method": method, "status": status},
             "cells": {r.id: history_row(r.summary) for r in records},
         },

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from urllib.parse import urlencode
 
 from fastapi import Request
@@ -70,7 +71,14 @@ def _site_context(request: Request) -> dict[str, object]:
             "root": root(request), "lang": lang, "html_lang": HTML_LANG[lang],
             "languages": LANGUAGES,
             # What the scripts say, from the same table (read by static/js/i18n.js).
-            "ui_strings": section("js", lang)}  # fmt: skip
+            "ui_strings": ui_strings(lang)}  # fmt: skip
+
+
+def ui_strings(lang: str) -> dict[str, str]:
+    """What static/js/i18n.js hands the scripts: the `js` section, and the validation
+    messages as `v.<type>` (a refused form says its field's problem in words)."""
+    validation = {f"v.{k}": v for k, v in section("errors.validation", lang).items()}
+    return section("js", lang) | validation
 
 
 def _context_lang(context: Context) -> str:
@@ -127,17 +135,30 @@ def param_label(context: Context, name: str) -> str:
 
 
 @pass_context
+def param_value(context: Context, value: object) -> str:
+    """A parameter's value as a reader reads it: 是/否 (Yes/No) for a boolean, a
+    choice as its word, a sweep by the parameter it sweeps; never Python's `True`."""
+    lang = _context_lang(context)
+    if isinstance(value, bool):
+        return translate("form.yes" if value else "form.no", lang)
+    if isinstance(value, str) and f"choice.{value}" in TABLES[DEFAULT_LANGUAGE]:
+        return translate(f"choice.{value}", lang)
+    if isinstance(value, dict) and isinstance(value.get("param"), str):
+        return param_label(context, value["param"])
+    if isinstance(value, (dict, list)):
+        return json.dumps(value, ensure_ascii=False)
+    return str(value)
+
+
+@pass_context
 def setting_label(context: Context, params: dict[str, object]) -> str:
     """A reference row's setting: "defaults", or the parameters it changes."""
     if not params:
         return translate("demo.defaults", _context_lang(context))
-    lang = _context_lang(context)
 
-    def value(v: object) -> str:  # a choice's value as a word: "alternating" is 交替
-        key = f"choice.{v}"
-        return translate(key, lang) if key in TABLES[DEFAULT_LANGUAGE] else str(v)
-
-    return ", ".join(f"{param_label(context, k)} = {value(v)}" for k, v in params.items())
+    return ", ".join(
+        f"{param_label(context, k)} = {param_value(context, v)}" for k, v in params.items()
+    )
 
 
 @pass_context
@@ -175,5 +196,5 @@ templates.env.globals.update(
     query_url=query_url, stars=stars, route_path=route_path, query_defaults=PaperQuery(),
     sweep_grids=sweep_grids, t=t, tr=tr, lang_url=lang_url, verdict=verdict,
     method_title=method_title, param_label=param_label, setting_label=setting_label,
-    param_help_key=param_help_key,
+    param_help_key=param_help_key, param_value=param_value,
 )

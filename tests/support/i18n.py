@@ -22,12 +22,13 @@ LATIN_WORD = re.compile(r"[A-Za-z][A-Za-z_'-]*[A-Za-z]|[A-Za-z]")
 NAMES = {
     "BibTeX", "arXiv", "Holm", "Tf-KD", "FitNets", "Hinton", "Plotly", "softmax",
     "one-hot", "RepDistiller", "mdistiller", "PyTorch", "TensorFlow", "Inception",
-    "ResNet", "AlexNet", "label_smoothing", "bottleneck", "student", *METHODS,
+    "ResNet", "AlexNet", "label_smoothing", "bottleneck", "student", "JavaScript", *METHODS,
     # the parameters' own names, which the methods' prose quotes (stages = 3)
     *(name for m in METHODS.values() for name in m.params.model_fields),
 }  # fmt: skip
-#: A file of the repository (docs/reproduction.json) is a name too.
-PATH = re.compile(r"[\w.-]+(/[\w.-]+)+")
+#: A file of the repository (docs/reproduction.json) is a name too, and so is an
+#: identifier with a digit in it (a run id, L2, v3).
+PATH = re.compile(r"[\w.-]+(/[\w.-]+)+|\b(?=[A-Za-z_]*\d)\w+\b")
 #: Names of more than one word.
 NAME_PHRASES = re.compile(r"Tf-KD (self|reg)")
 ACRONYM = re.compile(r"[A-Z][A-Z0-9-]*[A-Z0-9]")
