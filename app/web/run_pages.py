@@ -22,7 +22,7 @@ from app.runs.contract import STATUS_LABELS as CONTRACT_LABELS
 from app.web.bindings import paper_methods
 from app.web.deps import CatalogDep, RunsDep, SettingsDep
 from app.web.errors import Refusal
-from app.web.i18n import param_help_key, translate
+from app.web.i18n import DEFAULT_LANGUAGE, TABLES, param_help_key, translate
 from app.web.method_rows import live_cells, live_row
 from app.web.reproduction import reference
 from app.web.results import history_row, summary_view, sweep_view
@@ -146,6 +146,19 @@ def method_papers(catalog: Catalog, method: Method | None) -> list[dict[str, str
 PIN_TEXT = ("pin", "unpin", "reader", "methods", "hint")
 
 
+def charts_in_language() -> list[dict[str, Any]]:
+    """app/runs/charts.py's table with its titles in the page's language
+    (`chart.<id>.y_title`, `.label`); a chart the tables do not know keeps its own."""
+    charts = []
+    for chart in chart_table():
+        for field in ("y_title", "label"):
+            key = f"chart.{chart['id']}.{field}"
+            if key in TABLES[DEFAULT_LANGUAGE]:
+                chart[field] = translate(key)
+        charts.append(chart)
+    return charts
+
+
 def status_labels() -> dict[str, str]:
     """Each status as the page's language says it (`status.<value>`)."""
     return {value: translate(f"status.{value}") for value in STATUS_LABELS}
@@ -182,7 +195,7 @@ def run_page(
                 "started_at": record.started_at,
                 "virtual_teacher": virtual_teacher(method, record.params) if method else None,
                 "t975": t975_table(),
-                "charts": chart_table(),
+                "charts": charts_in_language(),
                 # Each verdict in the page's language (the tables' `verdict.<key>`).
                 "verdicts": {key: translate(f"verdict.{key}") for key in VERDICTS},
                 "sweep": record.params.get("sweep"),

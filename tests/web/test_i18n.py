@@ -11,7 +11,7 @@ import time
 import pytest
 from bs4 import BeautifulSoup
 from fastapi.testclient import TestClient
-from support.i18n import wrong_language
+from support.i18n import CJK, wrong_language
 
 from app import PROJECT_ROOT
 from app.main import create_app
@@ -34,6 +34,8 @@ PAGES = [
     ("/methods", 200),
     ("/methods?sort=reference", 200),
     *((f"/methods/{m}", 200) for m in ("kd", "dml", "nst", "ls_teacher", "tfkd_self", "byot")),
+    ("/evidence", 200),
+    ("/docs", 200),
     ("/runs", 200),
     ("/runs?method=kd&status=succeeded", 200),
     ("/runs/i18nkd000001", 200),
@@ -267,3 +269,17 @@ def test_every_method_parameter_and_reference_note_has_its_words():
     assert sorted(needed - set(table)) == []
     notes = {r["note_key"] for rows in reference().rows.values() for r in rows if r["note"]}
     assert notes and sorted(notes - set(table)) == []
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_what_the_run_pages_scripts_get_is_in_the_pages_language(client, lang):
+    import json
+
+    page = BeautifulSoup(client.get(f"/runs/i18nkd000001?lang={lang}", headers=HTML).text,
+                         "html.parser")  # fmt: skip
+    boot = json.loads(page.select_one("#run-boot").string)
+    said = [*boot["status_labels"].values(), *boot["verdicts"].values(),
+            *(c[f] for c in boot["charts"] for f in ("y_title", "label"))]  # fmt: skip
+    said += json.loads(page.body["data-ui-strings"]).values()
+    has_cjk = [bool(CJK.search(text)) for text in said]
+    assert all(has_cjk) if lang == "zh" else not any(has_cjk)
