@@ -111,6 +111,8 @@ class Admission:
             f"you already have {refused.held} runs queued or running"
             f" (at most {limits.per_client})",
             wait,
+            held=refused.held,
+            limit=limits.per_client,
         )
 
     def expected_wait(self, store: RunStore, waiting: int) -> int:
