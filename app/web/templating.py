@@ -3,16 +3,20 @@
 from __future__ import annotations
 
 import json
+from functools import lru_cache
 from urllib.parse import urlencode
 
 from fastapi import Request
 from fastapi.templating import Jinja2Templates
 from jinja2 import pass_context
 from jinja2.runtime import Context
+from markupsafe import Markup
 from starlette._utils import get_route_path
 
 from app import PROJECT_ROOT
+from app.catalog import mathml
 from app.catalog.catalog import Catalog
+from app.catalog.parser import sanitize
 from app.catalog.query import PaperQuery
 from app.distill.sweep import sweep_grids  # torch-free
 from app.settings import Settings
@@ -192,6 +196,13 @@ def stars(rating: int | None, out_of: int = 5) -> str:
     return "★" * rating + "☆" * (out_of - rating)
 
 
+@lru_cache(maxsize=256)  # method formulas and descriptions: a few dozen fixed strings
+def math_text(text: str) -> Markup:
+    """`{{ text|math }}`: the text escaped, its `$…$` as MathML, as in the notes."""
+    return Markup(sanitize(mathml.render_text(text)[0]))
+
+
+templates.env.filters["math"] = math_text
 templates.env.globals.update(
     query_url=query_url, stars=stars, route_path=route_path, query_defaults=PaperQuery(),
     sweep_grids=sweep_grids, t=t, tr=tr, lang_url=lang_url, verdict=verdict,

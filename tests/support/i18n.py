@@ -34,7 +34,7 @@ NAME_PHRASES = re.compile(r"Tf-KD (self|reg)")
 ACRONYM = re.compile(r"[A-Z][A-Z0-9-]*[A-Z0-9]")
 #: Attributes a reader meets: tooltips, screen readers, empty fields.
 READABLE_ATTRIBUTES = ("title", "aria-label", "placeholder", "alt")
-SKIPPED_TAGS = ("script", "style", "code", "pre", "noscript", "template")
+SKIPPED_TAGS = ("script", "style", "code", "pre", "noscript", "template", "math")
 
 
 def interface_text(html: str, region: str | None = None) -> list[str]:
