@@ -70,9 +70,17 @@ def check_params(methods: Mapping[str, Any], method: str, params: Any) -> BaseMo
         raise InvalidParams([{"field": exc.field, "message": str(exc)}]) from None
 
 
-def field_errors(exc: ValidationError) -> list[dict[str, str]]:
+def field_errors(exc: ValidationError) -> list[dict[str, Any]]:
+    """Each problem's field and message, with pydantic's type and its bound (`ctx`), so
+    a page can say the problem in its reader's language."""
+    bounds = ("ge", "gt", "le", "lt")
     return [
-        {"field": ".".join(str(part) for part in err["loc"]) or "params", "message": err["msg"]}
+        {
+            "field": ".".join(str(part) for part in err["loc"]) or "params",
+            "message": err["msg"],
+            "type": err["type"],
+            "ctx": {k: v for k, v in (err.get("ctx") or {}).items() if k in bounds},
+        }
         for err in exc.errors()
     ]
 
@@ -103,6 +111,8 @@ class Admission:
             f"you already have {refused.held} runs queued or running"
             f" (at most {limits.per_client})",
             wait,
+            held=refused.held,
+            limit=limits.per_client,
         )
 
     def expected_wait(self, store: RunStore, waiting: int) -> int:

@@ -42,7 +42,9 @@ class QueueFull(Busy):
 
 
 class ClientLimit(Busy):
-    pass
+    def __init__(self, message: str, wait_s: int, held: int = 0, limit: int = 0):
+        super().__init__(message, wait_s)
+        self.held, self.limit = held, limit  # for a page that says it in its own words
 
 
 class ShuttingDown(RunError):

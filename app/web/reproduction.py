@@ -9,6 +9,7 @@ no rows rather than wrong ones."""
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -19,6 +20,7 @@ from pydantic import BaseModel, Field, ValidationError
 from app import PROJECT_ROOT
 from app.distill.events import Comparison
 from app.distill.stats import PairedStats
+from app.web.i18n import TABLES
 from app.web.results import DASH, mean_sd, paired_view
 
 REPRODUCTION_JSON = PROJECT_ROOT / "docs" / "reproduction.json"
@@ -84,7 +86,23 @@ def row_cells(row: Row) -> dict[str, str]:
         "label_en": paired.get("label_en", ""),
         "wall": f"{row.wall_s.mean:.1f} s" if row.wall_s else DASH,
         "note": row.note,
+        # For the pages, in the reader's language: the row's parameters by name, and
+        # its note's key in the interface tables (app/web/i18n, `refnote.*`).
+        "params": dict(row.over),
+        "note_key": note_key(row),
     }
+
+
+def note_key(row: Row) -> str:
+    """The `refnote.*` key of a row's note: one for every sweep point, else the row's
+    own (`kd`, `nst_stages_3`, from its label) while its English is the note's very
+    words; "" when the benchmark has written another note since (shown as written)."""
+    if not row.note:
+        return ""
+    if row.note.startswith("A point of"):
+        return "refnote.sweep_point"
+    key = "refnote." + re.sub(r"\W+", "_", row.label).strip("_")
+    return key if TABLES["en"].get(key) == row.note else ""
 
 
 @lru_cache

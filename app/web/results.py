@@ -14,15 +14,12 @@ from typing import Any
 from app.distill.events import Paired, SplitSizes, Summary, upgrade_summary
 from app.distill.stats import PairedStats
 from app.distill.sweep import POINT_VERDICTS  # torch-free
+from app.web.i18n import translate
 from app.web.numbers import DASH, number, pct, points
 
-#: The model names that get a Chinese label; any other (peer, exit1, …) shows as is.
-MODEL_LABELS = {
-    "student": "方法",
-    "baseline": "基线",
-    "teacher": "教师",
-    "plain_teacher": "普通教师",  # ls_teacher's second teacher, trained without smoothing
-}
+#: The model names that get a label (`model.<name>` in app/web/i18n's tables); any
+#: other (peer, exit1, …) shows as is. plain_teacher: ls_teacher's second teacher.
+MODEL_LABELS = ("student", "baseline", "teacher", "plain_teacher")
 
 
 def mean_sd(arm: Any, digits: int = 1, signed: bool = False) -> str:
@@ -82,16 +79,21 @@ def seed_rows(summary: Summary) -> list[dict[str, str]]:
 def _split_text(split: SplitSizes | None) -> str | None:
     if split is None:
         return None
-    parts = ((label, getattr(split, key))
-             for key, label in (("train", "训练"), ("val", "验证"), ("test", "测试")))
+    parts = ((translate(f"result.split_{key}"), getattr(split, key))
+             for key in ("train", "val", "test"))
     return " · ".join(f"{label} {n}" for label, n in parts)
 
 
-def _model_accuracies(summary: Summary) -> list[tuple[str, str]]:
+def _model_accuracies(summary: Summary, over_seeds: bool) -> list[tuple[str, str]]:
     """Mean test accuracy per model but the teacher's (shown on its own)."""
     models = {k: v for k, v in summary.models.items() if k != "teacher" and v is not None}
+    key = "result.model_acc_mean" if over_seeds else "result.model_acc"
+
+    def label(name: str) -> str:
+        return translate(f"model.{name}") if name in MODEL_LABELS else name
+
     return [
-        (f"{MODEL_LABELS.get(name, name)}（{name}）测试准确率", pct(value))
+        (translate(key, label=label(name), name=name), pct(value))
         for name, value in models.items()
     ]
 
@@ -109,29 +111,32 @@ def summary_view(summary: Summary | dict[str, Any] | None) -> dict[str, Any]:
 
     seeds = summary.seeds
     if seeds:
-        fact("seeds", "种子", f"{', '.join(map(str, seeds))}（{len(seeds)} 个）")
+        listed = ", ".join(map(str, seeds))
+        fact("seeds", translate("result.seeds"),
+             translate("result.seeds_value", seeds=listed, n=len(seeds)))  # fmt: skip
     if split := _split_text(summary.split):
-        fact("split", "每个种子的数据", split)
-    for label, value in _model_accuracies(summary):
-        fact("acc", label + ("（各种子均值）" if seeds else ""), value)
+        fact("split", translate("result.split"), split)
+    for label, value in _model_accuracies(summary, over_seeds=bool(seeds)):
+        fact("acc", label, value)
     delta = paired_view(summary.delta)
     if delta or number(summary.delta_acc) is not None:
         fact(
             "delta",
-            "差值 Δ（最终模型的测试准确率）",
-            f"{points(summary.delta_acc)} 个百分点",
+            translate("result.delta"),
+            translate("result.points", value=points(summary.delta_acc)),
             delta,
         )
     if best := paired_view(summary.delta_best_val):
         fact(
             "delta_best_val",
-            "差值 Δ（每个种子取验证集最佳轮次时的测试准确率）",
-            f"{best['mean']} 个百分点",
+            translate("result.delta_best_val"),
+            translate("result.points", value=best["mean"]),
             best,
         )
-    fact("teacher", "教师测试准确率", pct(summary.teacher_acc))
+    fact("teacher", translate("result.teacher_acc"), pct(summary.teacher_acc))
     wall = number(summary.wall_s)
-    fact("wall", "用时", DASH if wall is None else f"{wall:.1f} 秒")
+    seconds = DASH if wall is None else translate("result.seconds", value=f"{wall:.1f}")
+    fact("wall", translate("result.wall"), seconds)
     return {"facts": facts, "seeds": seed_rows(summary)} | run_claims(summary)
 
 

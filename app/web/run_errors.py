@@ -62,7 +62,8 @@ def http_error(exc: RunError) -> Exception:
                 {
                     "loc": ("body", "params", *e["field"].split(".")),
                     "msg": e["message"],
-                    "type": "value_error",
+                    "type": e.get("type", "value_error"),
+                    **({"ctx": e["ctx"]} if e.get("ctx") else {}),
                 }
                 for e in exc.errors
             ]
@@ -71,5 +72,6 @@ def http_error(exc: RunError) -> Exception:
     headers = {"Retry-After": str(wait)} if wait is not None else None
     error = HTTPException(status_of(exc), exc.message, headers=headers)
     # The JSON detail stays the service's own words; a page says it in the UI's.
-    error.ui_key, error.ui_values = message_key(exc), {"wait": wait}  # type: ignore[attr-defined]
+    values = {"wait": wait, "held": getattr(exc, "held", ""), "limit": getattr(exc, "limit", "")}
+    error.ui_key, error.ui_values = message_key(exc), values  # type: ignore[attr-defined]
     return error

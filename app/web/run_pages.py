@@ -22,6 +22,7 @@ from app.runs.contract import STATUS_LABELS as CONTRACT_LABELS
 from app.web.bindings import paper_methods
 from app.web.deps import CatalogDep, RunsDep, SettingsDep
 from app.web.errors import Refusal
+from app.web.i18n import DEFAULT_LANGUAGE, TABLES, param_help_key, translate
 from app.web.method_rows import live_cells, live_row
 from app.web.reproduction import reference
 from app.web.results import history_row, summary_view, sweep_view
@@ -45,6 +46,9 @@ class FormField:
     maximum: float | None
     help: str
     choices: tuple[Any, ...] = ()
+    #: The label's and the help's keys in the interface tables (app/web/i18n).
+    label_key: str = ""
+    help_key: str = ""
 
     @property
     def step(self) -> str:
@@ -67,6 +71,8 @@ def form_fields(method_id: str) -> tuple[FormField, ...]:
                 maximum=prop.get("maximum"),
                 help=prop.get("description", ""),
                 choices=tuple(prop.get("enum", ())),
+                label_key=f"params.{name}.label",
+                help_key=param_help_key(method_id, name),
             )
         )
     return tuple(fields)
@@ -136,16 +142,26 @@ def method_papers(catalog: Catalog, method: Method | None) -> list[dict[str, str
     ]
 
 
-#: The run page's pin control, in both languages (issue 18 moves these into its tables).
-PIN_TEXT = {
-    "pin": {"zh": "固定", "en": "Pin"},
-    "unpin": {"zh": "取消固定", "en": "Unpin"},
-    "reader": {"zh": "已固定：不会被自动清理", "en": "Pinned: retention keeps it"},
-    "methods": {"zh": "方法页的最新运行：不会被自动清理",
-                "en": "The methods page's live run: retention keeps it"},
-    "hint": {"zh": "固定后，此运行不会在保留期后被删除，链接一直有效",
-             "en": "A pinned run is never deleted by retention, so links to it keep working"},
-}
+#: The pin button's words (`pin.<key>` in the interface tables).
+PIN_TEXT = ("pin", "unpin", "reader", "methods", "hint")
+
+
+def charts_in_language() -> list[dict[str, Any]]:
+    """app/runs/charts.py's table with its titles in the page's language
+    (`chart.<id>.y_title`, `.label`); a chart the tables do not know keeps its own."""
+    charts = []
+    for chart in chart_table():
+        for field in ("y_title", "label"):
+            key = f"chart.{chart['id']}.{field}"
+            if key in TABLES[DEFAULT_LANGUAGE]:
+                chart[field] = translate(key)
+        charts.append(chart)
+    return charts
+
+
+def status_labels() -> dict[str, str]:
+    """Each status as the page's language says it (`status.<value>`)."""
+    return {value: translate(f"status.{value}") for value in STATUS_LABELS}
 
 
 @router.get("/runs/{run_id}", response_class=HTMLResponse)
@@ -164,14 +180,14 @@ def run_page(
             "method": method,
             "result": summary_view(record.summary),
             "sweep": sweep_view(record.summary),
-            "status_label": record.status.label_zh,
+            "status_label": translate(f"status.{record.status.value}"),
             "run_token_required": bool(settings.run_token),
-            "pin_text": {key: text["zh"] for key, text in PIN_TEXT.items()},
+            "pin_text": {key: translate(f"pin.{key}") for key in PIN_TEXT},
             "papers": method_papers(catalog, method),
             "boot": {
                 "id": run_id,
                 "status": record.status.value,
-                "status_labels": STATUS_LABELS,
+                "status_labels": status_labels(),
                 "method": record.method,
                 "progress": record.progress,
                 "summary": record.summary.model_dump(mode="json") if record.summary else None,
@@ -179,8 +195,9 @@ def run_page(
                 "started_at": record.started_at,
                 "virtual_teacher": virtual_teacher(method, record.params) if method else None,
                 "t975": t975_table(),
-                "charts": chart_table(),
-                "verdicts": {key: list(labels) for key, labels in VERDICTS.items()},  # [en, zh]
+                "charts": charts_in_language(),
+                # Each verdict in the page's language (the tables' `verdict.<key>`).
+                "verdicts": {key: translate(f"verdict.{key}") for key in VERDICTS},
                 "sweep": record.params.get("sweep"),
             },
         },
@@ -209,7 +226,7 @@ def runs_page(
         {
             "runs": records,
             "methods": METHODS,
-            "status_labels": STATUS_LABELS,
+            "status_labels": status_labels(),
             "filters": {"method": method, "status": status},
             "cells": {r.id: history_row(r.summary) for r in records},
         },

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from functools import lru_cache
 from urllib.parse import urlencode
 
@@ -25,7 +26,7 @@ from app.web.i18n import (
     LANGUAGES,
     TABLES,
     current_language,
-    pick,
+    param_help_key,
     section,
     translate,
 )
@@ -74,7 +75,14 @@ def _site_context(request: Request) -> dict[str, object]:
             "root": root(request), "lang": lang, "html_lang": HTML_LANG[lang],
             "languages": LANGUAGES,
             # What the scripts say, from the same table (read by static/js/i18n.js).
-            "ui_strings": section("js", lang)}  # fmt: skip
+            "ui_strings": ui_strings(lang)}  # fmt: skip
+
+
+def ui_strings(lang: str) -> dict[str, str]:
+    """What static/js/i18n.js hands the scripts: the `js` section, and the validation
+    messages as `v.<type>` (a refused form says its field's problem in words)."""
+    validation = {f"v.{k}": v for k, v in section("errors.validation", lang).items()}
+    return section("js", lang) | validation
 
 
 def _context_lang(context: Context) -> str:
@@ -88,10 +96,73 @@ def t(context: Context, key: str, **values: object) -> str:
     return translate(key, _context_lang(context), **values)
 
 
+def _get(obj: object, name: str) -> object:
+    return obj.get(name) if isinstance(obj, dict) else getattr(obj, name, None)
+
+
 @pass_context
-def tr(context: Context, pair: dict[str, str] | None) -> str:
-    """The page's side of a {"zh", "en"} pair (method titles, claims, verdicts)."""
-    return pick(pair, _context_lang(context))
+def tr(context: Context, pair: object, field: str | None = None) -> str:
+    """The page's side of a {"zh", "en"} pair (claims, the methods' own prose), or,
+    with `field`, of an object's `<field>_zh` / `<field>_en` attributes."""
+    lang = _context_lang(context)
+    if field is None:  # a dict or an object with `zh` and `en` (a pydantic pair)
+        text = _get(pair, lang) or _get(pair, DEFAULT_LANGUAGE)
+    else:
+        text = _get(pair, f"{field}_{lang}") or _get(pair, f"{field}_{DEFAULT_LANGUAGE}")
+    return str(text or "")
+
+
+@pass_context
+def verdict(context: Context, cell: object) -> str:
+    """A paired Δ's verdict in the page's language: the `verdict.<key>` of the
+    tables, or the cell's own label pair where its key is not one of theirs."""
+    key = _get(cell, "verdict")
+    if isinstance(key, str) and f"verdict.{key}" in TABLES[DEFAULT_LANGUAGE]:
+        return translate(f"verdict.{key}", _context_lang(context))
+    return tr(context, cell, "label")
+
+
+@pass_context
+def method_title(context: Context, method_id: str, fallback: str = "") -> str:
+    """A method's title in the page's language (`method.<id>` in the tables)."""
+    key = f"method.{method_id}"
+    if key in TABLES[DEFAULT_LANGUAGE]:
+        return translate(key, _context_lang(context))
+    return fallback or method_id
+
+
+@pass_context
+def param_label(context: Context, name: str) -> str:
+    """A parameter as a reader knows it (`params.<name>.label`), never `batch_size`."""
+    key = f"params.{name}.label"
+    return translate(key, _context_lang(context)) if key in TABLES[DEFAULT_LANGUAGE] else name
+
+
+@pass_context
+def param_value(context: Context, value: object) -> str:
+    """A parameter's value as a reader reads it: 是/否 (Yes/No) for a boolean, a
+    choice as its word, a sweep by the parameter it sweeps; never Python's `True`."""
+    lang = _context_lang(context)
+    if isinstance(value, bool):
+        return translate("form.yes" if value else "form.no", lang)
+    if isinstance(value, str) and f"choice.{value}" in TABLES[DEFAULT_LANGUAGE]:
+        return translate(f"choice.{value}", lang)
+    if isinstance(value, dict) and isinstance(value.get("param"), str):
+        return param_label(context, value["param"])
+    if isinstance(value, (dict, list)):
+        return json.dumps(value, ensure_ascii=False)
+    return str(value)
+
+
+@pass_context
+def setting_label(context: Context, params: dict[str, object]) -> str:
+    """A reference row's setting: "defaults", or the parameters it changes."""
+    if not params:
+        return translate("demo.defaults", _context_lang(context))
+
+    return ", ".join(
+        f"{param_label(context, k)} = {param_value(context, v)}" for k, v in params.items()
+    )
 
 
 @pass_context
@@ -134,5 +205,7 @@ def math_text(text: str) -> Markup:
 templates.env.filters["math"] = math_text
 templates.env.globals.update(
     query_url=query_url, stars=stars, route_path=route_path, query_defaults=PaperQuery(),
-    sweep_grids=sweep_grids, t=t, tr=tr, lang_url=lang_url,
+    sweep_grids=sweep_grids, t=t, tr=tr, lang_url=lang_url, verdict=verdict,
+    method_title=method_title, param_label=param_label, setting_label=setting_label,
+    param_help_key=param_help_key, param_value=param_value,
 )

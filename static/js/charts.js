@@ -84,9 +84,30 @@
     return list.reduce((a, b) => a + b, 0) / list.length;
   }
 
+  // The page's theme: the reader's choice (static/js/theme.js), else the system's.
+  function themeColours() {
+    const dark = window.kdTheme ? window.kdTheme.isDark()
+      : Boolean(window.matchMedia && window.matchMedia("(prefers-color-scheme: dark)").matches);
+    return { fg: dark ? "#e6e4df" : "#1d1f23", grid: dark ? "#30343c" : "#e3e0d8" };
+  }
+
+  // When the theme changes, every chart on the page takes its colours (LiveCharts keep
+  // them for their next redraws too).
+  const liveCharts = [];
+  window.addEventListener("themechange", () => {
+    const { fg, grid } = themeColours();
+    const colours = { "font.color": fg, "xaxis.gridcolor": grid, "yaxis.gridcolor": grid };
+    for (const chart of liveCharts) {
+      chart.layout.font = Object.assign({}, chart.layout.font, { color: fg });
+      chart.layout.xaxis = Object.assign({}, chart.layout.xaxis, { gridcolor: grid });
+      chart.layout.yaxis = Object.assign({}, chart.layout.yaxis, { gridcolor: grid });
+    }
+    if (!window.Plotly) return;
+    document.querySelectorAll(".js-plotly-plot").forEach((el) => window.Plotly.relayout(el, colours));
+  });
+
   function themeLayout(extra) {
-    const dark = window.matchMedia && window.matchMedia("(prefers-color-scheme: dark)").matches;
-    const fg = dark ? "#e6e4df" : "#1d1f23", grid = dark ? "#30343c" : "#e3e0d8";
+    const { fg, grid } = themeColours();
     return Object.assign({
       paper_bgcolor: "rgba(0,0,0,0)", plot_bgcolor: "rgba(0,0,0,0)",
       font: { color: fg, size: 12 }, margin: { l: 50, r: 10, t: 10, b: 40 },
@@ -122,6 +143,7 @@
       this.pending = new Map();  // key -> {x: [], y: []} not yet drawn
       this.frame = null;
       this.needsRedraw = true;
+      liveCharts.push(this);
       this.layout = themeLayout({
         xaxis: Object.assign(themeLayout().xaxis, { title: { text: this.options.xTitle } }),
         yaxis: Object.assign(themeLayout().yaxis, { title: { text: this.options.yTitle } },

@@ -8,11 +8,12 @@
   if (!idsNode || !window.KDCharts) return;
   const { LiveChart, seedMean } = window.KDCharts;
   const ids = JSON.parse(idsNode.textContent);
+  const T = window.uiText;
   const accChart = new LiveChart(document.getElementById("compare-acc"), {
-    xTitle: "轮", yTitle: "验证准确率 (%，各种子均值)",
+    xTitle: T("x_epoch"), yTitle: T("compare_acc"),
   });
   const lossChart = new LiveChart(document.getElementById("compare-loss"), {
-    smoothing: 0.6, xTitle: "步", yTitle: "训练损失（各种子均值，平滑）",
+    smoothing: 0.6, xTitle: T("x_step"), yTitle: T("compare_loss"),
   });
   window.kdCompare = { accChart, lossChart };
 

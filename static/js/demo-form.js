@@ -2,6 +2,7 @@
 // JSON, shows a refusal next to the field it concerns, and opens the run's page.
 // Without JavaScript the form posts natively and the server redirects to the run.
 (function () {
+  const T = window.uiText;
   function showError(form, message) {
     const box = form.querySelector(".form-error");
     box.textContent = message;
@@ -14,9 +15,15 @@
       const name = error.loc[error.loc.length - 1];
       const input = form.querySelector(`[name="${CSS.escape(String(name))}"]`);
       if (input) input.setAttribute("aria-invalid", "true");
-      lines.push(`${name}: ${error.msg}`);
+      // The field by its label on this form, the problem by its type: never pydantic's words.
+      const label = input && input.id && form.querySelector(`label[for="${CSS.escape(input.id)}"]`);
+      const field = label ? label.textContent.trim() : String(name);
+      const ctx = error.ctx || {};
+      const limit = [ctx.ge, ctx.gt, ctx.le, ctx.lt].find((v) => v !== undefined);
+      const key = `v.${error.type}`;
+      lines.push(T(T(key) === key ? "v.other" : key, { field, limit: limit === undefined ? "" : limit }));
     }
-    return lines.join("；");
+    return lines.join(" ");
   }
 
   async function submit(event) {
@@ -47,15 +54,16 @@
         return;
       }
       if (response.status === 422 && Array.isArray(body.detail)) {
-        showError(form, "参数有误：" + fieldErrors(form, body.detail));
+        showError(form, T("bad_params", { detail: fieldErrors(form, body.detail) }));
       } else if (response.status === 429) {
         const wait = response.headers.get("retry-after");
-        showError(form, `${body.detail || "队列已满"}${wait ? `（约 ${wait} 秒后再试）` : ""}`);
+        const detail = body.detail || T("queue_full");
+        showError(form, wait ? T("busy", { detail, n: wait }) : detail);
       } else {
-        showError(form, body.detail || `请求失败（${response.status}）`);
+        showError(form, body.detail || T("request_failed", { status: response.status }));
       }
     } catch (error) {
-      showError(form, "无法连接服务器：" + error.message);
+      showError(form, T("offline", { error: error.message }));
     }
     button.disabled = false;
   }

@@ -8,6 +8,7 @@
 (function () {
   "use strict";
   const ROOT = document.documentElement.dataset.root || "";
+  const T = window.uiText;
   const POLL_MS = 1500;
   const table = document.getElementById("methods-table");
   const forestNode = document.getElementById("forest");
@@ -39,7 +40,7 @@
       offsetgroup: source,
       customdata: shown.map((r) => [r[source].low, r[source].high, r[source].n]),
       hovertemplate: "%{y}: Δ %{x:+.2f} [%{customdata[0]:+.2f}, %{customdata[1]:+.2f}]"
-        + " · %{customdata[2]} 个种子<extra>" + name + "</extra>",
+        + " · " + T("forest_seeds", { n: "%{customdata[2]}" }) + "<extra>" + name + "</extra>",
     };
   }
 
@@ -55,7 +56,7 @@
       legend: { orientation: "h", x: 0, y: 1.0, yanchor: "bottom" },
       hovermode: "closest",
       scattermode: "group",
-      xaxis: Object.assign(base.xaxis, { title: { text: "Δ 测试准确率（百分点，95% 置信区间）" }, zeroline: true }),
+      xaxis: Object.assign(base.xaxis, { title: { text: T("forest_x") }, zeroline: true }),
       yaxis: Object.assign(base.yaxis, {
         type: "category", categoryorder: "array", categoryarray: rows.map((r) => r.id),
       }),
@@ -63,8 +64,8 @@
                  line: { color: "#888", width: 1, dash: "dot" } }],
     });
     const traces = [
-      trace(rows, "live", "本服务器（最新默认运行）", "#d1495b"),
-      trace(rows, "reference", `参考（${data.reference_seeds} 个种子）`, "#1b6ca8"),
+      trace(rows, "live", T("forest_live"), "#d1495b"),
+      trace(rows, "reference", T("forest_reference", { n: data.reference_seeds }), "#1b6ca8"),
     ];
     window.Plotly.react(forestNode, traces, layout, { responsive: true, displaylogo: false });
   }
@@ -88,9 +89,10 @@
 
   function say() {
     const parts = [];
-    if (inFlight.size) parts.push(`${inFlight.size} 个运行排队或进行中`);
-    if (waiting.length) parts.push(`${waiting.length} 个方法等待名额，页面开着时会在你的运行结束后自动排队`);
-    status.textContent = parts.length ? parts.join("；") : "全部运行已结束。";
+    if (inFlight.size) parts.push(T("rerun_in_flight", { n: inFlight.size }));
+    if (waiting.length) parts.push(T("rerun_waiting", { n: waiting.length }));
+    status.textContent = parts.length === 2 ? T("rerun_both", { a: parts[0], b: parts[1] })
+      : parts[0] || T("rerun_done");
   }
 
   async function launch(methods) {
@@ -100,7 +102,7 @@
     const response = await fetch(form.action, { method: "POST", headers, body: JSON.stringify(body) });
     const out = await response.json().catch(() => ({}));
     if (!Array.isArray(out.queued)) {  // refused as a whole: token, body, service down
-      status.textContent = out.detail || `请求失败（${response.status}）`;
+      status.textContent = out.detail || T("request_failed", { status: response.status });
       return false;
     }
     for (const q of out.queued) inFlight.set(q.id, q.method);
@@ -131,14 +133,14 @@
       const button = form.querySelector("button");
       token = new FormData(form).get("token") || null;
       button.disabled = true;
-      status.textContent = "正在排队……";
+      status.textContent = T("rerun_queueing");
       try {
         if (await launch(null) && inFlight.size) {
           if (!timer) timer = setTimeout(poll, POLL_MS);
           return;
         }
       } catch (error) {
-        status.textContent = "无法连接服务器：" + error.message;
+        status.textContent = T("offline", { error: error.message });
       }
       button.disabled = false;
     });

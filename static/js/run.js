@@ -13,7 +13,8 @@
 
   // The view (x axis, log y, smoothing) lives in the query string, so a copied link
   // opens the same view: ?x=step|epoch|time&log=1&smooth=0.6.
-  const X_MODES = { step: "步", epoch: "轮", time: "秒（自运行开始）" };
+  const T = window.uiText;
+  const X_MODES = { step: T("x_step"), epoch: T("x_epoch"), time: T("x_time") };
   const DEFAULT_SMOOTHING = 0.6;
   const view = readView(new URLSearchParams(window.location.search));
 
@@ -117,7 +118,7 @@
     c.addTrace(key, series.name, series.style);
     c.addBand(key);
     if (series.style.seedLines) {
-      c.addSeeds(key, `${series.name} · 各种子`);
+      c.addSeeds(key, T("each_seed", { name: series.name }));
       values.forEach((v, j) => {
         const seed = series.seeds[i] ? series.seeds[i][j] : j;
         if (typeof v === "number" && Number.isFinite(v)) c.pushSeed(key, seed, x, v * scale);
@@ -162,7 +163,7 @@
 
   const signed = (v) => `${v >= 0 ? "+" : "−"}${Math.abs(v).toFixed(2)}`;
 
-  function showVerdict(scope, scopeText, result, labelZh, labelEn) {
+  function showVerdict(scope, scopeText, result, label) {
     const box = $("verdict-box");
     box.hidden = false;
     box.dataset.scope = scope;
@@ -170,10 +171,9 @@
     $("verdict-scope").textContent = scopeText;
     $("verdict-mean").textContent = signed(result.mean);
     $("verdict-ci").textContent = result.ciLow === null ? ""
-      : `· 95% 置信区间 [${signed(result.ciLow)}, ${signed(result.ciHigh)}]`;
-    $("verdict-label").textContent = labelZh;
+      : T("ci", { low: signed(result.ciLow), high: signed(result.ciHigh) });
+    $("verdict-label").textContent = label;
     $("verdict-label").className = `verdict verdict-${result.verdict}`;
-    $("verdict-en").textContent = `(${labelEn})`;
   }
 
   // Each train-phase epoch: Δ on the latest epoch's validation accuracy, per seed.
@@ -187,8 +187,7 @@
     if (![...student, ...baseline].every(finite)) return;
     const result = pairedDeltas(student.map((s, i) => (s - baseline[i]) * 100));
     if (!result) return;
-    const [en, zh] = boot.verdicts[result.verdict];
-    showVerdict("val", `验证集（训练中）· 第 ${event.epoch} 轮`, result, zh, en);
+    showVerdict("val", T("val_scope", { epoch: event.epoch }), result, boot.verdicts[result.verdict]);
   }
 
   // The summary's delta: student vs baseline on the test split, final models.
@@ -201,8 +200,7 @@
       verdict: delta.verdict,
     };
     if (state.final.ciHigh === null) state.final.ciLow = null;
-    const [en, zh] = boot.verdicts[delta.verdict];
-    showVerdict("test", "测试集（最终）", state.final, delta.label_zh || zh, delta.label_en || en);
+    showVerdict("test", T("test_scope"), state.final, boot.verdicts[delta.verdict]);
   }
 
   function setStatus(status) {
@@ -217,11 +215,11 @@
   function setProgress(step, steps, epoch, epochs, t) {
     const bar = $("run-progress");
     bar.value = steps ? step / steps : 0;
-    const seeds = state.seeds ? ` · ${state.seeds.length} 个种子` : "";
-    let text = `阶段 ${state.phase}${seeds} · 第 ${epoch}/${epochs} 轮 · 第 ${step}/${steps} 步`;
+    const seeds = state.seeds ? " " + T("progress_seeds", { n: state.seeds.length }) : "";
+    let text = T("progress", { phase: state.phase, seeds, epoch, epochs, step, steps });
     if (state.phaseStart !== null && step > 0 && t) {
       const left = ((t - state.phaseStart) / step) * (steps - step);
-      text += ` · 预计剩余 ${left < 60 ? Math.ceil(left) + " 秒" : (left / 60).toFixed(1) + " 分钟"}`;
+      text += " " + (left < 60 ? T("eta_s", { n: Math.ceil(left) }) : T("eta_min", { n: (left / 60).toFixed(1) }));
     }
     $("run-progress-label").textContent = text;
   }
@@ -305,7 +303,7 @@
       if (!fresh) throw new Error("no result block in the page");
       section.replaceChildren(...[...fresh.childNodes].map((n) => document.importNode(n, true)));
     } catch (error) {
-      $("summary-facts").textContent = "结果已保存，刷新页面即可查看。";
+      $("summary-facts").textContent = T("saved");
     }
     section.hidden = false;
   }
@@ -334,7 +332,7 @@
     }
     else if (event.type === "failed") {
       setStatus(event.status || "failed");
-      $("run-error").textContent = event.error || "运行失败";
+      $("run-error").textContent = event.error || T("run_failed");
       $("run-error").hidden = false;
     } else if (event.type === "cancelled") setStatus("cancelled");
   }
@@ -357,7 +355,7 @@
     try {
       const run = await (await fetch(`${ROOT}/api/runs/${encodeURIComponent(boot.id)}`)).json();
       if (run.status === "queued" && run.position) {
-        $("run-position").textContent = `队列第 ${run.position} 位`;
+        $("run-position").textContent = T("position", { n: run.position });
       }
     } catch (error) { /* the next poll tries again */ }
     window.setTimeout(pollQueue, 2000);
@@ -367,10 +365,10 @@
     const probs = boot.virtual_teacher;
     if (!probs) return;
     $("teacher-chart-wrap").hidden = false;
-    const labels = probs.map((_, i) => (i === 0 ? "真实类" : `其他类 ${i}`));
+    const labels = probs.map((_, i) => (i === 0 ? T("true_class") : T("other_class", { i })));
     window.Plotly.newPlot($("teacher-chart"), [{
       type: "bar", x: labels, y: probs, marker: { color: probs.map((_, i) => (i ? "#6c757d" : "#d1495b")) },
-    }], window.KDCharts.themeLayout({ yaxis: { range: [0, 1], title: { text: "概率" } } }),
+    }], window.KDCharts.themeLayout({ yaxis: { range: [0, 1], title: { text: T("probability") } } }),
     { displaylogo: false, responsive: true });
   }
 
@@ -413,7 +411,7 @@
     const response = await fetch(e.target.action, { method: "POST", headers });
     if (!response.ok) {
       const body = await response.json().catch(() => ({}));
-      $("run-error").textContent = body.detail || `取消失败（${response.status}）`;
+      $("run-error").textContent = body.detail || T("cancel_failed", { status: response.status });
       $("run-error").hidden = false;
     }
     $("cancel-button").disabled = false;

@@ -3,6 +3,6 @@
   "use strict";
   document.querySelectorAll("time.ts").forEach((el) => {
     const seconds = Number(el.getAttribute("datetime"));
-    if (seconds) el.textContent = new Date(seconds * 1000).toLocaleString("zh-CN");
+    if (seconds) el.textContent = new Date(seconds * 1000).toLocaleString(document.documentElement.lang || "zh-CN");
   });
 })();

@@ -4,6 +4,7 @@
 (function () {
   "use strict";
   const boot = JSON.parse(document.getElementById("run-boot").textContent);
+  const T = window.uiText;
   const box = document.getElementById("sweep-chart");
   if (!box || !boot.sweep) return;
   const lines = new Map(); // arm -> {versus, points: Map(index -> point)}
@@ -23,7 +24,7 @@
       const rows = [...line.points.values()].sort((a, b) => a.value - b.value);
       const y = rows.map((r) => pct(r.mean));
       return {
-        x: rows.map((r) => r.value), y, mode: "lines+markers", name: `Δ 对比${line.versus.zh || arm}`,
+        x: rows.map((r) => r.value), y, mode: "lines+markers", name: T("sweep_versus", { versus: line.versus[window.uiLang()] || line.versus.zh || arm }),
         line: { dash: DASHES[i % DASHES.length] },
         error_y: {
           type: "data", symmetric: false,
@@ -42,7 +43,7 @@
     const layout = {
       margin: { t: 10, r: 10, b: 45, l: 55 },
       xaxis: { title: boot.sweep.param, type: boot.sweep.param === "train_fraction" ? "log" : "linear" },
-      yaxis: { title: "Δ（个百分点）", zeroline: true },
+      yaxis: { title: T("sweep_y"), zeroline: true },
       legend: { orientation: "h" },
     };
     window.Plotly.react(box, traces, layout, { displaylogo: false, responsive: true });

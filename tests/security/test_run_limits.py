@@ -52,7 +52,8 @@ def test_a_browser_over_the_limit_gets_a_page_that_says_when_to_retry(make_app):
         )
         assert refused.status_code == 429
         assert refused.headers["content-type"].startswith("text/html")
-        assert "at most 1" in refused.text
+        # Said in the page's language, with the limit and the wait.
+        assert "最多 1 个" in refused.text and "秒后再试" in refused.text
         assert int(refused.headers["retry-after"]) >= 1
         run_id = first.headers["location"].rsplit("/", 1)[1]
         assert client.post(f"/api/runs/{run_id}/cancel").status_code == 200

@@ -60,11 +60,17 @@ def test_the_run_page_lists_each_claim_with_its_comparator_and_both_verdicts(cli
     rows = page.select("#run-summary .claims-table tbody tr")
     assert [r["data-claim"] for r in rows] == ["dkd.kd", "dkd.beta"]
     text = rows[0].get_text(" ", strip=True)
-    assert "同一教师的 KD 学生" in text and "the KD student with the same teacher" in text
-    assert "此规模下未能显示" in text and "not shown at this scale" in text
+    assert "同一教师的 KD 学生" in text
+    # One language at a time: the English page names the comparator in English.
+    english = BeautifulSoup(client.get(f"/runs/{run_id}?lang=en", headers=HTML).text, "html.parser")
+    english_row = english.select_one("#run-summary .claims-table tbody tr")
+    english_text = english_row.get_text(" ", strip=True)
+    assert "the KD student with the same teacher" in english_text
+    assert "此规模下未能显示" in text and "not shown at this scale" in english_text
     note = page.select_one("#run-summary .chance-note").get_text(" ", strip=True)
+    english_note = english.select_one("#run-summary .chance-note").get_text(" ", strip=True)
     # Two claim intervals and the run's Δ against its control.
-    assert chance(3)["en"] in note
+    assert chance(3)["zh"] in note and chance(3)["en"] in english_note
 
 
 def test_methods_lists_every_claim_and_holms_the_live_ones_across_the_page(client):
@@ -89,7 +95,9 @@ def test_methods_lists_every_claim_and_holms_the_live_ones_across_the_page(clien
     ids = [r["data-claim"] for r in claim_rows]
     assert ids == [c.id for m in METHODS.values() for c in m.claims]
     assert page.select_one(".claims .chance-note").get_text(strip=True)
-    assert "KD from a plain teacher" in page.select_one(".summary-en").get_text()
+    assert "从普通教师做 KD" in page.select_one(".methods-page .description").get_text()
+    english = BeautifulSoup(client.get("/methods?lang=en", headers=HTML).text, "html.parser")
+    assert "KD from a plain teacher" in english.select_one(".methods-page .description").get_text()
 
 
 def test_a_method_page_shows_its_claims_with_where_the_paper_says_them(client):
@@ -109,7 +117,10 @@ def test_compare_marks_its_pairwise_intervals_unadjusted(client):
     page = BeautifulSoup(client.get(f"/runs/compare?ids={a},{b}", headers=HTML).text,
                          "html.parser")
     note = page.select_one("#pairs-unadjusted").get_text(" ", strip=True)
-    assert "未做多重比较校正" in note and "unadjusted" in note
+    assert "未做多重比较校正" in note
+    english = BeautifulSoup(client.get(f"/runs/compare?ids={a},{b}&lang=en", headers=HTML).text,
+                            "html.parser")  # fmt: skip
+    assert "not adjusted" in english.select_one("#pairs-unadjusted").get_text(" ", strip=True)
     assert client.get(f"/api/compare?ids={a},{b}").json()["pairs_adjusted"] is False
 
 
@@ -119,8 +130,10 @@ def test_ls_teachers_worse_reads_as_support_for_its_paper(client):
     assert ls["control_claim"] == "worse"
     kd = next(row for row in body["methods"] if row["id"] == "kd")
     assert kd["control_claim"] == "better"
-    page = BeautifulSoup(client.get("/methods", headers=HTML).text, "html.parser")
-    row = page.select_one('.methods-table tr[data-method="ls_teacher"]')
-    assert "supports it" in row.get_text(" ", strip=True)
-    assert "supports it" not in page.select_one(
-        '.methods-table tr[data-method="kd"]').get_text(" ", strip=True)
+    for lang, words in (("zh", "“不如”支持论文"), ("en", "supports it")):
+        page = BeautifulSoup(client.get(f"/methods?lang={lang}", headers=HTML).text,
+                             "html.parser")  # fmt: skip
+        row = page.select_one('.methods-table tr[data-method="ls_teacher"]')
+        assert words in row.get_text(" ", strip=True)
+        assert words not in page.select_one(
+            '.methods-table tr[data-method="kd"]').get_text(" ", strip=True)

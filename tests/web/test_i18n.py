@@ -6,11 +6,12 @@ from __future__ import annotations
 
 import re
 import string
+import time
 
 import pytest
 from bs4 import BeautifulSoup
 from fastapi.testclient import TestClient
-from support.i18n import wrong_language
+from support.i18n import CJK, wrong_language
 
 from app import PROJECT_ROOT
 from app.main import create_app
@@ -28,6 +29,18 @@ PAGES = [
     ("/?q=kd&min_rating=3&sort=rating", 200),
     ("/?q=nothing-matches-this", 200),
     ("/categories/self-kd", 200),
+    *((f"/papers/{slug}", 200) for slug in ("1503.02531", "1909.11723", "1905.08094")),
+    ("/papers/1706.00384", 200),
+    ("/methods", 200),
+    ("/methods?sort=reference", 200),
+    *((f"/methods/{m}", 200) for m in ("kd", "dml", "nst", "ls_teacher", "tfkd_self", "byot")),
+    ("/evidence", 200),
+    ("/docs", 200),
+    ("/runs", 200),
+    ("/runs?method=kd&status=succeeded", 200),
+    ("/runs/i18nkd000001", 200),
+    ("/runs/i18ndml00001", 200),
+    ("/runs/compare?ids=i18nkd000001,i18ndml00001", 200),
     ("/no-such-page", 404),
     ("/papers/no-such-paper", 404),
     ("/runs/compare", 400),
@@ -42,8 +55,9 @@ KEY_USES = {
                   re.compile(r"""\bt\(\s*["']([\w.]+)["']\s*[,)]""")),
     "python": (PROJECT_ROOT / "app" / "web", "*.py",
                re.compile(r"""\btranslate\(\s*["']([\w.]+)["']\s*[,)]""")),
+    # A script's keys are the `js` section's (static/js/i18n.js; `T` is its alias).
     "scripts": (PROJECT_ROOT / "static" / "js", "*.js",
-                re.compile(r"""\buiText\(\s*["']([\w.]+)["']\s*[,)]""")),
+                re.compile(r"""\b(?:uiText|T)\(\s*["']([\w.]+)["']\s*[,)]""")),
 }  # fmt: skip
 
 
@@ -58,6 +72,35 @@ def client(seed_notes, tmp_path_factory):
     )
     with TestClient(create_app(settings)) as test_client:
         yield test_client
+
+
+def stored_run(client, run_id: str, method: str, params: dict) -> None:
+    """A finished run of `method` with a paired result and its claims judged, written
+    straight to the store: the run and compare pages then have everything to show."""
+    from app.distill.claims import adjust, judged, labelled
+    from app.distill.methods import METHODS
+    from app.distill.stats import paired_stats
+
+    student, baseline = [0.93, 0.92, 0.95, 0.91, 0.94], [0.90, 0.91, 0.92, 0.90, 0.91]
+    deltas = [a - b for a, b in zip(student, baseline, strict=True)]
+    claims = [labelled(j) for j in adjust([judged(c, deltas) for c in METHODS[method].claims])]
+    summary = {
+        "method": method, "seeds": list(range(5)), "final_acc": sum(student) / 5,
+        "baseline_final_acc": sum(baseline) / 5, "teacher_acc": 0.97, "wall_s": 12.5,
+        "per_seed": {"student": {"test_acc": student}, "baseline": {"test_acc": baseline}},
+        "delta": paired_stats(student, baseline).as_dict(), "comparisons": claims,
+    }  # fmt: skip
+    store = client.app.state.runs.store
+    store.create_run(run_id, method, params, "t", time.time())
+    store.finish(run_id, "succeeded", {"type": "done", "summary": summary}, summary=summary)
+
+
+@pytest.fixture(scope="module", autouse=True)
+def runs_to_show(client):
+    from app.web.method_rows import default_params
+
+    stored_run(client, "i18nkd000001", "kd", default_params("kd"))
+    stored_run(client, "i18ndml00001", "dml", {**default_params("dml"), "update": "joint"})
 
 
 @pytest.fixture(autouse=True)
@@ -98,8 +141,9 @@ def test_every_key_the_code_names_is_in_the_tables(where):
         for path in folder.rglob(pattern)
         for key in use.findall(path.read_text(encoding="utf-8"))
     }
-    assert named or where == "scripts", f"no keys found in {folder}: the pattern is stale"
-    missing = sorted((str(p), k) for p, k in named if k not in TABLES["zh"])
+    assert named, f"no keys found in {folder}: the pattern is stale"
+    prefix = "js." if where == "scripts" else ""
+    missing = sorted((str(p), k) for p, k in named if prefix + k not in TABLES["zh"])
     assert missing == []
 
 
@@ -207,3 +251,35 @@ def test_the_scan_finds_a_word_of_the_other_language():
     )
     assert wrong_language(page, "zh") == ["论文 · Notes", "4 points", "Run"]
     assert wrong_language(page, "en") == ["论文 · Notes", "评分", "运行"]
+
+
+def test_every_method_parameter_and_reference_note_has_its_words():
+    from app.distill.methods import METHODS
+    from app.web.reproduction import reference
+    from app.web.run_pages import form_fields
+
+    table = TABLES["zh"]
+    assert [m for m in METHODS if f"method.{m}" not in table] == []
+    needed = {
+        key
+        for m in METHODS
+        for f in form_fields(m)
+        for key in (f.label_key, f.help_key, *(f"choice.{c}" for c in f.choices))
+    }
+    assert sorted(needed - set(table)) == []
+    notes = {r["note_key"] for rows in reference().rows.values() for r in rows if r["note"]}
+    assert notes and sorted(notes - set(table)) == []
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_what_the_run_pages_scripts_get_is_in_the_pages_language(client, lang):
+    import json
+
+    page = BeautifulSoup(client.get(f"/runs/i18nkd000001?lang={lang}", headers=HTML).text,
+                         "html.parser")  # fmt: skip
+    boot = json.loads(page.select_one("#run-boot").string)
+    said = [*boot["status_labels"].values(), *boot["verdicts"].values(),
+            *(c[f] for c in boot["charts"] for f in ("y_title", "label"))]  # fmt: skip
+    said += json.loads(page.body["data-ui-strings"]).values()
+    has_cjk = [bool(CJK.search(text)) for text in said]
+    assert all(has_cjk) if lang == "zh" else not any(has_cjk)

@@ -30,8 +30,10 @@ def demo_client(seed_notes, tmp_path_factory):
         yield client
 
 
-def soup_of(client, url, status=200):
-    response = client.get(url, headers=HTML)
+def soup_of(client, url, status=200, lang=None):
+    # The language by Accept-Language: a ?lang= would stay in the module's client's cookie.
+    headers = HTML if lang is None else {**HTML, "accept-language": lang}
+    response = client.get(url, headers=headers)
     assert response.status_code == status, response.text[:300]
     return BeautifulSoup(response.text, "html.parser")
 
@@ -85,9 +87,10 @@ def test_form_post_runs_and_redirects_to_the_run_page(demo_client):
     assert facts["seeds"] == "0, 1（2 个）"
     assert "delta" not in facts  # no baseline, no difference
     assert [td.get_text() for td in soup.select("#summary-seeds tbody tr td")][1::3] == ["—"] * 2
-    params = {th.get_text(): td.get_text() for th, td in
-              zip(soup.select(".params th"), soup.select(".params td"), strict=True)}  # fmt: skip
-    assert params["epochs"] == "1" and params["baseline"] == "False"
+    params = {tr["data-param"]: (tr.th.get_text(), tr.td.get_text())
+              for tr in soup.select(".params tr[data-param]")}  # fmt: skip
+    # Each parameter by its label, a boolean as a word: never `batch_size` or `False`.
+    assert params["epochs"] == ("训练轮数", "1") and params["baseline"] == ("同时训练对照", "否")
     assert boot["summary"]["baseline_final_acc"] is None  # no twin was asked for
 
     history = soup_of(demo_client, f"/runs?compare={run_id}")
@@ -112,7 +115,8 @@ def test_bad_form_post_from_a_browser_gets_a_readable_page(demo_client):
     response = demo_client.post("/api/runs", data=form, headers=HTML, follow_redirects=False)
     assert response.status_code == 422
     soup = BeautifulSoup(response.text, "html.parser")
-    assert "epochs" in soup.select_one(".error-message").get_text()
+    # The field by its label, the problem in words: not pydantic's "epochs: Input should be…".
+    assert soup.select_one(".error-problems").get_text(strip=True) == "训练轮数：不能大于 30。"
     # The same mistake from an API client stays JSON.
     api = demo_client.post("/api/runs", json={"method": "kd", "params": {"epochs": 1000}})
     assert api.status_code == 422 and api.json()["detail"][0]["loc"][-1] == "epochs"
@@ -168,7 +172,10 @@ def test_run_page_shows_the_paired_result_and_the_seeds(demo_client):
     assert f"[{delta['ci_low'] * 100:+.2f}, {delta['ci_high'] * 100:+.2f}]" in facts["delta"]
     assert "胜/平/负 3/0/0" in facts["delta"]
     verdict = soup.select_one('[data-key="delta"] .verdict')
-    assert verdict.get_text() == delta["label_zh"] and verdict["title"] == delta["label_en"]
+    assert verdict.get_text() == delta["label_zh"]
+    english = soup_of(demo_client, "/runs/new000000001", lang="en")
+    assert english.select_one('[data-key="delta"] .verdict').get_text() == delta["label_en"]
+    assert facts_of(english)["wall"] == "8.1 s"
     best = soup.select_one('[data-key="delta_best_val"]')
     assert best.dt.get_text() == "差值 Δ（每个种子取验证集最佳轮次时的测试准确率）"
     assert best.select_one(".verdict").get_text() == NEW_SUMMARY["delta_best_val"]["label_zh"]
@@ -269,17 +276,19 @@ def test_panel_shows_each_methods_default_row_and_its_variants(demo_client, repr
     reproduction_file.write_text(json.dumps(REPRODUCTION), encoding="utf-8")
     kd, variant = repro_rows(demo_client, "kd", "1503.02531")
     delta = REPRODUCTION["methods"]["kd"]["delta"]
+    # The note is not the one the tables translate: shown as the benchmark wrote it.
     assert kd[:7] == [
-        "kd Student sees 10% of the training digits.", "95.0 ± 0.8", "92.0 ± 0.8",
+        "默认参数 Student sees 10% of the training digits.", "95.0 ± 0.8", "92.0 ± 0.8",
         "+3.0 ± 0.0", f"[{delta['ci_low'] * 100:+.1f}, {delta['ci_high'] * 100:+.1f}]",
         "4/0/0", delta["label_zh"],
     ]  # fmt: skip
     assert kd[7] == "2.5 s"
-    assert variant[0] == "kd (train_fraction=1.0)" and variant[3] == "+0.0 ± 0.8"
+    assert variant[0] == "训练数据比例 = 1.0" and variant[3] == "+0.0 ± 0.8"
     assert variant[5:7] == ["1/2/1", "此规模下无明显差异"]
     soup = soup_of(demo_client, "/papers/1503.02531")
     assert "4 个种子" in soup.select_one("#method-kd table.repro caption").get_text()
-    assert soup.select_one("#method-kd .verdict")["title"] == delta["label_en"]
+    english = soup_of(demo_client, "/papers/1503.02531", lang="en")
+    assert english.select_one("#method-kd .verdict").get_text() == delta["label_en"]
     # A row without the new fields is left out, not shown half-empty.
     assert repro_rows(demo_client, "lsr", "1909.11723") == []
 
@@ -306,10 +315,13 @@ def test_panel_states_the_split_and_every_methods_control(demo_client):
     soup = soup_of(demo_client, "/papers/1909.11723")
     split = soup.select_one("#demo-split")
     assert split.get_text() == run_pages.SPLIT_TEXT_ZH
-    assert split.find_next_sibling("p").get_text() == SPLIT_TEXT
+    english = soup_of(demo_client, "/papers/1909.11723", lang="en")
+    assert english.select_one("#demo-split").get_text() == SPLIT_TEXT
     for method_id in ("lsr", "tfkd_reg", "tfkd_self"):
         text = soup.select_one(f"#method-{method_id}").get_text(" ")
-        assert METHODS[method_id].control_zh in text and METHODS[method_id].control_en in text
+        assert METHODS[method_id].control_zh in text
+        panel = english.select_one(f"#method-{method_id}")
+        assert METHODS[method_id].control_en in panel.get_text(" ")
 
 
 def test_the_chinese_split_says_what_the_english_one_says():
@@ -334,7 +346,8 @@ def test_run_page_boot_carries_the_t_table_and_the_verdict_words(demo_client):
     for df, value in enumerate(boot["t975"], start=1):
         assert value == pytest.approx(t_quantile(0.975, df), rel=1e-12)
     assert boot["t975"][0] == pytest.approx(12.7062047, rel=1e-6)  # the textbook value
-    assert boot["verdicts"] == {key: list(labels) for key, labels in VERDICTS.items()}
+    # Each verdict in the page's language: VERDICTS says [en, zh].
+    assert boot["verdicts"] == {key: labels[1] for key, labels in VERDICTS.items()}
     # The live interval the page computes with it is the server's paired_stats interval.
     deltas = NEW_SUMMARY["delta"]["deltas"]
     n = len(deltas)

@@ -34,7 +34,8 @@ def test_the_method_and_paper_pages_offer_the_declared_grids(client, url):
     assert [json.loads(o["value"]) for o in options] == [
         {"sweep": {"param": name}} for name in sweep_grids(METHODS["kd"])
     ]
-    assert options[0].get_text() == "train_fraction: 0.02, 0.05, 0.1, 0.3, 1.0"
+    # The parameter by its label, not its Python name.
+    assert options[0].get_text() == "训练数据比例：0.02, 0.05, 0.1, 0.3, 1.0"
     assert "Holm" in form.get_text()
 
 
@@ -67,7 +68,7 @@ def test_a_sweep_runs_and_its_page_shows_every_point(client):
     line = run["summary"]["sweep"]["lines"][0]
     for row, point in zip(rows, line["points"], strict=True):
         assert row[1] == f"{point['mean'] * 100:+.2f}"
-    holm = [s["title"] for s in table.select("tbody tr td:nth-of-type(6) .verdict")]
+    holm = [s.get_text() for s in table.select("tbody tr td:nth-of-type(6) .verdict")]
     assert len(holm) == 2 and all(holm)
     claims = result.select_one("table.sweep-claims")
     assert "蒸馏出的学生优于只用硬标签训练的同一学生" in claims.get_text()

@@ -23,7 +23,7 @@ METHOD = Method(
     "最深出口 CE 权重为 1，浅层出口 (1−α)·CE + α·KL(最深 ‖ 浅层) + λ·‖F_浅 − F_深‖（不平方）。"
     "与作者公开代码一致：KL 不乘 T²，α=0.3、T=3、λ"
     "=0.03 为作者默认值；作者的特征项先经过一个线性适配层，"
-    "这里由 bottleneck 分支直接对齐形状。",
+    "这里由瓶颈（bottleneck）分支直接对齐形状。",
     summary_en="An exit after every stage (shallow exits align their features through "
     "bottleneck branches). The deepest exit teaches: CE with weight 1 on it; on each "
     "shallow exit (1−α)·CE + α·KL(deepest ‖ shallow) + λ·‖F_shallow − F_deepest‖ "

@@ -37,7 +37,7 @@ METHOD = Method(
     "个种子一个，结果缓存，只用学生同样的数据），"
     "再用它做 KD 的教师：(1−α)·CE + α·T²·KL。没有更强的教师，也能带来提升吗？"
     "α = 0.5、T = 6 是我们定的，不是作者的：作者自教师的配置用 α = 0.95、T 为 6 或 20，"
-    "KL 对 batch × 类别取平均再乘一个系数（CIFAR-100 上 ResNet-18 为 50）。",
+    "KL 对批次 × 类别取平均再乘一个系数（CIFAR-100 上 ResNet-18 为 50）。",
     summary_en="A copy of the student's architecture is first trained with plain "
     "cross-entropy on the same data (one per seed, cached), then serves as the KD teacher: "
     "(1−α)·CE + α·T²·KL. Does distillation help without a stronger teacher? α = 0.5 and "

@@ -59,8 +59,22 @@ def translate(key: str, lang: str | None = None, /, **values: object) -> str:
         log.warning("no %s text for %r", lang, key)
         return key
     if key.endswith("_html"):
-        return Markup(text).format(**values) if values else Markup(text)
-    return text.format(**values) if values else text
+        return Markup(text).format_map(_Kept(values))
+    return text.format_map(_Kept(values))
+
+
+class _Kept(dict):
+    """Placeholders without a value stay as written: `T ∈ {6, 20}` is no placeholder."""
+
+    def __missing__(self, key: str) -> str:
+        return "{" + key + "}"
+
+
+def param_help_key(method_id: str, name: str) -> str:
+    """A parameter's help: the method's own where its meaning differs, else the
+    shared one."""
+    own = f"params.{name}.help_{method_id}"
+    return own if own in TABLES[DEFAULT_LANGUAGE] else f"params.{name}.help"
 
 
 def pick(pair: dict[str, str] | None, lang: str | None = None) -> str:
@@ -77,4 +91,6 @@ def section(prefix: str, lang: str) -> dict[str, str]:
     return {k[cut:]: v for k, v in TABLES[lang].items() if k.startswith(prefix + ".")}
 
 
-__all__ = ["DEFAULT_LANGUAGE", "LANGUAGES", "TABLES", "pick", "section", "translate"]
+__all__ = [
+    "DEFAULT_LANGUAGE", "LANGUAGES", "TABLES", "param_help_key", "pick", "section", "translate",
+]
