@@ -6,8 +6,11 @@ neighbours). Every claim in the method files (``claims.py``) is then judged from
 paired per-seed Δ against its comparator on the same seeds: the run's own control
 arm, or the comparator method's own default run (the KD student with the same
 cached teacher, LSR, BYOT), which has the same splits, initial weights and batches
-seed for seed. Verdicts are raw (the 95% interval) and Holm-adjusted at a
-family-wise 5%: the claims at defaults form one family, each sweep another.
+seed for seed. The notes' comparisons (`对比: a vs b`, NOTE_SOURCES) are judged the
+same way from their two sides' rows; a side with parameters gets its own variant
+row. Verdicts are raw (the 95% interval) and Holm-adjusted at a family-wise 5%: the
+claims at defaults and the comparisons form one family (the one the paper pages'
+reference verdicts come from), each sweep another.
 
 Beside the defaults: the sweeps of the conditional claims (kd over train_fraction,
 dkd over β, fsp over epochs), AT's β grid with the default picked on **validation**
@@ -17,6 +20,7 @@ student and of its control is kept, so under-fitting shows. The verdicts stand a
 measured. Timings are of this machine at that moment; nothing asserts on them.
 
     python bench/reproduce.py [--seeds 10] [--threads 1] [--methods kd,lsr,...]
+    python bench/reproduce.py --comparisons-only   # add the rows the comparisons lack
 """
 
 from __future__ import annotations
