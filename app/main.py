@@ -16,17 +16,20 @@ from app.runs import RunManager
 from app.settings import Settings, get_settings
 from app.web import (
     api,
+    citing,
     compare,
     errors,
     evidence_page,
     methods,
     pages,
+    preview,
     run_pages,
     runs_api,
     security,
     transport,
 )
 from app.web.bindings import registry_diagnostics
+from app.web.i18n import negotiate
 
 log = logging.getLogger(__name__)
 
@@ -36,7 +39,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        store = LiveCatalog(settings.notes_dir, poll_interval=settings.notes_poll_interval)
+        store = LiveCatalog(
+            settings.notes_dir, poll_interval=settings.notes_poll_interval,
+            cache_dir=settings.data_dir / "notes-cache", data_dir=settings.data_dir,
+        )
         catalog = store.get()
         # The catalog does not know the methods; a demo bullet's typo is found here.
         for diagnostic in registry_diagnostics(catalog):
@@ -62,12 +68,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.settings = settings
     security.install(app)
+    negotiate.install(app)  # around the whole stack: even the 500 page knows the language
     transport.install(app)
     errors.install(app)
     app.mount("/static", StaticFiles(directory=PROJECT_ROOT / "static"), name="static")
     app.include_router(api.router)
     app.include_router(runs_api.router)
     app.include_router(pages.router)
+    app.include_router(citing.router)
+    app.include_router(preview.router)
     app.include_router(evidence_page.pages)
     app.include_router(evidence_page.api)
     app.include_router(compare.api)

@@ -42,6 +42,14 @@ class Settings(BaseSettings):
         False, description="Serve /metrics in the Prometheus text format (needs the "
         "`metrics` extra). Off by default: expose it only where the operator scrapes it.",
     )
+    author_mode: bool = Field(
+        False, description="The notes' author at work: every page shows a banner with the "
+        "notes' diagnostics (file:line). Never on a public site.",
+    )
+    live_reload: bool = Field(
+        True, description="Open catalog and paper pages reload themselves when the notes "
+        "they show change (one small event stream per open page).",
+    )
     log_level: Literal["debug", "info", "warning", "error"] = "info"
     notes_poll_interval: float = Field(
         1.0, ge=0, description="Seconds between checks of notes/ for edits (0: every request)."

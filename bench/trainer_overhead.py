@@ -33,7 +33,7 @@ from app.distill.losses import cross_entropy, dml_loss, kd_loss
 from app.distill.methods import METHODS, RunConfig
 from app.distill.methods.dml import PEER_SEED_OFFSET
 from app.distill.models import SmallCNN, stack_states
-from app.distill.teacher import Recipe, cache_path, teacher_key
+from app.distill.teacher import TeacherSettings, cache_path, teacher_key
 from app.distill.trainer import train
 
 CPU = torch.device("cpu")
@@ -54,7 +54,7 @@ def step(opt, sched, loss) -> None:
 
 
 def load_teachers(p, seeds: list[int], data_dir: Path) -> torch.nn.Module:
-    recipe = Recipe("cnn15", p.teacher_epochs, 1.0)
+    recipe = TeacherSettings("cnn15", p.teacher_epochs, 1.0)
     states = [torch.load(cache_path(data_dir, teacher_key(recipe, s)), weights_only=True)
               ["state_dict"] for s in seeds]
     teacher = SmallCNN(len(seeds), blocks=2)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from app.catalog import fields
+from app.catalog import fields, search
 from app.catalog.catalog import DEFAULT_SCALE, Catalog
 from app.catalog.drafts import DraftCategory, DraftPaper
 from app.catalog.models import Category, Diagnostic, Paper, RatingScale
@@ -89,8 +89,17 @@ def _build_paper(
         venue_raw=draft.venue_text,
         note_demos=tuple(draft.note.demos),
         note_comparisons=tuple(draft.note.comparisons),
+        authors=tuple(draft.note.authors),
     )
     return paper, diagnostics
+
+
+def _populated(drafts: list[DraftPaper], categories: list[DraftCategory]) -> list[DraftCategory]:
+    """The categories with a paper in them or below them, across files: an empty
+    section is not a place a reader can go."""
+    paths = {d.category.path[:n] for d in drafts if d.category
+             for n in range(1, len(d.category.path) + 1)}  # fmt: skip
+    return [c for c in categories if c.path in paths]
 
 
 def build_catalog(
@@ -99,10 +108,12 @@ def build_catalog(
     scale: RatingScale,
     diagnostics: list[Diagnostic],
 ) -> Catalog:
+    category_drafts = _populated(drafts, category_drafts)
     category_slugs = _category_slugs(category_drafts)
     diagnostics = list(diagnostics)
     papers: dict[str, Paper] = {}
     slug_of: dict[int, str] = {}  # id(draft) -> slug, for shared-note groups
+    notes: dict[str, str] = {}  # slug -> the folded note, for search
     for draft in drafts:
         slug, arxiv = _paper_slug(draft)
         if slug in papers:
@@ -119,6 +130,7 @@ def build_catalog(
         paper, found = _build_paper(draft, slug, arxiv, len(papers), category_slugs)
         papers[slug] = paper
         slug_of[id(draft)] = slug
+        notes[slug] = draft.note.haystack
         diagnostics += found
     for draft in drafts:
         slug = slug_of.get(id(draft))
@@ -133,7 +145,13 @@ def build_catalog(
         rating_scale=scale if scale.levels else DEFAULT_SCALE,
         diagnostics=sorted(diagnostics, key=lambda d: (d.file, d.line)),
         search_text={slug: _search_text(p) for slug, p in papers.items()},
+        haystacks={slug: _haystack(p, notes[slug]) for slug, p in papers.items()},
     )
+
+
+def _haystack(paper: Paper, note: str) -> search.PaperHaystack:
+    rest = search.SEPARATOR.join((search.fold(paper.venue_raw or ""), note))
+    return search.PaperHaystack(search.fold(paper.title), rest)
 
 
 def _search_text(paper: Paper) -> str:

@@ -7,6 +7,7 @@ from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 
 from app.catalog.models import Category, Diagnostic, MethodRef, Paper, RatingLevel, RatingScale
+from app.catalog.search import PaperHaystack
 
 # Used when no notes file carries a legend of its own.
 DEFAULT_SCALE = RatingScale(tuple(RatingLevel(n, f"{n}分") for n in range(5, 0, -1)))
@@ -19,18 +20,31 @@ class Catalog:
     categories: dict[str, Category]  # by slug, in file order
     rating_scale: RatingScale
     diagnostics: list[Diagnostic]
-    search_text: dict[str, str] = field(repr=False)  # slug -> lower-cased searchable text
+    search_text: dict[str, str] = field(repr=False)  # slug -> lower-cased text, for mentions
+    haystacks: dict[str, PaperHaystack] = field(default_factory=dict, repr=False)  # search
     _mentions: dict[str, tuple[str, ...]] = field(default_factory=dict, repr=False)
     # Values derived from the catalog alone (such as unfiltered facet counts), computed
     # on first use; a new parse makes a new Catalog, so they never go stale.
     derived: dict = field(default_factory=dict, repr=False)
     title: str | None = None  # the notes' own top heading (`# 论文阅读笔记`), if any
+    # Changes whenever anything a page shows of the notes does (app/catalog/live.py
+    # sets it): validators (ETags) and the live preview compare it.
+    fingerprint: str = ""
 
     def paper(self, slug: str) -> Paper | None:
         return self.papers.get(slug)
 
     def category(self, slug: str) -> Category | None:
         return self.categories.get(slug)
+
+    def category_label(self, slug: str) -> str:
+        """A section's own heading; where two share a heading, as many of their
+        parents' headings before it as tell them apart (`Logits / Self-KD`)."""
+        labels = self.derived.get("category_labels")
+        if labels is None:
+            labels = _category_labels(list(self.categories.values()))
+            self.derived["category_labels"] = labels
+        return labels[slug]
 
     def subcategory_slugs(self, slug: str) -> set[str]:
         """The category and every category below it."""
@@ -88,3 +102,16 @@ class Catalog:
                 and other.title.lower() in text
             )
         return self._mentions[paper.slug]
+
+
+def _category_labels(categories: list[Category]) -> dict[str, str]:
+    labels: dict[str, str] = {}
+    for category in categories:
+        namesakes = [c.path for c in categories if c.title == category.title]
+        depth = 1
+        while depth < len(category.path) and sum(
+            p[-depth:] == category.path[-depth:] for p in namesakes
+        ) > 1:
+            depth += 1
+        labels[category.slug] = " / ".join(category.path[-depth:])
+    return labels

@@ -17,8 +17,12 @@ class Note:
     insights: list[str] = field(default_factory=list)
     demos: list[NoteDemo] = field(default_factory=list)
     comparisons: list[NoteComparison] = field(default_factory=list)
+    authors: list[str] = field(default_factory=list)
     html: str = ""
     line: int | None = None
+    # The note's visible text, folded for search (app/catalog/search.py): done here,
+    # so that the cache of parsed files holds it too.
+    haystack: str = ""
 
 
 @dataclass
@@ -31,6 +35,10 @@ class DraftCategory:
     file: str
     line: int
     description: str = ""
+    parent: DraftCategory | None = None  # the enclosing heading, structural or not
+    # The file's title heading or a table of contents: it names or indexes the
+    # notes, so it never becomes a category nor a part of a section's path.
+    structural: bool = False
 
 
 @dataclass

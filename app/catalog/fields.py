@@ -31,6 +31,11 @@ _COMPARE = re.compile(r"^(?:对比|compare)\s*[:：]\s*(?P<body>.*)$", re.IGNORE
 _VERSUS = re.compile(r"\s+vs\.?\s+", re.IGNORECASE)
 _SIDE = re.compile(r"^(?P<id>[A-Za-z][\w-]*)\s*(?:[(（](?P<args>.*)[)）])?$", re.ASCII)
 _ARG = re.compile(r"^(?P<name>[A-Za-z_]\w*)\s*=\s*(?P<value>[^=\s]+)$", re.ASCII)
+# `作者: Geoffrey Hinton, Oriol Vinyals` or `authors：张三、李四`: who wrote the paper,
+# for citations. Names are split on commas, `、`, semicolons and ` and `.
+_AUTHORS = re.compile(r"^(?:作者|authors?)\s*[:：]\s*(?P<names>.*)$", re.IGNORECASE)
+_AUTHOR_SEPARATORS = re.compile(r"\s*(?:[,，、;；]|\band\b)\s*", re.IGNORECASE)
+_MAX_NAME = 60
 _FLOAT = re.compile(r"^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$")
 
 
@@ -95,6 +100,18 @@ def parse_demo_bullet(text: str) -> tuple[str, ...] | None:
     if not all(_DEMO_ID.match(part) for part in ids):
         return None
     return tuple(dict.fromkeys(ids))  # repeated ids once, in the order written
+
+
+def parse_authors_bullet(text: str) -> tuple[str, ...] | None:
+    """`作者: G. Hinton, O. Vinyals and J. Dean` -> the three names, in order; `作者:`
+    alone -> (). None when the text is not an authors bullet."""
+    match = _AUTHORS.match(text.strip())
+    if not match:
+        return None
+    names = [" ".join(n.split()) for n in _AUTHOR_SEPARATORS.split(match["names"].strip())]
+    if any(len(n) > _MAX_NAME or any(c in n for c in "。！？!?") for n in names):
+        return None  # `作者: 本文作者来自谷歌。` is prose, an insight
+    return tuple(dict.fromkeys(n for n in names if n))
 
 
 ParamValue = bool | int | float | str

@@ -3,12 +3,16 @@ nothing is re-parsed while the files stay as they were."""
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import threading
 import time
+from dataclasses import replace
 from pathlib import Path
 
+from app.catalog.cache import NotesCache
 from app.catalog.catalog import Catalog
+from app.catalog.dates import Dater
 from app.catalog.parser import parse_notes_dir
 
 log = logging.getLogger(__name__)
@@ -31,8 +35,12 @@ def notes_signature(notes_dir: Path) -> Signature:
 class LiveCatalog:
     """Hands out the current catalog; looks at the files at most every poll_interval s."""
 
-    def __init__(self, notes_dir: Path, poll_interval: float = 1.0):
+    def __init__(self, notes_dir: Path, poll_interval: float = 1.0,
+                 cache_dir: Path | None = None, data_dir: Path | None = None):
         self.notes_dir = notes_dir
+        # Parsed files on disk (DATA_DIR), so that a restart parses nothing new.
+        self.disk = NotesCache(cache_dir) if cache_dir else None
+        self.dater = Dater(notes_dir, data_dir)
         self.poll_interval = poll_interval
         self._lock = threading.Lock()
         self._signature: Signature | None = None
@@ -46,16 +54,17 @@ class LiveCatalog:
         if self._catalog is not None and now - self._checked_at < self.poll_interval:
             return self._catalog
         with self._lock:
-            signature = notes_signature(self.notes_dir)
+            signature = (*notes_signature(self.notes_dir), ("", *self.dater.stamp()))
             if self._catalog is None or signature != self._signature:
                 self._reload(signature)
             self._checked_at = now
             assert self._catalog is not None
             return self._catalog
 
-    def _reload(self, signature: Signature) -> None:
+    def _reload(self, signature: tuple) -> None:
         started = time.perf_counter()
-        catalog = parse_notes_dir(self.notes_dir, self._files)
+        catalog = parse_notes_dir(self.notes_dir, self._files, self.disk)
+        self._date(catalog, signature)
         self._catalog, self._signature = catalog, signature
         self.version += 1
         log.info(
@@ -68,3 +77,18 @@ class LiveCatalog:
         if self.version > 1:
             for diagnostic in catalog.diagnostics:
                 log.warning("%s", diagnostic)
+
+    def _date(self, catalog: Catalog, signature: tuple) -> None:
+        """Give each paper its dates, and the catalog a fingerprint of the files and
+        dates: the same files (name, mtime, size) and dates give the same one, in every
+        replica and after a restart."""
+        dates = self.dater.dates(catalog)
+        catalog.papers = {
+            slug: replace(p, added=dates[slug].added, updated=dates[slug].updated)
+            if slug in dates else p
+            for slug, p in catalog.papers.items()
+        }
+        files = tuple(entry for entry in signature if entry[0])  # not the git stamp
+        dated = sorted((s, d.added.timestamp(), d.updated.timestamp()) for s, d in dates.items())
+        catalog.fingerprint = hashlib.sha1(repr((files, dated)).encode()).hexdigest()[:20]
+        catalog.derived["new-after"] = self.dater.baseline

@@ -3,7 +3,8 @@ by the thousand, and FastAPI serialises them as they are."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import datetime as dt
+from dataclasses import dataclass
 from typing import Literal
 
 
@@ -33,7 +34,10 @@ class RatingScale:
     levels: tuple[RatingLevel, ...] = ()
 
     def label(self, value: int | None) -> str | None:
-        return next((lv.label for lv in self.levels if lv.value == value), None)
+        for level in self.levels:  # a loop, not next(genexpr): every card calls this
+            if level.value == value:
+                return level.label
+        return None
 
     @property
     def values(self) -> tuple[int, ...]:
@@ -113,9 +117,13 @@ class Paper:
     arxiv_id: str | None = None
     venue_raw: str | None = None
     shares_notes_with: tuple[str, ...] = ()
-    mentions: tuple[str, ...] = field(default=())  # slugs of papers the note names
     note_demos: tuple[NoteDemo, ...] = ()  # methods the note binds, as written there
     note_comparisons: tuple[NoteComparison, ...] = ()  # the note's `对比:` bullets
+    authors: tuple[str, ...] = ()  # from the note's `作者:` / `authors:` bullet, as written
+    # When the paper came into the notes and last changed (app/catalog/dates.py);
+    # None until the live catalog dates it.
+    added: dt.datetime | None = None
+    updated: dt.datetime | None = None
 
     @property
     def demo_ids(self) -> tuple[str, ...]:

@@ -18,8 +18,9 @@ import nh3
 from markdown_it import MarkdownIt
 from markdown_it.tree import SyntaxTreeNode
 
-from app.catalog import fields
+from app.catalog import fields, files, mathml, search
 from app.catalog.assemble import build_catalog
+from app.catalog.cache import NotesCache, catalog_key, file_key
 from app.catalog.catalog import Catalog
 from app.catalog.drafts import DraftCategory, DraftPaper, Note
 from app.catalog.models import (
@@ -32,14 +33,23 @@ from app.catalog.models import (
 )
 
 # Raw HTML is allowed through markdown-it and then sanitised by nh3, so notes may
-# use <sup> or <br> while <script> and on* handlers never reach a page.
-_MD = MarkdownIt("commonmark", {"html": True})
+# use <sup> or <br> while <script> and on* handlers never reach a page. Formulas
+# become MathML (app/catalog/mathml.py), which the sanitiser lets through.
+_MD = mathml.install(MarkdownIt("commonmark", {"html": True}))
 _SAFE_SCHEMES = {"http", "https", "mailto"}
+_TAGS = nh3.ALLOWED_TAGS | mathml.MATHML_TAGS
+_ATTRIBUTES = nh3.ALLOWED_ATTRIBUTES | mathml.MATHML_ATTRIBUTES
+_CLASSES = {"div": {"math"}, "code": {"math-error"}}  # what mathml.py writes
 _LISTS = ("bullet_list", "ordered_list")
+# Headings that index the notes rather than hold papers, compared folded.
+_TOC_TITLES = {"tableofcontents", "contents", "toc", "目录", "目錄"}
 
 
 def sanitize(html: str) -> str:
-    return nh3.clean(html, url_schemes=_SAFE_SCHEMES, link_rel="noopener noreferrer")
+    return nh3.clean(
+        html, tags=_TAGS, attributes=_ATTRIBUTES, allowed_classes=_CLASSES,
+        url_schemes=_SAFE_SCHEMES, link_rel="noopener noreferrer",
+    )  # fmt: skip
 
 
 @dataclass
@@ -61,7 +71,10 @@ def plain_text(node: SyntaxTreeNode) -> str:
     has_html = False
     for token in node.to_tokens():
         for leaf in token.children or (token,):
-            if leaf.type in ("text", "code_inline"):
+            if leaf.type.startswith("math_inline"):  # as written: `$\mathcal{L}$`
+                parts.append(html.escape(leaf.markup + leaf.content + leaf.markup) if has_html
+                             else leaf.markup + leaf.content + leaf.markup)  # fmt: skip
+            elif leaf.type in ("text", "code_inline"):
                 # Escaped, so that only the author's real tags count as HTML below.
                 parts.append(html.escape(leaf.content) if has_html else leaf.content)
             elif leaf.type == "html_inline":
@@ -142,6 +155,7 @@ class FileParser:
             elif node.type in _LISTS and not self._read_legend(node):
                 self._scan_list(node)
             previous = node
+        self._settle_structure()
         return self.result
 
     # -- categories -------------------------------------------------------------------
@@ -154,11 +168,31 @@ class FileParser:
         title = text or "(untitled)"
         parent = self.stack[-1] if self.stack else None
         path = (*parent.path, title) if parent else (title,)
-        category = DraftCategory(title, path, depth, self.file, _first_line(node))
+        category = DraftCategory(
+            title, path, depth, self.file, _first_line(node), parent=parent,
+            structural=search.fold(text) in _TOC_TITLES,
+        )  # fmt: skip
         if depth == 1 and text and self.result.title is None:
             self.result.title = text
         self.result.categories.append(category)
         self.stack.append(category)
+
+    def _settle_structure(self) -> None:
+        """Drop the structural headings: a table of contents, and the file's title (a
+        leading `#` heading with no papers of its own). Sections below them are
+        labelled from the first real heading down, and papers directly under a
+        structural heading belong to the nearest real one above it (or none)."""
+        categories = self.result.categories
+        if categories and categories[0].depth == 1:
+            first = categories[0]
+            first.structural |= all(p.category is not first for p in self.result.papers)
+        for category in categories:  # in file order: parents are settled first
+            parent = _real_heading(category.parent)
+            category.path = (*parent.path, category.title) if parent else (category.title,)
+        for paper in self.result.papers:
+            if paper.category is not None and paper.category.structural:
+                paper.category = _real_heading(paper.category)
+        self.result.categories = [c for c in categories if not c.structural]
 
     def _describe_category(self, node: SyntaxTreeNode) -> None:
         self.stack[-1].description = plain_text(node)
@@ -229,11 +263,24 @@ class FileParser:
             note.insights += [plain_text(item) for item in kept_items]
             if kept_items:  # a list of only a rating and a demo binding shows nothing
                 kept.append(_with_children(node, kept_items))
+        prose = [plain_text(_as_inline(node)) for node in kept if node.type not in _LISTS]
+        note.haystack = search.haystack([*prose, *note.insights])
         tokens = [token for node in kept for token in node.to_tokens()]
-        note.html = sanitize(_MD.renderer.render(tokens, _MD.options, {}))
+        note.html = self._render(tokens)
         for paper in group:
             paper.note = note
             paper.group = group
+
+    def _render(self, tokens: list) -> str:
+        """A note's HTML: formulas as MathML, relative images and PDFs pointed at the
+        files beside the notes, then sanitised."""
+        files.rewrite_links(tokens, self.file)
+        mathml.mark_lines(tokens)
+        env: dict = {}
+        rendered = _MD.renderer.render(tokens, _MD.options, env)
+        for problem in env.get("math_problems", []):
+            self.diagnose(problem.line, "warning", problem.message)
+        return sanitize(rendered)
 
     def _take_field(self, item: SyntaxTreeNode, note: Note) -> bool:
         """If the item is only a rating, a demo binding or a comparison, record it on the
@@ -246,6 +293,7 @@ class FileParser:
             self._take_rating(text, line, note)
             or self._take_demos(text, line, note)
             or self._take_comparison(text, line, note)
+            or self._take_authors(text, line, note)
         )
 
     def _take_rating(self, text: str, line: int, note: Note) -> bool:
@@ -270,6 +318,17 @@ class FileParser:
         note.demos += [NoteDemo(method, line) for method in ids if method not in known]
         return True
 
+    def _take_authors(self, text: str, line: int, note: Note) -> bool:
+        names = fields.parse_authors_bullet(text)
+        if names is None:
+            return False
+        if not names:
+            self.diagnose(line, "warning", "an authors bullet that names nobody")
+        elif note.authors:
+            self.diagnose(line, "warning", "a second authors bullet; keeping the first")
+        else:
+            note.authors = list(names)
+        return True
 
     def _take_comparison(self, text: str, line: int, note: Note) -> bool:
         bullet = fields.parse_compare_bullet(text)
@@ -286,6 +345,13 @@ class FileParser:
         if all((c.method, c.against) != (method, against) for c in note.comparisons):
             note.comparisons.append(comparison)
         return True
+
+def _real_heading(category: DraftCategory | None) -> DraftCategory | None:
+    """The category itself, or its nearest ancestor that is not structural."""
+    while category is not None and category.structural:
+        category = category.parent
+    return category
+
 
 def _with_children(node: SyntaxTreeNode, children: list[SyntaxTreeNode]) -> SyntaxTreeNode:
     """A copy of a list node that holds only the given items."""
@@ -327,12 +393,41 @@ def parse_texts(files: Iterable[tuple[str, str]]) -> Catalog:
 FileKey = tuple[str, int, int]  # name, mtime_ns, size
 
 
-def parse_notes_dir(notes_dir: Path, cache: dict[FileKey, FileResult] | None = None) -> Catalog:
+@dataclass
+class SeenFile:
+    """A notes file as last read: its content's key (app/catalog/cache.py), its text
+    and, once needed, its parse."""
+
+    name: str
+    key: str
+    text: str
+    result: FileResult | None = None
+
+    def parsed(self, disk: NotesCache | None) -> FileResult:
+        if self.result is None:
+            self.result = disk.load("file", self.key) if disk else None
+        if self.result is None:
+            self.result = parse_file(self.name, self.text)
+            if disk:
+                disk.save("file", self.key, self.result)
+        return self.result
+
+
+def _unreadable(name: str, exc: Exception) -> FileResult:
+    result = FileResult(name)
+    result.diagnostics.append(Diagnostic(name, 1, "error", f"cannot read file: {exc}"))
+    return result
+
+
+def parse_notes_dir(
+    notes_dir: Path, cache: dict[FileKey, SeenFile] | None = None, disk: NotesCache | None = None
+) -> Catalog:
     """Every *.md under notes_dir in path order. With a cache, files whose name, mtime
-    and size are unchanged are not read or parsed again; the cache is pruned to the
-    files seen this time."""
+    and size are unchanged are not read again (the cache is pruned to the files seen
+    this time); with a disk cache, nothing already parsed is parsed again, and notes
+    unchanged as a whole load as one assembled catalog."""
     cache = {} if cache is None else cache
-    results: list[FileResult] = []
+    files: list[SeenFile | FileResult] = []
     seen: set[FileKey] = set()
     for path in sorted(notes_dir.rglob("*.md")):
         name = path.relative_to(notes_dir).as_posix()
@@ -340,14 +435,26 @@ def parse_notes_dir(notes_dir: Path, cache: dict[FileKey, FileResult] | None = N
             stat = path.stat()
             key = (name, stat.st_mtime_ns, stat.st_size)
             if key not in cache:
-                cache[key] = parse_file(name, path.read_text(encoding="utf-8-sig"))
+                data = path.read_bytes()
+                cache[key] = SeenFile(name, file_key(name, data), data.decode("utf-8-sig"))
         except (OSError, UnicodeDecodeError) as exc:
-            unreadable = FileResult(name)
-            unreadable.diagnostics.append(Diagnostic(name, 1, "error", f"cannot read file: {exc}"))
-            results.append(unreadable)
+            files.append(_unreadable(name, exc))
             continue
         seen.add(key)
-        results.append(cache[key])
+        files.append(cache[key])
     for stale in set(cache) - seen:
         del cache[stale]
-    return combine(results)
+    return _assemble(files, disk)
+
+
+def _assemble(files: list[SeenFile | FileResult], disk: NotesCache | None) -> Catalog:
+    readable = [f for f in files if isinstance(f, SeenFile)]
+    whole = catalog_key(f.key for f in readable) if len(readable) == len(files) else None
+    catalog = disk.load("catalog", whole) if disk and whole else None
+    if catalog is None:
+        catalog = combine([f.parsed(disk) if isinstance(f, SeenFile) else f for f in files])
+        if disk and whole:
+            disk.save("catalog", whole, catalog)  # before any use memoises on it
+    if disk:
+        disk.keep_only({"file": [f.key for f in readable], "catalog": [whole] if whole else []})
+    return catalog

@@ -10,10 +10,11 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from app.catalog import search
 from app.catalog.catalog import Catalog
 from app.catalog.models import Paper
 
-SortKey = Literal["file", "rating", "year", "title", "evidence"]
+SortKey = Literal["file", "rating", "year", "title", "evidence", "added"]
 EvidenceKey = Literal["supported", "contradicted", "not_shown", "no_demo"]
 
 
@@ -26,13 +27,23 @@ class EvidenceIndex:
     by_slug: Mapping[str, str] = field(default_factory=dict)
     labels: Mapping[str, str] = field(default_factory=dict)  # value -> label, in order
 
+    def has_demo(self, slug: str) -> bool:
+        """A paper has a demo unless its evidence says `no_demo` (app/web/evidence.py
+        gives that value to exactly the papers no method is bound to)."""
+        return self.by_slug.get(slug, "no_demo") != "no_demo"
+
 
 class PaperQuery(BaseModel):
     """Everything a view of the catalog depends on; lives in the query string."""
 
     model_config = ConfigDict(extra="ignore")
 
-    q: str = Field("", max_length=200, description="Substring of title, venue or notes")
+    q: str = Field(
+        "", max_length=200,
+        description="Words to find in the title, venue or note, all of them, in any order: "
+        "case, full-width forms, spaces and punctuation do not matter (`TF-KD` = `tfkd`). "
+        "In file order, papers with every word in the title come first.",
+    )  # fmt: skip
     rating: int | None = Field(None, ge=1, le=5, description="Exactly this rating")
     min_rating: int | None = Field(None, ge=1, le=5, description="At least this rating")
     category: str | None = Field(None, max_length=200, description="Category slug")
@@ -41,6 +52,7 @@ class PaperQuery(BaseModel):
     evidence: EvidenceKey | None = Field(
         None, description="How the paper's claims fared in the reference reproduction"
     )
+    has_demo: bool | None = Field(None, description="Only papers with (or without) a live demo")
     sort: SortKey = "file"
     page: int = Field(1, ge=1, le=10_000)
     per_page: int = Field(50, ge=1, le=1000)
@@ -56,7 +68,7 @@ class PaperQuery(BaseModel):
     def is_filtered(self) -> bool:
         return any(
             (self.q.strip(), self.rating, self.min_rating, self.category, self.venue, self.year,
-             self.evidence)
+             self.evidence, self.has_demo is not None)
         )
 
 
@@ -74,6 +86,7 @@ class QueryResult:
     total: int  # papers in the catalog
     pages: int
     facets: dict[str, list[Facet]]
+    terms: tuple[str, ...] = ()  # the search's folded terms, for highlighting
 
 
 Predicate = Callable[[Paper], bool]
@@ -84,9 +97,9 @@ def _predicates(
 ) -> dict[str, Predicate]:
     """One predicate per active filter, keyed by facet name."""
     preds: dict[str, Predicate] = {}
-    needle = query.q.strip().lower()
-    if needle:
-        preds["q"] = lambda p: needle in catalog.search_text[p.slug]
+    terms = search.terms(query.q)
+    if terms:
+        preds["q"] = lambda p: catalog.haystacks[p.slug].matches(terms)
     if query.rating is not None:
         preds["rating"] = lambda p: p.rating == query.rating
     if query.min_rating is not None:
@@ -102,10 +115,15 @@ def _predicates(
         preds["year"] = lambda p: p.year == query.year
     if query.evidence is not None:
         preds["evidence"] = lambda p: evidence.by_slug.get(p.slug) == query.evidence
+    if query.has_demo is not None:
+        preds["has_demo"] = lambda p: evidence.has_demo(p.slug) == query.has_demo
     return preds
 
 
-def _sorted(papers: list[Paper], key: SortKey, evidence: EvidenceIndex) -> list[Paper]:
+def _sorted(
+    catalog: Catalog, papers: list[Paper], key: SortKey, evidence: EvidenceIndex,
+    terms: tuple[str, ...],
+) -> list[Paper]:
     if key == "evidence":  # in the facet's order (supported first); ties keep file order
         rank = {value: i for i, value in enumerate(evidence.labels)}
         return sorted(papers, key=lambda p: (rank.get(evidence.by_slug.get(p.slug), 99),
@@ -114,8 +132,12 @@ def _sorted(papers: list[Paper], key: SortKey, evidence: EvidenceIndex) -> list[
         return sorted(papers, key=lambda p: (-(p.rating or 0), p.order))
     if key == "year":  # newest first; undated last
         return sorted(papers, key=lambda p: (-(p.year or 0), p.order))
+    if key == "added":  # newest first; undated last; ties keep file order
+        return sorted(papers, key=lambda p: (-(p.added.timestamp() if p.added else 0), p.order))
     if key == "title":
         return sorted(papers, key=lambda p: (p.title.casefold(), p.order))
+    if terms:  # a search in file order: title hits first (sorted() is stable)
+        return sorted(papers, key=lambda p: catalog.haystacks[p.slug].rank(terms))
     return papers  # already in file order
 
 
@@ -151,9 +173,23 @@ def _count(catalog: Catalog, subsets: _Subsets, field: str, *own: str) -> Counte
     return memo
 
 
-def _evidence_facet(subsets: _Subsets, evidence: EvidenceIndex) -> list[Facet]:
-    counts = Counter(evidence.by_slug.get(p.slug) for p in subsets.without("evidence"))
+def _evidence_facet(
+    catalog: Catalog, subsets: _Subsets, evidence: EvidenceIndex
+) -> list[Facet]:
+    if subsets.key("evidence"):
+        counts = Counter(evidence.by_slug.get(p.slug) for p in subsets.without("evidence"))
+    else:  # under no other filter: once per catalog and evidence index, like _count
+        memo = catalog.derived.get(("count", "evidence", id(evidence)))
+        if memo is None or memo[0] is not evidence:
+            counts = Counter(evidence.by_slug.get(p.slug) for p in subsets.papers)
+            memo = catalog.derived[("count", "evidence", id(evidence))] = (evidence, counts)
+        counts = memo[1]
     return [Facet(value, label, counts[value]) for value, label in evidence.labels.items()]
+
+
+def _demo_facet(subsets: _Subsets, evidence: EvidenceIndex) -> list[Facet]:
+    counts = Counter(evidence.has_demo(p.slug) for p in subsets.without("has_demo"))
+    return [Facet("true", "有演示", counts[True]), Facet("false", "没有演示", counts[False])]
 
 
 def _facets(catalog: Catalog, subsets: _Subsets) -> dict[str, list[Facet]]:
@@ -171,7 +207,7 @@ def _facets(catalog: Catalog, subsets: _Subsets) -> dict[str, list[Facet]]:
             for v in scale.values
         ],
         "category": [
-            Facet(c.slug, " / ".join(c.path), categories[c.slug])
+            Facet(c.slug, catalog.category_label(c.slug), categories[c.slug])
             for c in catalog.categories.values()
             if categories[c.slug]
         ],
@@ -187,12 +223,16 @@ def run_query(
     catalog meets the methods) adds the evidence filter, facet and sort."""
     evidence = evidence or EvidenceIndex()
     subsets = _Subsets(catalog, _predicates(catalog, query, evidence))
-    papers = _sorted(subsets.without(), query.sort, evidence)
+    terms = search.terms(query.q)
+    papers = _sorted(catalog, subsets.without(), query.sort, evidence, terms)
     start = (query.page - 1) * query.per_page
     return QueryResult(
         papers=papers[start : start + query.per_page],
         matched=len(papers),
         total=len(catalog.papers),
         pages=max(1, -(-len(papers) // query.per_page)),
-        facets=_facets(catalog, subsets) | {"evidence": _evidence_facet(subsets, evidence)},
+        facets=_facets(catalog, subsets)
+        | {"evidence": _evidence_facet(catalog, subsets, evidence),
+           "has_demo": _demo_facet(subsets, evidence)},
+        terms=terms,
     )

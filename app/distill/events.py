@@ -191,6 +191,23 @@ class Comparison(_Part):
     swept: Swept | None = None
 
 
+class VersusResult(_Part):
+    """A run of a method against another one (a note's `对比:`): the comparator's
+    student trained on the same seeds, the paired Δ (method − comparator) and its
+    judgement as "the method is better"."""
+
+    method: str
+    params: dict[str, Any] = Field(default_factory=dict)
+    label: str = ""
+    student: SeedResults
+    final_acc: float | None = None
+    delta: Paired
+    delta_best_val: Paired | None = None
+    judgement: dict[str, Any] = Field(default_factory=dict)
+    controls_equal: bool | None = Field(
+        None, description="Whether both runs' CE controls gave the same numbers.")
+
+
 class Summary(BaseModel):
     """A run's result (the payload of its `done` event): every model's per-seed
     accuracies, the paired Δ of the student against its baseline, the split and
@@ -216,6 +233,8 @@ class Summary(BaseModel):
         None, description="The same, each model at its best validation epoch.")
     wall_s: float | None = None
     comparisons: list[Comparison] = Field(default_factory=list)
+    versus: VersusResult | None = Field(
+        None, description="Set on a run of one method against another (a note's comparison).")
 
     @model_validator(mode="before")
     @classmethod

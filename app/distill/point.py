@@ -99,6 +99,7 @@ def summarize(method: str, seeds: list[int], sizes: SplitSizes, result: Result,
         delta_best_val=delta("best_val_test_acc"),
         wall_s=round(wall_s, 3),
         comparisons=comparisons(method, params, models) if params is not None else [],
+        versus=None,  # set by a run against another method (sweeper.train_versus)
     )
 
 

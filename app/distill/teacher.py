@@ -2,12 +2,11 @@
 
 The key holds everything that determines a seed's weights: data set (and a digest of
 the shipped file), architecture, seed (hence the split and the initial weights),
-epochs, training fraction, the optimiser settings, label smoothing if any (a
-``Recipe``) and
-``TEACHER_CODE_VERSION`` (bump it whenever the models, data pipeline or training loop
-change what a teacher comes out as). A k-seed run loads the seeds it finds and trains
-the missing ones together, as one stack; each is then cached on its own, so a later
-run of any seed set reuses them.
+epochs, training fraction, the optimiser settings, label smoothing if any (its
+``TeacherSettings``) and ``TEACHER_CODE_VERSION`` (bump it whenever the models, data
+pipeline or training loop change what a teacher comes out as). A k-seed run loads the
+seeds it finds and trains the missing ones together, as one stack; each is then cached
+on its own, so a later run of any seed set reuses them.
 """
 
 from __future__ import annotations
@@ -53,7 +52,7 @@ ARCHS: dict[str, Callable[[int], nn.Module]] = {
 
 
 @dataclass(frozen=True)
-class Recipe:
+class TeacherSettings:
     """How a teacher trains: plain CE, SGD with momentum and cosine decay."""
 
     arch: str
@@ -65,10 +64,10 @@ class Recipe:
     label_smoothing: float = 0.0  # a of (1 − a)·onehot + a/K (arXiv 1906.02629)
 
 
-def teacher_key(recipe: Recipe, seed: int) -> dict:
+def teacher_key(settings: TeacherSettings, seed: int) -> dict:
     """The cache key. A smoothed teacher's holds its ``label_smoothing``; a plain
     teacher's leaves it out, so the keys (and files) of existing teachers stay valid."""
-    fields = asdict(recipe)
+    fields = asdict(settings)
     if not fields["label_smoothing"]:
         del fields["label_smoothing"]
     return {"dataset": "digits8x8", "data": data_fingerprint(), "seed": seed,
@@ -80,18 +79,18 @@ def cache_path(data_dir: Path, key: dict) -> Path:
     return Path(data_dir) / "teachers" / f"{key['arch']}-seed{key['seed']}-{digest}.pt"
 
 
-def _frozen_teacher(ctx: Context, recipe: Recipe) -> tuple[nn.Module, Evaluation]:
-    keys = [teacher_key(recipe, seed) for seed in ctx.seeds]
+def _frozen_teacher(ctx: Context, settings: TeacherSettings) -> tuple[nn.Module, Evaluation]:
+    keys = [teacher_key(settings, seed) for seed in ctx.seeds]
     paths = [cache_path(ctx.data_dir, key) for key in keys]
     states = [_load(ctx, path, key) for path, key in zip(paths, keys, strict=True)]
     missing = [i for i, state in enumerate(states) if state is None]
     if missing:
-        trained = _train(ctx, recipe, [ctx.seeds[i] for i in missing])
+        trained = _train(ctx, settings, [ctx.seeds[i] for i in missing])
         for i, state in zip(missing, split_state(trained.state_dict(), len(missing)),
                             strict=True):
             states[i] = {k: v.detach().cpu() for k, v in state.items()}
             _save(states[i], paths[i], keys[i])
-    model = ARCHS[recipe.arch](ctx.k)
+    model = ARCHS[settings.arch](ctx.k)
     model.load_state_dict(stack_states(states))
     model.to(ctx.device).eval().requires_grad_(False)
     split = ctx.split
@@ -100,17 +99,17 @@ def _frozen_teacher(ctx: Context, recipe: Recipe) -> tuple[nn.Module, Evaluation
     return FrozenTeacher(model), scores
 
 
-def get_teacher(ctx: Context, recipe: Recipe) -> tuple[nn.Module, Evaluation]:
+def get_teacher(ctx: Context, settings: TeacherSettings) -> tuple[nn.Module, Evaluation]:
     """The frozen k-seed teacher stack (eval mode) and its validation and test scores:
     each seed from the cache when there, the missing ones trained now (phase
     ``teacher``, with its curve) and cached. Within one run (the method and its
-    comparator arms share ``ctx.shared``) a recipe's teacher is loaded once, and its
+    comparator arms share ``ctx.shared``) a teacher's settings load it once, and its
     outputs on the training digits are computed once (``FrozenTeacher``)."""
-    key = ("teacher", recipe, tuple(ctx.seeds))
+    key = ("teacher", settings, tuple(ctx.seeds))
     if key not in ctx.shared:
-        ctx.shared[key] = _frozen_teacher(ctx, recipe)
+        ctx.shared[key] = _frozen_teacher(ctx, settings)
     else:
-        ctx.emitter.log(f"teacher ({recipe.arch}) shared with the run: loaded once, its "
+        ctx.emitter.log(f"teacher ({settings.arch}) shared with the run: loaded once, its "
                         "outputs on the training digits computed once")
     return ctx.shared[key]
 
@@ -206,25 +205,25 @@ def _load(ctx: Context, path: Path, key: dict) -> dict[str, Tensor] | None:
     return state
 
 
-def _train(ctx: Context, recipe: Recipe, seeds: list[int]) -> nn.Module:
+def _train(ctx: Context, settings: TeacherSettings, seeds: list[int]) -> nn.Module:
     """Train the teachers of ``seeds`` together on their own training sets."""
-    split = load_split(seeds, recipe.train_fraction, ctx.device)
-    model = build_stacked(ARCHS[recipe.arch], [s + TEACHER_SEED_OFFSET for s in seeds],
+    split = load_split(seeds, settings.train_fraction, ctx.device)
+    model = build_stacked(ARCHS[settings.arch], [s + TEACHER_SEED_OFFSET for s in seeds],
                           ctx.device)
-    batches = Batches(split.num_train, recipe.batch_size, seeds, TEACHER_SEED_OFFSET,
+    batches = Batches(split.num_train, settings.batch_size, seeds, TEACHER_SEED_OFFSET,
                       ctx.device)
-    learner = Learner(model, recipe.lr, recipe.weight_decay, recipe.epochs * len(batches))
+    learner = Learner(model, settings.lr, settings.weight_decay, settings.epochs * len(batches))
 
     def step(idx: Tensor) -> dict[str, dict[str, Tensor]]:
         x, y = split.batch(idx)
-        if not recipe.label_smoothing:
+        if not settings.label_smoothing:
             return {"teacher": ce_step(learner, x, y)}
-        loss = smoothed_cross_entropy(learner.model(x), y, recipe.label_smoothing)
+        loss = smoothed_cross_entropy(learner.model(x), y, settings.label_smoothing)
         learner.update(loss)
         return {"teacher": {"total": loss}}
 
-    ctx.emitter.log(f"training the teachers of seeds {seeds} ({recipe.arch})")
-    run_phase(ctx, "teacher", recipe.epochs, batches, step,
+    ctx.emitter.log(f"training the teachers of seeds {seeds} ({settings.arch})")
+    run_phase(ctx, "teacher", settings.epochs, batches, step,
               Evaluator(watch({"teacher": model}), split), seeds=seeds)
     return model
 

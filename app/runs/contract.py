@@ -173,19 +173,6 @@ class RunRecord(BaseModel):
         """A summary as stored, of whatever earlier shape, read as the current one."""
         return read_stored_summary(value)
 
-    # Read access by key, as for the dicts these records replaced: templates and
-    # callers written against `record["status"]` keep working.
-    def __getitem__(self, key: str) -> Any:
-        if key not in type(self).model_fields:
-            raise KeyError(key)
-        return getattr(self, key)
-
-    def get(self, key: str, default: Any = None) -> Any:
-        return getattr(self, key) if key in type(self).model_fields else default
-
-    def keys(self) -> list[str]:  # with __getitem__: `{**record}` as for a dict
-        return list(type(self).model_fields)
-
 
 def read_stored_summary(value: Any) -> Summary | None:
     """`upgrade_summary`, for what a store holds: a summary that does not read

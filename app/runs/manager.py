@@ -219,7 +219,27 @@ class RunManager:
         return self.get(run.id)
 
     def cancel(self, run_id: str, timeout: float = 2.0) -> RunRecord:
-        """Cancel a queued or running run; its record once it has stopped."""
+        """Cancel a queued or running run, wherever it waits or runs; its record once
+        it has stopped (or, past ``timeout``, as it stands). One path: stop it where
+        it is, then wait for its record to leave the active states."""
+        if not self._stop(run_id):
+            record = self.get(run_id)
+            if record is None:
+                raise RunNotFound(f"no run {run_id}")
+            raise RunFinished(f"run {run_id} has already finished ({record.status})")
+        deadline = time.monotonic() + timeout
+        record = self.get(run_id)
+        while record.status in ACTIVE and time.monotonic() < deadline:
+            time.sleep(0.05)
+            record = self.get(run_id)
+        if record.status not in (*ACTIVE, Status.CANCELLED):
+            raise RunFinished(f"run {run_id} had already finished ({record.status})")
+        return record
+
+    def _stop(self, run_id: str) -> bool:
+        """Stop the run where it is: this replica's queue (cancelled at once) or
+        worker (killed), the store's queue, or, for a run that another replica or the
+        cluster runs, a flag in the shared store. False: nothing left to stop."""
         with self._lock:
             run = self._running.get(run_id)
             if run is not None and run.recorded.is_set():
@@ -231,40 +251,19 @@ class RunManager:
                 run.stop_reason = "cancel"
         if queued is not None:
             self._finish_record(queued, Outcome(Status.CANCELLED, cancelled_event()))
-            return self.get(run_id)
+            return True
         if run is not None:
             self.executor.kill(run)
-            run.recorded.wait(timeout)
-            record = self.get(run_id)
-            if record is not None and record.status not in (Status.RUNNING, Status.CANCELLED):
-                raise RunFinished(f"run {run_id} had already finished ({record.status})")
-            return record
+            return True
         record = self.get(run_id)
-        if record is None:
-            raise RunNotFound(f"no run {run_id}")
+        if record is None or record.status not in ACTIVE:
+            return False
         if record.status == Status.QUEUED and self.executor.pulls_from_store:
             event = self.store.cancel_queued(run_id, cancelled_event())
             if event is not None:  # still waiting in the store's queue: done
                 self.hub.publish(run_id, [event])
-                return self.get(run_id)
-        if record.status in ACTIVE and self.store.shared:
-            return self._cancel_elsewhere(run_id, timeout)
-        raise RunFinished(f"run {run_id} has already finished ({record.status})")
-
-    def _cancel_elsewhere(self, run_id: str, timeout: float) -> RunRecord:
-        """A run another replica (or the cluster) runs: flag it, wait for it to stop."""
-        if not self.store.request_cancel(run_id):
-            record = self.get(run_id)
-            raise RunFinished(f"run {run_id} has already finished ({record.status})")
-        deadline = time.monotonic() + timeout
-        while True:
-            record = self.get(run_id)
-            if record.status not in ACTIVE or time.monotonic() > deadline:
-                break
-            time.sleep(0.05)
-        if record.status not in (*ACTIVE, Status.CANCELLED):
-            raise RunFinished(f"run {run_id} had already finished ({record.status})")
-        return record
+                return True
+        return self.store.shared and self.store.request_cancel(run_id)
 
     # -- queries and following (app/runs/queries.py) -----------------------------
 

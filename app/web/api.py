@@ -4,15 +4,17 @@ and schemathesis in tests/fuzz) hold each body to."""
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 from fastapi.responses import Response
 from pydantic import BaseModel, Field
 from pydantic_core import to_json
 
 from app.catalog.models import NoteDemo, RatingLevel
 from app.catalog.query import Facet, PaperQuery, run_query
+from app.web import conditional
 from app.web.deps import CatalogDep, MaybeRunsDep, PaperDep, QueryDep
 from app.web.evidence import evidence_index, evidence_json, paper_evidence
 from app.web.views import category_counts, paper_detail, paper_detail_json, paper_summary_json
@@ -70,6 +72,14 @@ class _PaperFields(BaseModel):
         description="The note's `对比: a vs b` / `compare: a vs b` bullets, as written; "
         "each is judged as the claim that `method` beats `against`."
     )
+    authors: list[str] = Field(description="From the note's `作者:` / `authors:` bullet.")
+    added: dt.datetime | None = Field(
+        description="When the paper came into the notes: its lines' first commit in a git "
+        "checkout, else when this site first saw it."
+    )
+    updated: dt.datetime | None = Field(
+        description="When its line or note last changed (latest commit, or first seen so)."
+    )
 
 
 class PaperSummary(_PaperFields):
@@ -77,7 +87,7 @@ class PaperSummary(_PaperFields):
         None, description="supported / contradicted / not_shown / no_demo: how the paper's "
         "claims fared in the reference reproduction (Holm-adjusted)."
     )
-    mentions: list[str] = Field(description="Always empty here; see the paper's own JSON.")
+    has_demo: bool = Field(False, description="Whether the paper has a live demo.")
     url_path: str = Field(description="The paper's page: `/papers/{slug}`.")
 
 
@@ -125,6 +135,9 @@ class Facets(BaseModel):
     evidence: list[Facet] = Field(
         default_factory=list, description="supported, contradicted, not shown, no demo."
     )
+    has_demo: list[Facet] = Field(
+        default_factory=list, description="With a live demo (`true`) or without (`false`)."
+    )
 
 
 class PaperList(BaseModel):
@@ -164,7 +177,11 @@ def _json(data: object) -> Response:
 @router.get(
     "/papers", response_model=PaperList, summary="Papers matching the filters, with facet counts"
 )
-async def list_papers(catalog: CatalogDep, query: QueryDep) -> Response:
+async def list_papers(request: Request, catalog: CatalogDep, query: QueryDep) -> Response:
+    # A poll of an unchanged view answers 304 before anything is queried.
+    etag = conditional.view_etag(request, catalog, "api-papers")
+    if hit := conditional.not_modified(request, etag):
+        return hit
     index = evidence_index(catalog)
     result = run_query(catalog, query, index)
     body = {
@@ -173,11 +190,12 @@ async def list_papers(catalog: CatalogDep, query: QueryDep) -> Response:
         "total": result.total,
         "page": query.page,
         "pages": result.pages,
-        "papers": [paper_summary_json(p) | {"evidence": index.by_slug.get(p.slug)}
+        "papers": [paper_summary_json(p) | {"evidence": index.by_slug.get(p.slug),
+                                            "has_demo": index.has_demo(p.slug)}
                    for p in result.papers],
         "facets": result.facets,
     }
-    return _json(body)
+    return conditional.tagged(_json(body), etag)
 
 
 @router.get(
@@ -186,9 +204,12 @@ async def list_papers(catalog: CatalogDep, query: QueryDep) -> Response:
     summary="One paper with its rendered note and its demos",
     responses={404: {"model": Message, "description": "No paper has this slug"}},
 )
-async def get_paper(catalog: CatalogDep, paper: PaperDep, runs: MaybeRunsDep) -> Response:
+async def get_paper(
+    request: Request, catalog: CatalogDep, paper: PaperDep, runs: MaybeRunsDep
+) -> Response:
     evidence = paper_evidence(catalog, paper, runs)
-    return _json(paper_detail_json(paper_detail(catalog, paper)) | evidence_json(evidence))
+    body = paper_detail_json(paper_detail(catalog, paper)) | evidence_json(evidence)
+    return conditional.by_body(request, _json(body))  # live runs too: tagged by its bytes
 
 
 @router.get(

@@ -10,7 +10,7 @@ from collections.abc import Iterator
 from itertools import combinations
 from typing import Annotated, Any
 
-from fastapi import APIRouter, HTTPException, Query, Request
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, StreamingResponse
 from pydantic import BaseModel
 
@@ -20,6 +20,7 @@ from app.runs import RunManager
 from app.runs.contract import RunRecord
 from app.runs.metrics import to_csv
 from app.web.deps import RunsDep
+from app.web.errors import Refusal
 from app.web.launch import FieldErrors, Message
 from app.web.results import DASH, history_row, number, paired_view
 from app.web.templating import templates
@@ -121,9 +122,11 @@ def parse_ids(raw: list[str]) -> list[str]:
     ids = [part.strip() for value in raw for part in value.split(",") if part.strip()]
     ids = list(dict.fromkeys(ids))
     if not ids:
-        raise HTTPException(400, "name the runs to compare: ?ids=a,b")
+        raise Refusal(400, "name the runs to compare: ?ids=a,b", "compare_none")
     if len(ids) > MAX_RUNS:
-        raise HTTPException(400, f"at most {MAX_RUNS} runs can be compared at once")
+        raise Refusal(
+            400, f"at most {MAX_RUNS} runs can be compared at once", "compare_too_many", n=MAX_RUNS
+        )
     return ids
 
 
@@ -131,7 +134,8 @@ def load_runs(runs: RunManager, ids: list[str]) -> list[RunRecord]:
     records = {i: runs.get(i) for i in ids}
     missing = [i for i, record in records.items() if record is None]
     if missing:
-        raise HTTPException(404, f"no run {', '.join(map(repr, missing))}")
+        names = ", ".join(map(repr, missing))
+        raise Refusal(404, f"no run {names}", "no_run_html", id=", ".join(missing))
     return [records[i] for i in ids]
 
 

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import Depends, HTTPException, Query, Request
+from fastapi import Depends, Query, Request
 
 from app.catalog.catalog import Catalog
 from app.catalog.models import Paper
 from app.catalog.query import PaperQuery
 from app.runs import RunManager
 from app.settings import Settings
+from app.web.errors import Refusal
 
 
 async def _settings(request: Request) -> Settings:
@@ -36,7 +37,7 @@ QueryDep = Annotated[PaperQuery, Query()]
 async def _paper(slug: str, catalog: CatalogDep) -> Paper:
     paper = catalog.paper(slug)
     if paper is None:
-        raise HTTPException(404, f"no paper with slug {slug!r}")
+        raise Refusal(404, f"no paper with slug {slug!r}", "no_paper_html", slug=slug)
     return paper
 
 
@@ -49,7 +50,7 @@ async def _maybe_runs(request: Request) -> RunManager | None:
 
 async def _runs(runs: Annotated[RunManager | None, Depends(_maybe_runs)]) -> RunManager:
     if runs is None:
-        raise HTTPException(503, "the run service is not running")
+        raise Refusal(503, "the run service is not running", "runs_down")
     return runs
 
 

@@ -25,6 +25,7 @@ from app.catalog.catalog import Catalog
 from app.catalog.models import Paper
 from app.catalog.query import EvidenceIndex
 from app.distill import claims
+from app.distill.events import Summary
 from app.distill.methods import METHODS
 from app.runs import RunManager
 from app.web.bindings import BoundComparison, paper_comparisons, paper_methods
@@ -205,25 +206,18 @@ def paper_claims(paper: Paper) -> list[tuple[str, claims.Claim]]:
     return own or found
 
 
-def _summary_json(summary: Any) -> dict:
-    """A run's summary as JSON (a typed one, or a dict as older code stored it)."""
-    if hasattr(summary, "model_dump"):
-        return summary.model_dump(mode="json")
-    return summary if isinstance(summary, dict) else {}
-
-
-def _live_claim_deltas(summary: dict, claim: claims.Claim) -> list[float] | None:
+def _live_claim_deltas(summary: Summary | None, claim: claims.Claim) -> list[float] | None:
     """A claim's Δ in a run's summary: its `comparisons` (when the trainer judged
     it) or the per-seed arms (student − the comparator's arm)."""
-    for stored in summary.get("comparisons") or []:
-        if isinstance(stored, dict) and stored.get("claim") == claim.id:
-            deltas = stored.get("deltas")
-            return deltas if isinstance(deltas, list) and deltas else None
-    per_seed = summary.get("per_seed") or {}
-    arm = claim.versus.arm
-    if not isinstance(per_seed, dict) or "student" not in per_seed or arm not in per_seed:
+    if summary is None:
         return None
-    return _paired(per_seed["student"].get("test_acc"), per_seed[arm].get("test_acc"))
+    for judged in summary.comparisons:
+        if judged.claim == claim.id:
+            return judged.deltas or None
+    student, other = summary.per_seed.get("student"), summary.per_seed.get(claim.versus.arm)
+    if student is None or other is None:
+        return None
+    return _paired(student.test_acc, other.test_acc)
 
 
 def _latest_versus_run(runs: RunManager, bound: BoundComparison):
@@ -255,8 +249,7 @@ def paper_evidence(catalog: Catalog, paper: Paper, runs: RunManager | None = Non
     live_judged: list[dict] = []
     for method_id, claim in paper_claims(paper):
         record = latest_default_run(runs, method_id) if runs is not None else None
-        deltas = (_live_claim_deltas(_summary_json(record.summary), claim)
-                  if record is not None else None)
+        deltas = _live_claim_deltas(record.summary, claim) if record is not None else None
         items.append({"kind": "claim", "method": method_id, "claim": claim,
                       "sentence": claims.sentence(claim, method_id),
                       "reference": reference.get(claim.id), "run": record, "launch": None})
@@ -264,8 +257,8 @@ def paper_evidence(catalog: Catalog, paper: Paper, runs: RunManager | None = Non
     for bound in paper_comparisons(paper):
         claim = comparison_claim(bound)
         record = _latest_versus_run(runs, bound) if runs is not None else None
-        versus = _summary_json(record.summary).get("versus") if record is not None else None
-        deltas = versus.get("delta", {}).get("deltas") if isinstance(versus, dict) else None
+        versus = record.summary.versus if record is not None and record.summary else None
+        deltas = versus.delta.deltas if versus is not None else None
         items.append({"kind": "note", "method": bound.method.ref.method, "claim": claim,
                       "sentence": {"zh": claim.zh, "en": claim.en}, "line": bound.note.line,
                       "reference": reference.get(claim.id), "run": record,

@@ -7,7 +7,7 @@ from __future__ import annotations
 import re
 from typing import Annotated, Any
 
-from fastapi import APIRouter, HTTPException, Query, Request
+from fastapi import APIRouter, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
@@ -17,6 +17,7 @@ from starlette.convertors import StringConvertor, register_url_convertor
 from app.distill.methods import METHODS
 from app.runs import RunError, RunManager
 from app.web.deps import CatalogDep, MaybeRunsDep, RunsDep, SettingsDep
+from app.web.errors import Refusal
 from app.web.launch import (
     ClientDep,
     FieldErrors,
@@ -128,7 +129,9 @@ def _forest(table: MethodTable) -> dict[str, Any]:
 
 def _method_id(method_id: str) -> str:
     if method_id not in METHODS:
-        raise HTTPException(404, f"no method {method_id!r}; known: {', '.join(METHODS)}")
+        known = ", ".join(METHODS)
+        detail = f"no method {method_id!r}; known: {known}"
+        raise Refusal(404, detail, "no_method_html", id=method_id)
     return method_id
 
 

@@ -12,12 +12,20 @@ from pathlib import Path
 import swagger_ui_bundle
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import FileResponse, HTMLResponse, PlainTextResponse, Response
+from markupsafe import Markup
 
 from app import PROJECT_ROOT
+from app.catalog import files, search
 from app.catalog.catalog import Catalog
+from app.catalog.dates import is_new
+from app.catalog.models import Paper
 from app.catalog.query import PaperQuery, run_query
+from app.web import conditional
+from app.web.citing import public_base
 from app.web.deps import CatalogDep, MaybeRunsDep, PaperDep, QueryDep, SettingsDep
+from app.web.errors import Refusal
 from app.web.evidence import evidence_index, paper_evidence
+from app.web.preview import notes_version
 from app.web.run_pages import demo_panel
 from app.web.templating import site_title, templates
 from app.web.views import category_chain, paper_detail
@@ -30,13 +38,22 @@ PLOTLY_JS = PROJECT_ROOT / "static" / "vendor" / "plotly" / "plotly-basic.min.js
 SWAGGER_DIR = Path(swagger_ui_bundle.swagger_ui_path)
 
 
-def _listing(request: Request, catalog: Catalog, query: PaperQuery, **extra) -> HTMLResponse:
-    result = run_query(catalog, query, evidence_index(catalog))
-    # Group by category only in file order; other sorts read best as one list.
-    grouped = query.sort == "file"
+templates.env.globals.update(is_new=is_new)
+
+
+def _listing(request: Request, catalog: Catalog, query: PaperQuery, **extra) -> Response:
+    # An unchanged view answers 304 before anything is queried or rendered.
+    etag = conditional.view_etag(request, catalog, "listing")
+    if hit := conditional.not_modified(request, etag):
+        return hit
+    index = evidence_index(catalog)
+    result = run_query(catalog, query, index)
+    # Group by category only in file order; other sorts, and a search ranked by
+    # where it hit, read best as one list.
+    grouped = query.sort == "file" and not result.terms
     keyed = groupby(result.papers, key=lambda p: p.category) if grouped else [(None, result.papers)]
     groups = [{"category": key, "papers": list(papers)} for key, papers in keyed]
-    return templates.TemplateResponse(
+    response = templates.TemplateResponse(
         request,
         "index.html",
         {
@@ -47,9 +64,29 @@ def _listing(request: Request, catalog: Catalog, query: PaperQuery, **extra) -> 
             "groups": [g for g in groups if g["papers"]],
             "scale": catalog.rating_scale,
             "active_filters": _active_filters(query),
+            **_search_marks(result.terms),
+            "with_demo": {p.slug for p in result.papers if index.has_demo(p.slug)},
+            "preview_version": notes_version(catalog),
             **extra,
         },
     )
+    return conditional.tagged(response, etag)
+
+
+def _search_marks(terms: tuple[str, ...]) -> dict:
+    """What the cards call to show a search's hits: each text with its matches in
+    <mark>, and the insight that matched (else the first). With no search, the text
+    as it is (the template escapes it) and the first insight, at no cost."""
+    if not terms:
+        return {"mark": str, "snippet": _first_insight}
+    return {
+        "mark": lambda text: Markup(search.highlight(text, terms)),
+        "snippet": lambda paper: search.best_snippet(paper.insights, terms),
+    }
+
+
+def _first_insight(paper: Paper) -> str | None:
+    return paper.first_insight
 
 
 def _active_filters(query: PaperQuery) -> int:
@@ -60,7 +97,7 @@ def _active_filters(query: PaperQuery) -> int:
 
 
 @router.get("/", response_class=HTMLResponse)
-async def index(request: Request, catalog: CatalogDep, query: QueryDep) -> HTMLResponse:
+async def index(request: Request, catalog: CatalogDep, query: QueryDep) -> Response:
     return _listing(request, catalog, query)
 
 
@@ -68,7 +105,7 @@ async def index(request: Request, catalog: CatalogDep, query: QueryDep) -> HTMLR
 async def category_page(request: Request, slug: str, catalog: CatalogDep, query: QueryDep):
     category = catalog.category(slug)
     if category is None:
-        raise HTTPException(404, f"no category with slug {slug!r}")
+        raise Refusal(404, f"no category with slug {slug!r}", "no_category_html", slug=slug)
     query = query.model_copy(update={"category": slug})
     return _listing(request, catalog, query, category=category, chain=category_chain(catalog, slug))
 
@@ -85,27 +122,64 @@ async def paper_page(
         "demo": demo_panel(paper, runs),
         "evidence": paper_evidence(catalog, paper, runs),
         "run_token_required": bool(settings.run_token),
+        "canonical": f"{public_base(request, settings)}/papers/{paper.slug}",
+        "preview_version": notes_version(catalog, paper.slug),
+        "preview_paper": paper.slug,
     }
-    return templates.TemplateResponse(request, "paper.html", context)
+    # Tagged by its bytes: the page shows live runs too, which no catalog tag covers.
+    return conditional.by_body(request, templates.TemplateResponse(request, "paper.html", context))
 
 
 @router.get("/papers/{slug}/bibtex", response_class=PlainTextResponse)
-async def paper_bibtex(catalog: CatalogDep, paper: PaperDep) -> str:
-    return paper_detail(catalog, paper).bibtex
+async def paper_bibtex(request: Request, catalog: CatalogDep, paper: PaperDep) -> Response:
+    etag = conditional.view_etag(request, catalog, "bibtex")
+    return conditional.not_modified(request, etag) or conditional.tagged(
+        PlainTextResponse(paper_detail(catalog, paper).bibtex), etag
+    )
+
+
+_EPOCH = dt.datetime.fromtimestamp(0, dt.UTC)
+
+
+def _atom_time(when: dt.datetime | None) -> str:
+    return (when or _EPOCH).isoformat(timespec="seconds")
 
 
 @router.get("/feed.xml")
 async def feed(request: Request, catalog: CatalogDep, settings: SettingsDep) -> Response:
-    updated = max((p.stat().st_mtime for p in settings.notes_dir.rglob("*.md")), default=0.0)
+    """Each entry dated by its own paper (app/catalog/dates.py): newest first, and an
+    edit re-announces only the paper it touched."""
+    base = public_base(request, settings)
+    etag = conditional.view_etag(request, catalog, "feed", base)
+    if hit := conditional.not_modified(request, etag):
+        return hit
+    papers = sorted(catalog.papers.values(), key=lambda p: (p.added or _EPOCH, -p.order),
+                    reverse=True)  # fmt: skip
     body = templates.get_template("feed.xml").render(
         site_title=site_title(settings, catalog),
-        papers=list(catalog.papers.values()),
-        # A configured address wins: behind a shared cache, a forged Host header must
-        # not end up in everyone's feed.
-        base=(settings.public_url or str(request.base_url)).rstrip("/"),
-        updated=dt.datetime.fromtimestamp(updated, dt.UTC).isoformat(timespec="seconds"),
+        papers=papers,
+        base=base,
+        updated=_atom_time(max((p.updated for p in papers if p.updated), default=None)),
+        atom_time=_atom_time,
     )
-    return Response(body, media_type="application/atom+xml; charset=utf-8")
+    response = Response(body, media_type="application/atom+xml; charset=utf-8")
+    return conditional.tagged(response, etag)
+
+
+@router.get(files.ROUTE + "/{path:path}")
+async def note_file(path: str, settings: SettingsDep) -> FileResponse:
+    """An image or PDF beside the notes, as a note links to it (app/catalog/files.py).
+    Anything else under NOTES_DIR, the notes themselves included, is a 404."""
+    found = files.resolve(settings.notes_dir, path)
+    if found is None:
+        raise HTTPException(404, "no image or PDF by that name beside the notes")
+    file, media_type = found
+    # An SVG opened on its own is a document: it gets no script and no origin.
+    headers = {"Content-Security-Policy": _SVG_POLICY} if media_type == "image/svg+xml" else {}
+    return FileResponse(file, media_type=media_type, headers=headers)
+
+
+_SVG_POLICY = "default-src 'none'; style-src 'unsafe-inline'; sandbox"
 
 
 @router.get("/healthz")

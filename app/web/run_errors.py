@@ -8,7 +8,9 @@ from fastapi.exceptions import RequestValidationError
 
 from app.runs.errors import (
     Busy,
+    ClientLimit,
     InvalidParams,
+    QueueFull,
     RunError,
     RunFinished,
     RunNotFound,
@@ -25,6 +27,23 @@ STATUS: dict[type[RunError], int] = {
     Busy: 429,
     ShuttingDown: 503,
 }
+
+
+#: What a reader's page says of each refusal: a key of `errors.message` in the
+#: interface tables (app/web/i18n); `{wait}` is the service's estimate in seconds.
+MESSAGE_KEYS: dict[type[RunError], str] = {
+    UnknownMethod: "unknown_method",
+    RunNotFound: "run_not_found",
+    RunFinished: "run_finished",
+    QueueFull: "queue_full",
+    ClientLimit: "client_limit",
+    Busy: "busy",
+    ShuttingDown: "shutting_down",
+}
+
+
+def message_key(exc: RunError) -> str | None:
+    return next((MESSAGE_KEYS[c] for c in type(exc).__mro__ if c in MESSAGE_KEYS), None)
 
 
 def status_of(exc: RunError) -> int:
@@ -50,4 +69,7 @@ def http_error(exc: RunError) -> Exception:
         )
     wait = retry_after(exc)
     headers = {"Retry-After": str(wait)} if wait is not None else None
-    return HTTPException(status_of(exc), exc.message, headers=headers)
+    error = HTTPException(status_of(exc), exc.message, headers=headers)
+    # The JSON detail stays the service's own words; a page says it in the UI's.
+    error.ui_key, error.ui_values = message_key(exc), {"wait": wait}  # type: ignore[attr-defined]
+    return error

@@ -21,6 +21,7 @@ from app.runs.charts import chart_table
 from app.runs.contract import STATUS_LABELS as CONTRACT_LABELS
 from app.web.bindings import paper_methods
 from app.web.deps import CatalogDep, RunsDep, SettingsDep
+from app.web.errors import Refusal
 from app.web.method_rows import live_cells, live_row
 from app.web.reproduction import reference
 from app.web.results import history_row, summary_view, sweep_view
@@ -153,7 +154,7 @@ def run_page(
 ) -> HTMLResponse:
     record = runs.get(run_id)
     if record is None:
-        raise HTTPException(404, f"no run {run_id!r}")
+        raise Refusal(404, f"no run {run_id!r}", "no_run_html", id=run_id)
     method = METHODS.get(record.method)
     return templates.TemplateResponse(
         request,

@@ -113,8 +113,8 @@ def test_sections_without_papers_and_non_arxiv_hosts():
             - 4分
         """
     )
-    assert list(catalog.categories) == ["empty-section", "other-hosts"]
-    assert catalog.categories["empty-section"].description == "nothing here yet"
+    # A section with no papers is no place to go (tests/catalog/test_structure.py).
+    assert list(catalog.categories) == ["other-hosts"]
     (paper,) = catalog.papers.values()
     assert paper.slug == "openreview-paper"
     assert paper.arxiv_id is None

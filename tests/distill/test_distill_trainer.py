@@ -26,7 +26,7 @@ from app.distill.events import (
 from app.distill.methods import METHODS, RunConfig, methods_for_paper
 from app.distill.models import SmallCNN
 from app.distill.stats import paired_stats
-from app.distill.teacher import TEACHER_CODE_VERSION, Recipe, teacher_key
+from app.distill.teacher import TEACHER_CODE_VERSION, TeacherSettings, teacher_key
 from app.distill.trainer import train
 
 # Tiny runs: ~60 training digits, batches of 16, one epoch per phase, two seeds.
@@ -192,8 +192,8 @@ def test_teachers_are_cached_per_seed_and_reused_by_any_seed_set(tmp_path: Path)
 
 
 def test_smoothed_teacher_has_its_own_cache_key_and_the_plain_one_is_kds(tmp_path: Path):
-    plain = Recipe("cnn15", 1, 1.0)
-    smooth = Recipe("cnn15", 1, 1.0, label_smoothing=0.1)
+    plain = TeacherSettings("cnn15", 1, 1.0)
+    smooth = TeacherSettings("cnn15", 1, 1.0, label_smoothing=0.1)
     assert "label_smoothing" not in teacher_key(plain, 0)  # plain keys as before
     assert teacher_key(smooth, 0)["label_smoothing"] == 0.1
     _, events = run("ls_teacher", tmp_path, seeds=1)

@@ -44,7 +44,10 @@ FORBIDDEN_TAGS = {
     "link",
     "form",
     "svg",
-    "math",
+    # MathML is allowed (app/catalog/mathml.py), but not its parts that carry other
+    # markup or act on a click.
+    "annotation-xml",
+    "maction",
     "template",
 }
 URL_ATTRS = {

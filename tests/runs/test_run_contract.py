@@ -105,13 +105,11 @@ def test_the_run_page_boots_run_js_with_the_labels(client):
     assert boot["status_labels"] == {s.value: s.label_zh for s in Status}
 
 
-def test_a_record_reads_by_attribute_and_by_key():
+def test_a_record_is_typed_not_a_mapping():
     record = RunRecord(id="r", method="kd", params={}, status="queued", created_at=1.0)
-    assert record.status is Status.QUEUED and record["status"] == "queued"
-    assert record.get("position") is None and record.get("nope", 3) == 3
-    assert {**record}["method"] == "kd" and dict(record)["status"] == "queued"
-    with pytest.raises(KeyError):
-        record["nope"]
+    assert record.status is Status.QUEUED and record.position is None
+    with pytest.raises(TypeError):
+        record["status"]  # read by attribute: the dict shim is gone
 
 
 @pytest.mark.anyio

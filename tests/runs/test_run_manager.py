@@ -32,18 +32,18 @@ pytestmark = pytest.mark.anyio
 async def test_a_run_goes_through_and_its_events_are_stored_in_order(tmp_path):
     async with running_manager(tmp_path, "quick") as runs:
         record = runs.submit("baseline", {"epochs": 2}, client="a")
-        assert record["status"] in ("queued", "running")
-        assert record["params"]["epochs"] == 2 and record["params"]["seed"] == 0  # defaults
-        done = await wait_status(runs, record["id"], "succeeded")
-        events = [e.as_dict() for e in runs.store.events_after(record["id"], 0)]
+        assert record.status in ("queued", "running")
+        assert record.params["epochs"] == 2 and record.params["seed"] == 0  # defaults
+        done = await wait_status(runs, record.id, "succeeded")
+        events = [e.as_dict() for e in runs.store.events_after(record.id, 0)]
         assert [e["seq"] for e in events] == list(range(1, len(events) + 1))
         types = [e["type"] for e in events]
         assert types[0] == "phase" and types[-1] == "done" and types.count("metric") == 11
         assert all(isinstance(e["t"], float) for e in events)
         assert done.summary.final_acc == 0.9 and events[-1]["summary"] == done.summary.wire()
-        assert done["progress"] == {"phase": "train", "phase_state": "end", "epoch": 1,
+        assert done.progress == {"phase": "train", "phase_state": "end", "epoch": 1,
                                     "epochs": 1, "step": 10, "steps": 10}
-        assert done["created_at"] <= done["started_at"] <= done["finished_at"]
+        assert done.created_at <= done.started_at <= done.finished_at
 
 
 async def test_the_warm_worker_is_reused_run_after_run(tmp_path):
@@ -51,14 +51,14 @@ async def test_the_warm_worker_is_reused_run_after_run(tmp_path):
         assert await asyncio.to_thread(runs.wait_warm, 20)
         pids = []
         for _ in range(3):
-            run_id = runs.submit("baseline", {})["id"]
+            run_id = runs.submit("baseline", {}).id
             pids.append((await wait_status(runs, run_id, "succeeded")).summary.pid)
         assert len(set(pids)) == 1
 
 
 async def test_a_trainer_that_emits_done_itself_gets_one_done_event(tmp_path):
     async with running_manager(tmp_path, "emits_done") as runs:
-        run_id = runs.submit("kd", {})["id"]
+        run_id = runs.submit("kd", {}).id
         record = await wait_status(runs, run_id, "succeeded")
         types = [e.type for e in runs.store.events_after(run_id, 0)]
         assert types.count("done") == 1 and types[-1] == "done"
@@ -81,75 +81,75 @@ async def test_validation_names_the_bad_fields(tmp_path):
 async def test_queue_positions_limits_and_cancel(tmp_path):
     async with running_manager(tmp_path, "slow", queue_size=2, per_client=2) as runs:
         a = runs.submit("baseline", {}, client="x")
-        await wait_status(runs, a["id"], "running")
+        await wait_status(runs, a.id, "running")
         b = runs.submit("baseline", {}, client="x")
-        assert b["status"] == "queued" and b["position"] == 1
+        assert b.status == "queued" and b.position == 1
         with pytest.raises(ClientLimit) as too_many:
             runs.submit("baseline", {}, client="x")
         assert too_many.value.wait_s >= 1
         c = runs.submit("baseline", {}, client="y")
-        assert c["position"] == 2
+        assert c.position == 2
         with pytest.raises(QueueFull) as full:
             runs.submit("baseline", {}, client="z")
         assert full.value.wait_s >= 1
 
         # Cancelling a queued run: immediate, and the queue moves up.
-        assert runs.cancel(b["id"])["status"] == "cancelled"
-        assert runs.get(c["id"])["position"] == 1
-        assert [e.type for e in runs.store.events_after(b["id"], 0)] == ["cancelled"]
+        assert runs.cancel(b.id).status == "cancelled"
+        assert runs.get(c.id).position == 1
+        assert [e.type for e in runs.store.events_after(b.id, 0)] == ["cancelled"]
 
         # Cancelling the running run: its worker is killed within the second, the
         # events so far are kept, and the next run starts.
-        await wait_for(lambda: runs.get(a["id"])["last_seq"] >= 3, what="a few events")
-        pid = runs.worker_pid(a["id"])
+        await wait_for(lambda: runs.get(a.id).last_seq >= 3, what="a few events")
+        pid = runs.worker_pid(a.id)
         started = time.monotonic()
-        record = await asyncio.to_thread(runs.cancel, a["id"])
-        assert record["status"] == "cancelled"
+        record = await asyncio.to_thread(runs.cancel, a.id)
+        assert record.status == "cancelled"
         # SIGKILLed: the kernel may still be tearing down a process with torch loaded
         # when cancel returns, so its death is awaited, within the same second.
         await wait_for(lambda: not _alive(pid), timeout=1.0, what="the worker to die")
         assert time.monotonic() - started < 1.0
-        events = runs.store.events_after(a["id"], 0)
+        events = runs.store.events_after(a.id, 0)
         assert len(events) >= 4 and events[-1].type == "cancelled"
         assert [e.seq for e in events] == list(range(1, len(events) + 1))
-        await wait_status(runs, c["id"], "running")
+        await wait_status(runs, c.id, "running")
 
         with pytest.raises(RunFinished):
-            runs.cancel(a["id"])
+            runs.cancel(a.id)
         with pytest.raises(RunNotFound):
             runs.cancel("missing")
-        await asyncio.to_thread(runs.cancel, c["id"])
+        await asyncio.to_thread(runs.cancel, c.id)
 
 
 async def test_an_exception_in_the_trainer_fails_the_run_with_its_message(tmp_path):
     async with running_manager(tmp_path, "boom") as runs:
-        run_id = runs.submit("baseline", {})["id"]
+        run_id = runs.submit("baseline", {}).id
         record = await wait_status(runs, run_id, "failed")
-        assert record["error"] == "RuntimeError: the loss exploded"
+        assert record.error == "RuntimeError: the loss exploded"
         events = [e.as_dict() for e in runs.store.events_after(run_id, 0)]
-        assert events[-1]["type"] == "failed" and events[-1]["error"] == record["error"]
+        assert events[-1]["type"] == "failed" and events[-1]["error"] == record.error
         assert [e["type"] for e in events[:-1]] == ["phase", "metric", "metric", "metric", "phase"]
         # The service carries on with a fresh worker.
-        again = runs.submit("baseline", {})["id"]
-        assert (await wait_status(runs, again, "failed"))["error"].startswith("RuntimeError")
+        again = runs.submit("baseline", {}).id
+        assert (await wait_status(runs, again, "failed")).error.startswith("RuntimeError")
 
 
 async def test_a_worker_killed_by_a_signal_fails_the_run_and_the_next_one_runs(tmp_path):
     async with running_manager(tmp_path, "slow") as runs:
-        run_id = runs.submit("baseline", {})["id"]
-        await wait_for(lambda: runs.get(run_id)["last_seq"] >= 2, what="first events")
+        run_id = runs.submit("baseline", {}).id
+        await wait_for(lambda: runs.get(run_id).last_seq >= 2, what="first events")
         os.kill(runs.worker_pid(run_id), signal.SIGKILL)
         record = await wait_status(runs, run_id, "failed", timeout=5)
-        assert record["error"].startswith("worker exited with signal 9")
+        assert record.error.startswith("worker exited with signal 9")
         assert runs.store.events_after(run_id, 0)[-1].type == "failed"
-        next_id = runs.submit("baseline", {})["id"]
+        next_id = runs.submit("baseline", {}).id
         await wait_status(runs, next_id, "running")
         await asyncio.to_thread(runs.cancel, next_id)
 
 
 async def test_nan_and_infinity_are_stored_as_null(tmp_path):
     async with running_manager(tmp_path, "odd_numbers") as runs:
-        run_id = runs.submit("baseline", {})["id"]
+        run_id = runs.submit("baseline", {}).id
         record = await wait_status(runs, run_id, "succeeded")
         metric = runs.store.events_after(run_id, 0)[0]
         assert json.loads(metric.data)["losses"]["student"] == {"total": [None, 0.5],
@@ -160,16 +160,16 @@ async def test_nan_and_infinity_are_stored_as_null(tmp_path):
 async def test_stop_interrupts_the_running_run_and_a_new_manager_keeps_it(tmp_path):
     runs = RunManager(fake_settings(tmp_path, "slow"))
     runs.start()
-    run_id = runs.submit("baseline", {})["id"]
-    queued_id = runs.submit("baseline", {})["id"]
-    await wait_for(lambda: runs.get(run_id)["last_seq"] >= 3, what="first events")
+    run_id = runs.submit("baseline", {}).id
+    queued_id = runs.submit("baseline", {}).id
+    await wait_for(lambda: runs.get(run_id).last_seq >= 3, what="first events")
     await asyncio.to_thread(runs.stop)
 
     reopened = RunManager(fake_settings(tmp_path, run_warm_workers=0))
     reopened.start()
     try:
         for rid, at_least in ((run_id, 4), (queued_id, 1)):
-            assert reopened.get(rid)["status"] == "interrupted"
+            assert reopened.get(rid).status == "interrupted"
             stored = reopened.store.events_after(rid, 0)
             assert len(stored) >= at_least
             assert [e.seq for e in stored] == list(range(1, len(stored) + 1))
@@ -186,7 +186,7 @@ async def test_every_viewer_gets_every_event_even_a_slow_one(tmp_path, monkeypat
     monkeypatch.setattr(Subscriber, "reset", lambda self: overflows.append(1) or real_reset(self))
     async with running_manager(tmp_path, "burst", subscriber_queue=8) as runs:
         assert await asyncio.to_thread(runs.wait_warm, 20)
-        run_id = runs.submit("baseline", {})["id"]
+        run_id = runs.submit("baseline", {}).id
 
         async def watch(delay: float) -> list[int]:
             seen = []
@@ -197,7 +197,7 @@ async def test_every_viewer_gets_every_event_even_a_slow_one(tmp_path, monkeypat
             return seen
 
         fast, slow = await asyncio.wait_for(asyncio.gather(watch(0), watch(0.01)), 30)
-        last = runs.get(run_id)["last_seq"]
+        last = runs.get(run_id).last_seq
         assert last > 2000
         assert fast == list(range(1, last + 1))
         assert slow == list(range(1, last + 1))

@@ -46,12 +46,12 @@ def test_run_record_round_trip(make_store):
     store = make_store()
     store.create_run("r1", "kd", {"epochs": 2, "alpha": 0.5}, "1.2.3.4", 100.0)
     run = store.get_run("r1")
-    assert run["status"] == "queued"
-    assert run["params"] == {"epochs": 2, "alpha": 0.5}
-    assert run["client"] == "1.2.3.4" and run["created_at"] == 100.0
-    assert run["started_at"] is None and run["summary"] is None and run["progress"] == {}
+    assert run.status == "queued"
+    assert run.params == {"epochs": 2, "alpha": 0.5}
+    assert run.client == "1.2.3.4" and run.created_at == 100.0
+    assert run.started_at is None and run.summary is None and run.progress == {}
     store.mark_running("r1", 101.0)
-    assert store.get_run("r1")["status"] == "running"
+    assert store.get_run("r1").status == "running"
     assert store.get_run("nope") is None
 
 
@@ -68,7 +68,7 @@ def test_events_are_numbered_and_replayed_after_a_seq(make_store):
     assert first.type == "log" and first.as_dict()["message"] == "m1"
     assert first.as_dict()["seq"] == 1 and "t" in first.as_dict()
     run = store.get_run("r1")
-    assert run["last_seq"] == 5 and run["progress"] == {"phase": "train"}
+    assert run.last_seq == 5 and run.progress == {"phase": "train"}
 
 
 def test_finish_appends_the_final_event_with_the_status(make_store):
@@ -80,8 +80,8 @@ def test_finish_appends_the_final_event_with_the_status(make_store):
                          summary=summary)
     assert final.seq == 2 and final.terminal
     run = store.get_run("r1")
-    assert run["status"] == "succeeded" and run.summary.wire() == {**summary, "version": 2}
-    assert run["finished_at"] is not None and run["last_seq"] == 2
+    assert run.status == "succeeded" and run.summary.wire() == {**summary, "version": 2}
+    assert run.finished_at is not None and run.last_seq == 2
     status, events = store.status_and_events("r1", 0)
     assert status == "succeeded" and [e.type for e in events] == ["log", "done"]
 
@@ -91,10 +91,10 @@ def test_list_is_newest_first_and_filters(make_store):
     for i, method in enumerate(["kd", "lsr", "kd"]):
         store.create_run(f"r{i}", method, {}, "", float(i))
     store.finish("r1", "failed", {"type": "failed", "error": "e"}, error="e")
-    assert [r["id"] for r in store.list_runs()] == ["r2", "r1", "r0"]
-    assert [r["id"] for r in store.list_runs(methods=["kd"])] == ["r2", "r0"]
-    assert [r["id"] for r in store.list_runs(status="failed")] == ["r1"]
-    assert [r["id"] for r in store.list_runs(limit=1)] == ["r2"]
+    assert [r.id for r in store.list_runs()] == ["r2", "r1", "r0"]
+    assert [r.id for r in store.list_runs(methods=["kd"])] == ["r2", "r0"]
+    assert [r.id for r in store.list_runs(status="failed")] == ["r1"]
+    assert [r.id for r in store.list_runs(limit=1)] == ["r2"]
     assert store.list_runs(methods=[]) == []
 
 
@@ -112,11 +112,11 @@ def test_unfinished_runs_become_interrupted_with_their_events_kept(make_store):
     store = make_store()  # as a new process would
     assert sorted(store.interrupt_unfinished()) == ["queued", "running"]
     run = store.get_run("running")
-    assert run["status"] == "interrupted" and run["error"] == INTERRUPTED_ERROR
+    assert run.status == "interrupted" and run.error == INTERRUPTED_ERROR
     events = store.events_after("running", 0)
     assert [e.seq for e in events] == [1, 2, 3]
     assert events[-1].type == "failed" and events[-1].as_dict()["status"] == "interrupted"
-    assert store.get_run("done")["status"] == "succeeded"
+    assert store.get_run("done").status == "succeeded"
     assert store.interrupt_unfinished() == []
 
 

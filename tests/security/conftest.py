@@ -13,7 +13,7 @@ from pathlib import Path
 import httpx
 import pytest
 from support.runs import fake_settings
-from support.security import CANARY, KNOWN_RUN
+from support.security import CANARY, KNOWN_RUN, PNG
 from support.servers import ROOT, LiveServer
 
 from app import main
@@ -112,6 +112,12 @@ def live_server(tmp_path_factory) -> Iterator[RawServer]:
     (notes_dir / "private.txt").write_text(CANARY)
     data_dir.mkdir()
     (data_dir / "secret.md").write_text(CANARY)
+    # Files beside the notes: one image to serve, and what must never be served.
+    (notes_dir / "figs").mkdir()
+    (notes_dir / "figs" / "fig.png").write_bytes(PNG)
+    (notes_dir / "leak.png").symlink_to(data_dir / "secret.md")
+    (notes_dir / ".hidden").mkdir()
+    (notes_dir / ".hidden" / "fig.png").write_text(CANARY)
     _record_known_run(data_dir)
     server = RawServer(data_dir, notes_dir=notes_dir, log_path=root / "server.log",
                        RUN_WARM_WORKERS="0")

@@ -7,7 +7,7 @@ never a byte of a file they aim at: the project's own files, the data folder
 from __future__ import annotations
 
 import pytest
-from support.security import CANARY
+from support.security import CANARY, PNG
 
 HTML = {"Accept": "text/html"}
 # What the targets hold: finding any of these in a response is a leak.
@@ -55,6 +55,29 @@ VENDOR = [
     "/vendor/swagger/package.json",
     "/vendor/plotly.min.js/..%2f..%2fpyproject.toml",
 ]
+# Files beside the notes (app/catalog/files.py): images and PDFs inside NOTES_DIR only.
+NOTES = [
+    "/notes/..%2f..%2fpyproject.toml",
+    "/notes/..%2Fdata%2Fsecret.md",
+    "/notes/%2e%2e/%2e%2e/etc/passwd",
+    "/notes/%2e%2e%2fdata%2fruns.sqlite3",
+    "/notes/figs/..%2f..%2f..%2fpyproject.toml",
+    "/notes/..%252f..%252fpyproject.toml",
+    "/notes/%c0%ae%c0%ae/pyproject.toml",
+    "/notes/..\\data\\secret.md",
+    "/notes/..%5cdata%5csecret.md",
+    "/notes//etc/passwd",
+    "/notes/%2fetc%2fpasswd",
+    "/notes/figs/fig.png%00.md",
+    "/notes/%00.png",
+    "/notes/",
+    "/notes/figs/",
+    "/notes/private.txt",
+    "/notes/knowledge-distillation.md",
+    "/notes/../data/runs.sqlite3",
+    "/notes/leak.png",  # a link to data/secret.md, named like an image
+    "/notes/.hidden/fig.png",
+]
 SLUGS = [
     "/papers/..%2f..%2fpyproject.toml",
     "/papers/../../etc/passwd",
@@ -87,7 +110,7 @@ SLUGS = [
 ]
 
 
-@pytest.mark.parametrize("path", STATIC + VENDOR + SLUGS)
+@pytest.mark.parametrize("path", STATIC + VENDOR + NOTES + SLUGS)
 def test_a_path_that_aims_outside_gets_a_404_and_no_file(live_server, path):
     for headers in ({}, HTML):
         status, response_headers, body = live_server.raw(path, headers=headers)
@@ -102,6 +125,8 @@ def test_the_same_server_serves_what_it_should(live_server):
     assert status == 200 and headers["content-type"].startswith("text/css") and body
     status, _, body = live_server.raw("/vendor/swagger/swagger-ui.css")
     assert status == 200 and body
+    status, headers, body = live_server.raw("/notes/figs/fig.png")
+    assert status == 200 and headers["content-type"] == "image/png" and body == PNG
     status, _, body = live_server.raw("/papers/1503.02531", headers=HTML)
     assert status == 200 and b"Hinton" in body
     # The canary beside the notes is not a notes file: only *.md are read.

@@ -79,8 +79,9 @@ METHOD = Method(
     models=("student", "baseline", "teacher"),
     recipe=recipe,
     formula=(
-        "L = CE(softmax(z_s), y) + β·Σ_j mean (Q_s^j/‖Q_s^j‖ − Q_t^j/‖Q_t^j‖)², "
-        "Q^j = mean_c |A_c^j|² of stage j"
+        r"$L = \mathrm{CE}(\mathrm{softmax}(z_s), y) + \beta \sum_j "
+        r"\operatorname{mean}\left(\frac{Q_s^j}{\|Q_s^j\|} - \frac{Q_t^j}{\|Q_t^j\|}\right)^2$, "
+        r"$Q^j = \operatorname{mean}_c |A_c^j|^2$ of stage $j$"
     ),
     claims=(
         Claim(

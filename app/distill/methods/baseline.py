@@ -24,5 +24,7 @@ METHOD = Method(
     params=CommonParams,
     models=("student",),
     recipe=recipe,
-    formula="L = CE(softmax(z_s), y)",
+    formula=(
+        r"$L = \mathrm{CE}(\mathrm{softmax}(z_s), y)$"
+    ),
 )

@@ -36,8 +36,9 @@ METHOD = Method(
     models=("student", "baseline", "exit1", "exit2", "exit3"),
     recipe=recipe,
     formula=(
-        "L = CE(z_C, y) + Σ_{i<C} [(1−α)·CE(z_i, y) + α·KL(softmax(z_C/T) ‖ "
-        "softmax(z_i/T)) + λ·‖F_i − F_C‖₂],  C: deepest exit, detached"
+        r"$L = \mathrm{CE}(z_C, y) + \sum_{i<C} \left[(1-\alpha)\,\mathrm{CE}(z_i, y) + "
+        r"\alpha\,\mathrm{KL}(\mathrm{softmax}(z_C/T) \,\|\, \mathrm{softmax}(z_i/T)) + \lambda "
+        r"\|F_i - F_C\|_2\right]$, $C$: deepest exit, detached"
     ),
     claims=(
         Claim(

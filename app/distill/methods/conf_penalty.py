@@ -56,7 +56,10 @@ METHOD = Method(
     params=ConfPenaltyParams,
     models=("student", "baseline"),
     recipe=recipe,
-    formula="L = CE(softmax(z_s), y) − β·H(softmax(z_s)),  H the entropy",
+    formula=(
+        r"$L = \mathrm{CE}(\mathrm{softmax}(z_s), y) - \beta\,H(\mathrm{softmax}(z_s))$, $H$ the "
+        r"entropy"
+    ),
     claims=(
         Claim(
             id="conf_penalty.ce", paper="1701.06548", versus=CE_CONTROL, direction="better",

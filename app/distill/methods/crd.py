@@ -43,10 +43,10 @@ def recipe(ctx):
     from app.distill.losses import cross_entropy
     from app.distill.models import WIDTHS
     from app.distill.pairs import NegativeSampler
-    from app.distill.teacher import Recipe, get_teacher
+    from app.distill.teacher import TeacherSettings, get_teacher
 
     p, split = ctx.params, ctx.split
-    teacher, scores = get_teacher(ctx, Recipe("cnn15", p.teacher_epochs, 1.0))
+    teacher, scores = get_teacher(ctx, TeacherSettings("cnn15", p.teacher_epochs, 1.0))
     n, width = split.num_train, WIDTHS[-1]
     head = ctx.build(lambda k: CRDHead(k, width, width, p.dim, n, p.nce_temperature,
                                        p.momentum), offset=HEAD_SEED_OFFSET)
@@ -107,9 +107,10 @@ METHOD = Method(
     models=("student", "baseline", "teacher"),
     recipe=recipe,
     formula=(
-        "L = CE(softmax(z_s), y) + β·(NCE(g_s; memory of teacher embeddings) "
-        "+ NCE(g_t; memory of student embeddings)),  "
-        "NCE = −log h(P⁺) − Σ_m log(1 − h(P_m⁻)),  h(P) = P/(P + M/N),  P ∝ exp(⟨m, g⟩/τ)"
+        r"$L = \mathrm{CE}(\mathrm{softmax}(z_s), y) + \beta\,(\mathrm{NCE}(g_s) + "
+        r"\mathrm{NCE}(g_t))$, $g_s$ against a memory of teacher embeddings, $g_t$ of student "
+        r"ones, $\mathrm{NCE} = -\log h(P^+) - \sum_m \log(1 - h(P_m^-))$, $h(P) = P/(P + M/N)$, "
+        r"$P \propto \exp(\langle m, g \rangle / \tau)$"
     ),
     claims=(
         Claim(

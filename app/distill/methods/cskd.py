@@ -52,8 +52,9 @@ METHOD = Method(
     models=("student", "baseline"),
     recipe=recipe,
     formula=(
-        "L = CE(softmax(z(x)), y) + λ·T²·KL(softmax(z(x′)/T) ‖ "
-        "softmax(z(x)/T)),  x′ of x's class, z(x′) detached"
+        r"$L = \mathrm{CE}(\mathrm{softmax}(z(x)), y) + \lambda "
+        r"T^2\,\mathrm{KL}(\mathrm{softmax}(z(x')/T) \,\|\, \mathrm{softmax}(z(x)/T))$, $x'$ of "
+        r"$x$'s class, $z(x')$ detached"
     ),
     claims=(
         Claim(

@@ -33,10 +33,10 @@ def recipe(ctx):
 
     from app.distill.loops import train_single
     from app.distill.losses import cross_entropy, dkd_loss
-    from app.distill.teacher import Recipe, get_teacher
+    from app.distill.teacher import TeacherSettings, get_teacher
 
     p = ctx.params
-    teacher, scores = get_teacher(ctx, Recipe("cnn15", p.teacher_epochs, 1.0))
+    teacher, scores = get_teacher(ctx, TeacherSettings("cnn15", p.teacher_epochs, 1.0))
     per_epoch, calls = len(ctx.batches()), [0]
 
     def terms(model, x, y):
@@ -75,9 +75,9 @@ METHOD = Method(
     models=("student", "baseline", "teacher"),
     recipe=recipe,
     formula=(
-        "L = CE(softmax(z_s), y) + w·T²·(α·KL(b_t ‖ b_s) + β·KL(p̂_t ‖ p̂_s)),  "
-        "b = [p_target, 1 − p_target], p̂ over the non-target classes, w: "
-        "warm-up"
+        r"$L = \mathrm{CE}(\mathrm{softmax}(z_s), y) + w T^2 (\alpha\,\mathrm{KL}(b_t \,\|\, b_s) "
+        r"+ \beta\,\mathrm{KL}(\hat p_t \,\|\, \hat p_s))$, $b = [p_{\mathrm{target}}, 1 - "
+        r"p_{\mathrm{target}}]$, $\hat p$ over the non-target classes, $w$: warm-up"
     ),
     claims=(
         Claim(

@@ -100,8 +100,9 @@ METHOD = Method(
     models=("student", "peer", "baseline"),
     recipe=recipe,
     formula=(
-        "each peer k: L_k = CE(softmax(z_k), y) + KL(softmax(z_other) ‖ "
-        "softmax(z_k)),  z_other detached"
+        r"each peer $k$: $L_k = \mathrm{CE}(\mathrm{softmax}(z_k), y) + "
+        r"\mathrm{KL}(\mathrm{softmax}(z_{\mathrm{other}}) \,\|\, \mathrm{softmax}(z_k))$, "
+        r"$z_{\mathrm{other}}$ detached"
     ),
     claims=(
         Claim(

@@ -41,10 +41,10 @@ def recipe(ctx):
     from app.distill.heads import HintRegressor
     from app.distill.loops import build_student, distill_from, stage_one
     from app.distill.models import WIDTHS, from_groups, to_groups
-    from app.distill.teacher import Recipe, get_teacher
+    from app.distill.teacher import TeacherSettings, get_teacher
 
     p = ctx.params
-    teacher, scores = get_teacher(ctx, Recipe("cnn15", p.teacher_epochs, 1.0))
+    teacher, scores = get_teacher(ctx, TeacherSettings("cnn15", p.teacher_epochs, 1.0))
     model = build_student(ctx)
     width = WIDTHS[HINT_STAGE]
     regressor = ctx.build(lambda k: HintRegressor(k, width, width), offset=REGRESSOR_SEED_OFFSET)
@@ -93,9 +93,9 @@ METHOD = Method(
     recipe=recipe,
     control_params=frozenset({"stage1_epochs"}),  # the control steps on both stages
     formula=(
-        "stage 1: mean (u_h(x) − r(v_g(x)))², teacher's middle stage u_h, "
-        "regressor r on the student's v_g;  stage 2: (1−α)·CE + "
-        "α·T²·KL(softmax(z_t/T) ‖ softmax(z_s/T))"
+        r"stage 1: $\operatorname{mean}(u_h(x) - r(v_g(x)))^2$, teacher's middle stage $u_h$, "
+        r"regressor $r$ on the student's $v_g$; stage 2: $(1-\alpha)\,\mathrm{CE} + \alpha "
+        r"T^2\,\mathrm{KL}(\mathrm{softmax}(z_t/T) \,\|\, \mathrm{softmax}(z_s/T))$"
     ),
     claims=(
         Claim(

@@ -37,10 +37,10 @@ def recipe(ctx):
 
     from app.distill.loops import build_student, ce_terms, stage_one, train_single
     from app.distill.losses import fsp_loss
-    from app.distill.teacher import Recipe, get_teacher
+    from app.distill.teacher import TeacherSettings, get_teacher
 
     p = ctx.params
-    teacher, scores = get_teacher(ctx, Recipe("cnn15", p.teacher_epochs, 1.0))
+    teacher, scores = get_teacher(ctx, TeacherSettings("cnn15", p.teacher_epochs, 1.0))
     model = build_student(ctx)
     body = [prm for name, prm in model.named_parameters() if not name.startswith("fc.")]
 
@@ -74,8 +74,8 @@ METHOD = Method(
     recipe=recipe,
     control_params=frozenset({"stage1_epochs"}),  # the control steps on both stages
     formula=(
-        "stage 1: Σ_i mean (G_s,i − G_t,i)²,  G_i = F_iᵀ·F_{i+1} / (h·w) "
-        "between consecutive stages;  stage 2: CE(softmax(z_s), y)"
+        r"stage 1: $\sum_i \operatorname{mean}(G_{s,i} - G_{t,i})^2$, $G_i = F_i^\top F_{i+1} / (h "
+        r"w)$ between consecutive stages; stage 2: $\mathrm{CE}(\mathrm{softmax}(z_s), y)$"
     ),
     claims=(
         Claim(

@@ -27,9 +27,9 @@ class KDParams(TeacherParams):
 
 def recipe(ctx):
     from app.distill.loops import distill_from
-    from app.distill.teacher import Recipe, get_teacher
+    from app.distill.teacher import TeacherSettings, get_teacher
 
-    teacher, scores = get_teacher(ctx, Recipe("cnn15", ctx.params.teacher_epochs, 1.0))
+    teacher, scores = get_teacher(ctx, TeacherSettings("cnn15", ctx.params.teacher_epochs, 1.0))
     return distill_from(ctx, teacher, scores)
 
 
@@ -54,8 +54,9 @@ METHOD = Method(
     # The control does not depend on T, so a sweep over it trains the control once.
     grids={"temperature": (1.0, 2.0, 4.0, 8.0, 16.0)},
     formula=(
-        "L = (1−α)·CE(softmax(z_s), y) + α·T²·KL(softmax(z_t/T) ‖ "
-        "softmax(z_s/T)),  z_t detached"
+        r"$L = (1-\alpha)\,\mathrm{CE}(\mathrm{softmax}(z_s), y) + \alpha "
+        r"T^2\,\mathrm{KL}(\mathrm{softmax}(z_t/T) \,\|\, \mathrm{softmax}(z_s/T))$, $z_t$ "
+        r"detached"
     ),
     claims=(
         Claim(

@@ -34,12 +34,12 @@ def recipe(ctx):
     from app.distill.engine import Evaluation, Evaluator, twin, watch
     from app.distill.loops import build_student, train_phase, wants_baseline
     from app.distill.losses import cross_entropy, kd_loss
-    from app.distill.teacher import Recipe, get_teacher
+    from app.distill.teacher import TeacherSettings, get_teacher
 
     p, split = ctx.params, ctx.split
     smooth, s_scores = get_teacher(
-        ctx, Recipe("cnn15", p.teacher_epochs, 1.0, label_smoothing=p.smoothing))
-    plain, p_scores = get_teacher(ctx, Recipe("cnn15", p.teacher_epochs, 1.0))
+        ctx, TeacherSettings("cnn15", p.teacher_epochs, 1.0, label_smoothing=p.smoothing))
+    plain, p_scores = get_teacher(ctx, TeacherSettings("cnn15", p.teacher_epochs, 1.0))
     fixed = Evaluation(s_scores.val | {"plain_teacher": p_scores.val["teacher"]},
                        s_scores.test | {"plain_teacher": p_scores.test["teacher"]})
     batches = ctx.batches()
@@ -100,9 +100,9 @@ METHOD = Method(
     # Its control is KD from a plain teacher: every parameter of the method shapes it.
     control_params=frozenset(LSTeacherParams.model_fields),
     formula=(
-        "L = (1−α)·CE(softmax(z_s), y) + α·T²·KL(softmax(z_t/T) ‖ "
-        "softmax(z_s/T)),  z_t trained on (1−a)·onehot + a/K;  control: the "
-        "same with a plain teacher"
+        r"$L = (1-\alpha)\,\mathrm{CE}(\mathrm{softmax}(z_s), y) + \alpha "
+        r"T^2\,\mathrm{KL}(\mathrm{softmax}(z_t/T) \,\|\, \mathrm{softmax}(z_s/T))$, $z_t$ trained "
+        r"on $(1-a)\,\mathrm{onehot} + a/K$; control: the same with a plain teacher"
     ),
     claims=(
         Claim(

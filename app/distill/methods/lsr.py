@@ -46,7 +46,10 @@ METHOD = Method(
     params=LSRParams,
     models=("student", "baseline"),
     recipe=recipe,
-    formula="L = −Σ_k q_k·log softmax(z_s)_k,  q_y = 1−ε,  q_k = ε/(K−1) for k ≠ y",
+    formula=(
+        r"$L = -\sum_k q_k \log \mathrm{softmax}(z_s)_k$, $q_y = 1-\varepsilon$, $q_k = "
+        r"\varepsilon/(K-1)$ for $k \ne y$"
+    ),
     claims=(
         Claim(
             id="lsr.ce", paper="1512.00567", versus=CE_CONTROL, direction="better",

@@ -38,8 +38,9 @@ METHOD = Method(
     models=("student", "baseline", "exit1", "exit2", "exit3"),
     recipe=recipe,
     formula=(
-        "L = Σ_i [(1−α)·CE(z_i, y) + α·mean_{j≠i} KL(softmax(z_j/T) ‖ "
-        "softmax(z_i/T))] + λ·Σ_{i<C} ‖F_i − F_C‖₂"
+        r"$L = \sum_i \left[(1-\alpha)\,\mathrm{CE}(z_i, y) + \alpha \operatorname{mean}_{j \ne i} "
+        r"\mathrm{KL}(\mathrm{softmax}(z_j/T) \,\|\, \mathrm{softmax}(z_i/T))\right] + \lambda "
+        r"\sum_{i<C} \|F_i - F_C\|_2$"
     ),
     claims=(
         Claim(

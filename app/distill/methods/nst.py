@@ -81,8 +81,8 @@ METHOD = Method(
     models=("student", "baseline", "teacher"),
     recipe=recipe,
     formula=(
-        "L = CE(softmax(z_s), y) + β·Σ_maps MMD²(F_s, F_t),  k(a, b) = (aᵀb)² "
-        "between L2-normalised channel maps"
+        r"$L = \mathrm{CE}(\mathrm{softmax}(z_s), y) + \beta \sum_{\mathrm{maps}} "
+        r"\mathrm{MMD}^2(F_s, F_t)$, $k(a, b) = (a^\top b)^2$ between L2-normalised channel maps"
     ),
     claims=(
         Claim(

@@ -63,8 +63,8 @@ METHOD = Method(
     models=("student", "baseline", "teacher"),
     recipe=recipe,
     formula=(
-        "L = CE(softmax(z_s), y) + β·mean_{i,j} p_{j|i}·log(p_{j|i} / q_{j|i}), "
-        "p ∝ (cos(t_i, t_j) + 1)/2, q from the student"
+        r"$L = \mathrm{CE}(\mathrm{softmax}(z_s), y) + \beta \operatorname{mean}_{i,j} p_{j|i} "
+        r"\log(p_{j|i} / q_{j|i})$, $p \propto (\cos(t_i, t_j) + 1)/2$, $q$ from the student"
     ),
     claims=(
         Claim(

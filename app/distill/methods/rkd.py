@@ -59,8 +59,9 @@ METHOD = Method(
     models=("student", "baseline", "teacher"),
     recipe=recipe,
     formula=(
-        "L = CE(softmax(z_s), y) + w_d·Huber(ψ_D(s) − ψ_D(t)) + "
-        "w_a·Huber(ψ_A(s) − ψ_A(t)),  ψ_D: distances / their mean, ψ_A: angles"
+        r"$L = \mathrm{CE}(\mathrm{softmax}(z_s), y) + w_d\,\mathrm{Huber}(\psi_D(s) - \psi_D(t)) "
+        r"+ w_a\,\mathrm{Huber}(\psi_A(s) - \psi_A(t))$, $\psi_D$: distances over their mean, "
+        r"$\psi_A$: angles"
     ),
     claims=(
         Claim(

@@ -54,8 +54,8 @@ METHOD = Method(
     models=("student", "baseline", "teacher"),
     recipe=recipe,
     formula=(
-        "L = CE(softmax(z_s), y) + γ·‖Ĝ_t − Ĝ_s‖²_F / B²,  G = F·Fᵀ over the "
-        "batch (B×B), rows L2-normalised"
+        r"$L = \mathrm{CE}(\mathrm{softmax}(z_s), y) + \gamma \|\hat G_t - \hat G_s\|_F^2 / B^2$, "
+        r"$G = F F^\top$ over the batch ($B \times B$), rows L2-normalised"
     ),
     claims=(
         Claim(

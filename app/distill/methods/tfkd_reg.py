@@ -87,8 +87,9 @@ METHOD = Method(
     models=("student", "baseline"),
     recipe=recipe,
     formula=(
-        "L = (1−α)·CE(softmax(z_s), y) + α·KL(p^d ‖ softmax(z_s)),  p^d = "
-        "softmax(v/T) with the virtual teacher's p_y = a, p_k = (1−a)/(K−1)"
+        r"$L = (1-\alpha)\,\mathrm{CE}(\mathrm{softmax}(z_s), y) + \alpha\,\mathrm{KL}(p^d \,\|\, "
+        r"\mathrm{softmax}(z_s))$, $p^d = \mathrm{softmax}(v/T)$ with the virtual teacher's $p_y = "
+        r"a$, $p_k = (1-a)/(K-1)$"
     ),
     claims=(
         Claim(

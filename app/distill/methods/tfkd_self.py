@@ -19,12 +19,12 @@ class TfKDSelfParams(TeacherParams):
 
 def recipe(ctx):
     from app.distill.loops import distill_from
-    from app.distill.teacher import Recipe, get_teacher
+    from app.distill.teacher import TeacherSettings, get_teacher
 
     p = ctx.params
     # Trained as the baseline is (CE, the run's batch size, lr and training subset),
     # from other initial weights: no extra data, no stronger network.
-    teacher, scores = get_teacher(ctx, Recipe("cnn3", p.teacher_epochs, p.train_fraction,
+    teacher, scores = get_teacher(ctx, TeacherSettings("cnn3", p.teacher_epochs, p.train_fraction,
                                               p.lr, p.batch_size, p.weight_decay))
     return distill_from(ctx, teacher, scores)
 
@@ -52,8 +52,9 @@ METHOD = Method(
     models=("student", "baseline", "teacher"),
     recipe=recipe,
     formula=(
-        "L = (1−α)·CE(softmax(z_s), y) + α·T²·KL(softmax(z_t/T) ‖ "
-        "softmax(z_s/T)),  z_t: a pretrained copy of the student"
+        r"$L = (1-\alpha)\,\mathrm{CE}(\mathrm{softmax}(z_s), y) + \alpha "
+        r"T^2\,\mathrm{KL}(\mathrm{softmax}(z_t/T) \,\|\, \mathrm{softmax}(z_s/T))$, $z_t$: a "
+        r"pretrained copy of the student"
     ),
     claims=(
         Claim(

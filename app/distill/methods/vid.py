@@ -38,10 +38,10 @@ def recipe(ctx):
     from app.distill.loops import train_single
     from app.distill.losses import cross_entropy
     from app.distill.models import WIDTHS
-    from app.distill.teacher import Recipe, get_teacher
+    from app.distill.teacher import TeacherSettings, get_teacher
 
     p = ctx.params
-    teacher, scores = get_teacher(ctx, Recipe("cnn15", p.teacher_epochs, 1.0))
+    teacher, scores = get_teacher(ctx, TeacherSettings("cnn15", p.teacher_epochs, 1.0))
     heads = ctx.build(lambda k: nn.ModuleList([VIDRegressor(k, w, w) for w in WIDTHS]),
                       offset=REGRESSOR_SEED_OFFSET)
 
@@ -82,8 +82,9 @@ METHOD = Method(
     models=("student", "baseline", "teacher"),
     recipe=recipe,
     formula=(
-        "L = CE(softmax(z_s), y) + β·Σ_stages mean ½((t − μ(s))²/σ_c² + log "
-        "σ_c²),  σ_c² = softplus(α_c) + ε learned"
+        r"$L = \mathrm{CE}(\mathrm{softmax}(z_s), y) + \beta \sum_{\mathrm{stages}} "
+        r"\operatorname{mean} \tfrac{1}{2}\left(\frac{(t - \mu(s))^2}{\sigma_c^2} + \log "
+        r"\sigma_c^2\right)$, $\sigma_c^2 = \mathrm{softplus}(\alpha_c) + \epsilon$ learned"
     ),
     claims=(
         Claim(
