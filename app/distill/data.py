@@ -48,12 +48,13 @@ class Split:
     def batch(self, idx: Tensor) -> tuple[Tensor, Tensor]:
         """Each seed's training samples at its own indices: idx (k, B) → x, y.
 
-        ``x`` carries ``x.drawn = (self, idx)``, where it came from: a frozen teacher
-        (teacher.FrozenTeacher) looks its outputs up by it instead of recomputing
-        them. A tensor derived from ``x`` has no such tag and is computed afresh."""
+        ``x`` carries ``x.drawn = (self, idx, version)``, where it came from: a frozen
+        teacher (teacher.FrozenTeacher) looks its outputs up by it instead of
+        recomputing them. A tensor derived from ``x`` has no such tag, and ``x``
+        changed in place has another version: either is computed afresh."""
         rows = torch.arange(idx.size(0), device=idx.device).unsqueeze(1)
         x = self.x_train[rows, idx]
-        x.drawn = (self, idx)
+        x.drawn = (self, idx, x._version)
         return x, self.y_train[rows, idx]
 
 

@@ -152,9 +152,9 @@ class FrozenTeacher(nn.Module):
         drawn = getattr(x, "drawn", None)
         if drawn is None or torch.is_grad_enabled():
             return None
-        split, idx = drawn
-        if idx.size(0) != self.k:
-            return None
+        split, idx, version = drawn
+        if idx.size(0) != self.k or x._version != version:
+            return None  # another stack's batch, or x changed in place since drawn
         key = (id(split), idx.size(1))
         if key not in self._maps or self._maps[key][0] is not split:
             self._maps[key] = (split, self._all_maps(split.x_train, idx.size(1)))

@@ -54,6 +54,10 @@ def test_an_untagged_input_or_one_with_gradients_is_computed_afresh():
     assert not frozen._maps
     assert frozen(x).requires_grad  # with grad on, the teacher's graph is there
     assert not frozen._maps
+    with torch.no_grad():
+        frozen(x)  # drawn as it is: looked up
+        x.mul_(2.0)  # changed in place since it was drawn: computed afresh
+        assert torch.equal(frozen(x), model(x))
 
 
 def test_the_method_and_its_arm_share_one_teacher_computed_once(tmp_path: Path, monkeypatch):
