@@ -69,6 +69,6 @@ def train_arms(method_id: str, ctx: Context) -> dict[str, Result]:
                         "same seeds, splits, initial weights and batches")
         arm_ctx = Context(params, ctx.seeds, ctx.split, ctx.device, ctx.data_dir,
                           Emitter(lambda e, v=versus, emit=ctx.emitter.emit:
-                                  emit(_renamed(e, v))))
+                                  emit(_renamed(e, v))), ctx.shared)
         results[versus.arm] = METHODS[versus.method].recipe(arm_ctx)
     return results

@@ -46,9 +46,16 @@ class Split:
         return {"train": self.num_train, "val": self.y_val.size(1), "test": self.y_test.size(1)}
 
     def batch(self, idx: Tensor) -> tuple[Tensor, Tensor]:
-        """Each seed's training samples at its own indices: idx (k, B) → x, y."""
+        """Each seed's training samples at its own indices: idx (k, B) → x, y.
+
+        ``x`` carries ``x.drawn = (self, idx, version)``, where it came from: a frozen
+        teacher (teacher.FrozenTeacher) looks its outputs up by it instead of
+        recomputing them. A tensor derived from ``x`` has no such tag, and ``x``
+        changed in place has another version: either is computed afresh."""
         rows = torch.arange(idx.size(0), device=idx.device).unsqueeze(1)
-        return self.x_train[rows, idx], self.y_train[rows, idx]
+        x = self.x_train[rows, idx]
+        x.drawn = (self, idx, x._version)
+        return x, self.y_train[rows, idx]
 
 
 @lru_cache(maxsize=1)

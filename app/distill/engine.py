@@ -145,6 +145,9 @@ class Context:
     device: torch.device
     data_dir: Path
     emitter: Emitter
+    # What the run's recipes share: its method and comparator arms hand on one dict
+    # (teacher.get_teacher keeps each frozen teacher here, loaded once a run).
+    shared: dict = field(default_factory=dict)
 
     @property
     def k(self) -> int:

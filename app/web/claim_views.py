@@ -111,3 +111,51 @@ def intervals(rows: Iterable[ClaimRow]) -> int:
 
 def chance(count: int) -> dict:
     return chance_of(count)
+
+
+#: The families a page's intervals fall in, in both languages (how each is adjusted).
+FAMILY_TEXT = {
+    "live": {"zh": "最新运行的说法：{shown} 个区间，本页一个 Holm 族",
+             "en": "the live claims: {shown} intervals, one Holm family across this page"},
+    "reference": {"zh": "参考的说法：{shown} 个区间，属于参考复现的同一个 Holm 族（共 {family} "
+                        "个：默认参数下的说法与笔记里的对比）",
+                  "en": "the reference claims: {shown} intervals, of the reproduction's one "
+                        "Holm family of {family} (its claims at the defaults and the notes' "
+                        "comparisons)"},
+    "sweep": {"zh": "参考的扫描点：{shown} 个区间，各在其扫描的 Holm 族里",
+              "en": "reference sweep points: {shown} intervals, each in its sweep's Holm "
+                    "family"},
+    "extra": {"zh": "参考复现没有测的对比：{shown} 个区间，本页另成一个 Holm 族",
+              "en": "comparisons the reproduction did not measure: {shown} intervals, a "
+                    "Holm family of their own"},
+    "control": {"zh": "各运行对自身对照的 Δ：{shown} 个区间，未校正",
+                "en": "each run's Δ against its own control: {shown} intervals, unadjusted"},
+}
+
+
+def page_chance(families: dict[str, tuple[int, int]]) -> dict:
+    """What chance alone gives for a page's intervals, family by family: ``families``
+    maps a FAMILY_TEXT key to (intervals shown, intervals in its family). The
+    counts of ``chance`` for all the shown intervals together, and a sentence that
+    names every family, its size, and the false verdicts chance alone gives in it."""
+    shown = {k: v for k, v in families.items() if v[0]}
+    total = sum(n for n, _ in shown.values())
+    out = chance_of(total)
+    zh, en = [], []
+    for key, (n, size) in shown.items():
+        c = chance_of(size)
+        fmt = {"shown": n, "family": size}
+        zh.append(FAMILY_TEXT[key]["zh"].format(**fmt) + f"：若都毫无差别，偶然平均给出 "
+                  f"{c['expected_false']:.1f} 个假结论（至少一个的概率 "
+                  f"{round(100 * c['p_any_false'])}%）")
+        en.append(FAMILY_TEXT[key]["en"].format(**fmt) + f": if nothing differed, chance "
+                  f"alone would give {c['expected_false']:.1f} false verdicts "
+                  f"({round(100 * c['p_any_false'])}% chance of at least one)")
+    adjusted = [k for k in shown if k != "control"]
+    zh_tail = "。Holm 校正后的结论把每个族里出现假结论的概率控制在 5% 以内。" if adjusted else "。"
+    en_tail = (". The Holm-adjusted verdicts keep the chance of any false one in each "
+               "family at 5% or less.") if adjusted else "."
+    out["zh"] = f"本页有 {total} 个 95% 区间。" + "；".join(zh) + zh_tail
+    out["en"] = f"{total} 95% intervals on this page. " + "; ".join(en) + en_tail
+    out["families"] = {k: {"shown": n, "family": size} for k, (n, size) in shown.items()}
+    return out

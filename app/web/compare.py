@@ -69,6 +69,16 @@ class ComparedRun(BaseModel):
     seeds: list[int]
     final_acc: float | None
     baseline_final_acc: float | None
+    # A sweep (params.sweep) is a grid of points, not one student: {"param", "values"}.
+    sweep: dict[str, Any] | None = None
+
+
+class Notice(BaseModel):
+    """Why a run is in the table but not in the pairs, in both languages."""
+
+    run: str
+    zh: str
+    en: str
 
 
 class RunsCompared(BaseModel):
@@ -77,6 +87,34 @@ class RunsCompared(BaseModel):
     pairs: list[Pair]
     # The pairwise intervals are not adjusted for their number: the page says so.
     pairs_adjusted: bool = False
+    notices: list[Notice] = []
+
+
+#: What the page says of a sweep among the compared runs (one place, for issue 18).
+SWEEP_NOTICE = {
+    "zh": "{id} 是对 {param} 的扫描（{n} 个点）：它没有一个可与其他运行按种子配对的学生，"
+          "所以不进入配对差值；每个点对各对照的 Δ ± 95% 区间和结论在它自己的页面上。",
+    "en": "{id} is a sweep over {param} ({n} points): it has no one student to pair seed "
+          "by seed with another run, so it is left out of the paired differences; each "
+          "point's Δ ± 95% CI against its comparators, and its verdict, are on its page.",
+}
+
+
+def sweep_of(record: RunRecord) -> dict[str, Any] | None:
+    sweep = (record.params or {}).get("sweep")
+    return sweep if isinstance(sweep, dict) and "param" in sweep else None
+
+
+def notices(records: list[RunRecord]) -> list[Notice]:
+    out = []
+    for record in records:
+        sweep = sweep_of(record)
+        if sweep is not None:
+            fmt = {"id": record.id, "param": sweep["param"],
+                   "n": len(sweep.get("values") or [])}
+            out.append(Notice(run=record.id, zh=SWEEP_NOTICE["zh"].format(**fmt),
+                              en=SWEEP_NOTICE["en"].format(**fmt)))
+    return out
 
 
 def parse_ids(raw: list[str]) -> list[str]:
@@ -102,8 +140,9 @@ def load_runs(runs: RunManager, ids: list[str]) -> list[RunRecord]:
 
 
 def _per_seed_acc(record: RunRecord) -> dict[int, float]:
-    """Seed -> the method model's final test accuracy, from the run's summary."""
-    if record.summary is None:
+    """Seed -> the method model's final test accuracy, from the run's summary (none
+    for a sweep: its points each have their own student)."""
+    if record.summary is None or sweep_of(record) is not None:
         return {}
     seeds, accs = record.summary.seeds, record.summary.accuracies("student")
     if len(seeds) != len(accs):  # a summary from before seeds has neither
@@ -151,10 +190,12 @@ def comparison(runs: RunManager, ids: list[str]) -> RunsCompared:
                 seeds=sorted(_per_seed_acc(record)),
                 final_acc=summary.final_acc,
                 baseline_final_acc=summary.baseline_final_acc,
+                sweep=sweep_of(record),
             )
         )
     return RunsCompared(
-        runs=compared, differing_params=differing_params(records), pairs=seed_pairs(records)
+        runs=compared, differing_params=differing_params(records), pairs=seed_pairs(records),
+        notices=notices(records),
     )
 
 

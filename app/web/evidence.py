@@ -29,8 +29,9 @@ from app.distill.events import Summary
 from app.distill.methods import METHODS
 from app.runs import RunManager
 from app.web.bindings import BoundComparison, paper_comparisons, paper_methods
+from app.web.claim_views import page_chance
 from app.web.method_rows import latest_default_run
-from app.web.reproduction import REPRODUCTION_JSON
+from app.web.reproduction import REPRODUCTION_JSON, reference
 
 EVIDENCE = ("supported", "contradicted", "not_shown", "no_demo")
 #: {key: {"zh", "en"}}: the facet's words.
@@ -59,15 +60,38 @@ def _reference_rows(mtime: float) -> dict[str, Any]:
         if not isinstance(methods, dict) or not isinstance(variants, list):
             raise TypeError
     except (OSError, ValueError, KeyError, TypeError):
-        return {"methods": {}, "variants": []}
-    return {"methods": methods, "variants": variants}
+        return {"methods": {}, "variants": [], "judged": {}}
+    return {"methods": methods, "variants": variants, "judged": _file_judgements(data)}
+
+
+def _file_judgements(data: dict) -> dict[str, dict]:
+    """The reproduction's own judgements, by key, each with its ``family``: the claims
+    at defaults (by claim id) and the notes' comparisons (by "a vs b"), adjusted in
+    its one family; a conditional claim, by its id, from its sweep's point at the
+    method's default (adjusted across that sweep)."""
+    out: dict[str, dict] = {}
+    for key, kind in (("claims", "claim"), ("comparisons", "comparison")):
+        raws = data.get(key)
+        for j in raws if isinstance(raws, list) else []:
+            if isinstance(j, dict) and isinstance(j.get(kind), str):
+                out[j[kind]] = j | {"family": "reference"}
+    sweeps = data.get("sweeps")
+    for sweep in sweeps if isinstance(sweeps, list) else []:
+        method = METHODS.get(sweep.get("method")) if isinstance(sweep, dict) else None
+        if method is None or sweep.get("claim") in out:
+            continue
+        default = method.params().model_dump().get(sweep.get("param"))
+        for j in sweep.get("points") or []:
+            if isinstance(j, dict) and (j.get("swept") or {}).get("value") == default:
+                out[sweep["claim"]] = j | {"family": "sweep"}
+    return out
 
 
 def reference_rows() -> dict[str, Any]:
     try:
         mtime = REPRODUCTION_JSON.stat().st_mtime
     except OSError:
-        return {"methods": {}, "variants": []}
+        return {"methods": {}, "variants": [], "judged": {}}
     return _reference_rows(mtime)
 
 
@@ -120,30 +144,48 @@ def comparison_claim(bound: BoundComparison) -> claims.Claim:
     )
 
 
-def _catalog_items(catalog: Catalog) -> list[tuple[str, claims.Claim, list[float] | None]]:
-    """(key, claim, reference Δ) for every claim of every method and every note
-    comparison, once each: the family the reference judgements are adjusted in."""
-    items: dict[str, tuple[str, claims.Claim, list[float] | None]] = {}
+def _catalog_items(catalog: Catalog) -> list[tuple[str, str, claims.Claim]]:
+    """(key, key in the reproduction, claim) for every claim of every method and
+    every note comparison, once each."""
+    items: dict[str, tuple[str, str, claims.Claim]] = {}
     for method in METHODS.values():
         for claim in method.claims:
-            items[claim.id] = (claim.id, claim, _claim_deltas(method.id, claim))
+            items[claim.id] = (claim.id, claim.id, claim)
     for paper in catalog.papers.values():
         for bound in paper_comparisons(paper):
             claim = comparison_claim(bound)
-            items.setdefault(claim.id, (claim.id, claim, _comparison_deltas(bound)))
+            items.setdefault(claim.id, (claim.id, str(bound.note), claim))
     return list(items.values())
 
 
+def _extra_deltas(claim: claims.Claim, catalog: Catalog) -> list[float] | None:
+    for paper in catalog.papers.values():
+        for bound in paper_comparisons(paper):
+            if comparison_claim(bound).id == claim.id:
+                return _comparison_deltas(bound)
+    method_id = next((m.id for m in METHODS.values() if claim in m.claims), None)
+    return _claim_deltas(method_id, claim) if method_id else None
+
+
 def reference_judgements(catalog: Catalog) -> dict[str, dict]:
-    """Every claim's and comparison's reference judgement, labelled, by claim id;
-    computed once per catalog and reference file."""
+    """Every claim's and comparison's reference judgement, labelled, by claim id, with
+    its ``family``: the reproduction's own where it measured it (its one family, or a
+    sweep's), so every page reads the same adjusted verdict; the rest (a comparison
+    the reproduction did not measure) judged here from its rows, Holm across
+    themselves (``extra``). Computed once per catalog and reference file."""
     key = ("evidence", REPRODUCTION_JSON.stat().st_mtime if REPRODUCTION_JSON.exists() else 0)
     if key not in catalog.derived:
-        items = _catalog_items(catalog)
-        judged = [claims.judged(claim, deltas) for _, claim, deltas in items]
-        adjusted = claims.adjust(judged)
-        catalog.derived[key] = {k: claims.labelled(j)
-                                for (k, _, _), j in zip(items, adjusted, strict=True)}
+        judged_there = reference_rows().get("judged", {})
+        out, extra = {}, []
+        for k, file_key, claim in _catalog_items(catalog):
+            if file_key in judged_there:
+                out[k] = claims.labelled(judged_there[file_key])
+            else:
+                extra.append((k, claims.judged(claim, _extra_deltas(claim, catalog))))
+        adjusted = claims.adjust([j for _, j in extra])
+        for (k, _), j in zip(extra, adjusted, strict=True):
+            out[k] = claims.labelled(j) | {"family": "extra"}
+        catalog.derived[key] = out
     return catalog.derived[key]
 
 
@@ -227,7 +269,30 @@ def paper_evidence(catalog: Catalog, paper: Paper, runs: RunManager | None = Non
     for item, j in zip(items, live_judged, strict=True):
         item["live"] = claims.labelled(next(adjusted)) if j is not None else None
     return {"rows": items, "evidence": evidence_of(catalog, paper),
-            "sources": SOURCE_TEXT, "chance": claims.chance(len(family)) if family else None}
+            "sources": SOURCE_TEXT, "chance": page_families(catalog, items)}
+
+
+def page_families(catalog: Catalog, items: list[dict]) -> dict | None:
+    """What chance alone gives for the page's intervals, family by family (None when
+    it shows none)."""
+    def shown(js) -> int:
+        return sum(1 for j in js if j is not None and j.get("p_value") is not None)
+
+    refs = [row["reference"] for row in items if row["reference"] is not None]
+    extra = shown(j for j in reference_judgements(catalog).values()
+                  if j.get("family") == "extra")
+    families = {
+        "live": (shown(row["live"] for row in items),) * 2,
+        "reference": (shown(j for j in refs if j.get("family") == "reference"),
+                      reference_family_size()),
+        "sweep": (shown(j for j in refs if j.get("family") == "sweep"),) * 2,
+        "extra": (shown(j for j in refs if j.get("family") == "extra"), extra),
+    }
+    return page_chance(families) if any(n for n, _ in families.values()) else None
+
+
+def reference_family_size() -> int:
+    return reference().family
 
 
 def evidence_of(catalog: Catalog, paper: Paper) -> str:
@@ -260,7 +325,7 @@ def _judgement_json(j: dict | None) -> dict | None:
     if j is None:
         return None
     keep = ("mean", "ci_low", "ci_high", "n", "p_value", "adjusted_p_value", "verdict",
-            "adjusted_verdict", "reason", "label", "adjusted_label")
+            "adjusted_verdict", "reason", "label", "adjusted_label", "family")
     return {k: j.get(k) for k in keep}
 
 

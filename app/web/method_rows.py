@@ -19,7 +19,7 @@ from app.distill.stats import PairedStats
 from app.runs import RunManager
 from app.runs.contract import RunRecord
 from app.web.bindings import method_url, paper_methods
-from app.web.claim_views import ClaimRow, chance, claim_rows, intervals, readjust
+from app.web.claim_views import ClaimRow, claim_rows, page_chance, readjust
 from app.web.reproduction import Arm, reference
 from app.web.results import DASH, paired_view, pct
 
@@ -152,7 +152,7 @@ def method_table(runs: RunManager | None, catalog: Catalog, sort: Sort = "method
     if sort != "method":
         rows.sort(key=lambda row: _sort_key(row, sort))
     return MethodTable(sort=sort, reference_seeds=reference().seeds, methods=rows,
-                       chance=chance(page_intervals(rows)))
+                       chance=page_chance(page_families(rows)))
 
 
 def page_claims(rows: list[MethodRow]) -> None:
@@ -165,12 +165,19 @@ def page_claims(rows: list[MethodRow]) -> None:
     readjust([c for row in rows for c in row.claims])
 
 
-def page_intervals(rows: list[MethodRow]) -> int:
-    """The 95% intervals the rows show: each Δ against the control, each claim."""
+def page_families(rows: list[MethodRow]) -> dict[str, tuple[int, int]]:
+    """The 95% intervals the rows show, by Holm family: (shown, family size) for the
+    live claims (one family across the page), the reference claims (the
+    reproduction's family) and each Δ against the run's own control (unadjusted)."""
     deltas = sum(1 for row in rows for found in (row.live, row.reference)
                  if found is not None and found.delta is not None
                  and found.delta.ci_low is not None)
-    return deltas + intervals(c for row in rows for c in row.claims)
+    live = sum(1 for row in rows for c in row.claims
+               if c.live is not None and c.live.p_value is not None)
+    ref = sum(1 for row in rows for c in row.claims
+              if c.reference is not None and c.reference.p_value is not None)
+    return {"live": (live, live), "reference": (ref, reference().family),
+            "control": (deltas, deltas)}
 
 
 def _sort_key(row: MethodRow, sort: Sort) -> tuple[bool, float]:
@@ -258,5 +265,5 @@ def method_detail(runs: RunManager | None, catalog: Catalog, method_id: str) -> 
         params=params,
     )
     page_claims([detail])
-    detail.chance = chance(page_intervals([detail]))
+    detail.chance = page_chance(page_families([detail]))
     return detail

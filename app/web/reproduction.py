@@ -59,6 +59,9 @@ class Reference:
     rows: dict[str, list[dict[str, str]]] = field(default_factory=dict)  # cells, default first
     # Every claim at defaults, by claim id, Holm-adjusted across them all.
     claims: dict[str, Comparison] = field(default_factory=dict)
+    # How many intervals that Holm family holds (the claims at defaults and the
+    # notes' comparisons): what the pages say chance alone gives in it.
+    family: int = 0
 
 
 def _parse_rows(raws: Iterable[Any]) -> list[Row]:
@@ -126,7 +129,13 @@ def reference() -> Reference:
         defaults={row.method: row for row in defaults},
         rows=rows,
         claims=_parse_claims(data.get("claims")),
+        family=_family_size(data.get("chance")),
     )
+
+
+def _family_size(chance: Any) -> int:
+    count = chance.get("count") if isinstance(chance, dict) else None
+    return count if isinstance(count, int) and count >= 0 else 0
 
 
 def _parse_claims(raws: Any) -> dict[str, Comparison]:
