@@ -113,16 +113,20 @@ def test_methods_says_its_families(client, reproduction):
     assert families["reference"]["shown"] == len(
         [j for j in reproduction["claims"] if j["p_value"] is not None])
     assert "live" not in families  # no live run yet: nothing from this server
-    page = soup_of(client, "/methods")
+    page = soup_of(client, "/methods?lang=en")
     note = page.select_one(".claims .chance-note").get_text(" ", strip=True)
     assert f"Holm family of {reproduction['chance']['count']}" in note
+    zh = soup_of(client, "/methods?lang=zh").select_one(".claims .chance-note").get_text()
+    assert f"同一个 Holm 族（共 {reproduction['chance']['count']} 个" in zh
 
 
 def test_the_paper_page_says_its_families(client, reproduction):
-    page = soup_of(client, "/papers/1905.08094")
+    page = soup_of(client, "/papers/1905.08094?lang=en")
     note = page.select_one(".chance").get_text(" ", strip=True)
     assert f"Holm family of {reproduction['chance']['count']}" in note
     assert "intervals on this page" in note
+    zh = soup_of(client, "/papers/1905.08094?lang=zh").select_one(".chance").get_text()
+    assert f"同一个 Holm 族（共 {reproduction['chance']['count']} 个" in zh and "本页有" in zh
 
 
 def test_a_comparison_the_reproduction_lacks_says_so_in_a_family_of_its_own(tmp_path):
