@@ -6,7 +6,8 @@ the steps of the run's own phases in all (``run_steps``) and, when recorded, wha
 should take (``run_estimate_s``). A sweep's or comparison's events carry their point
 and the number of points. ``RunProgress`` reads the events in order and gives each one
 the whole run's ``done`` (0–1, never going back), ``left_s`` (None: unknown, never a
-guess) and ``elapsed_s``; the run's end gives ``done`` 1 and the run's real time.
+guess) and ``elapsed_s``; the run's end gives its real time, and ``done`` 1 when
+it succeeded (a failed or cancelled run's bar stops where it was).
 
 What is measured beats what was recorded: a phase under way is timed by its own
 steps; a part not yet begun by its record, or it is unknown.
@@ -108,9 +109,10 @@ class RunProgress:
             self.t0 = now
         if kind not in ("phase", "metric", *FINAL):
             return None
-        if kind in FINAL:
-            self.done = 1.0
-            return {"done": 1.0, "left_s": 0.0, "elapsed_s": round(now - self.t0, 1)}
+        if kind in FINAL:  # the bar stops: full when the run did it all
+            self.done = 1.0 if kind == "done" else self.done
+            return {"done": round(self.done, 4), "left_s": 0.0,
+                    "elapsed_s": round(now - self.t0, 1)}
         self._follow_point(data, now)
         if kind == "phase":
             self._phase(data, now)

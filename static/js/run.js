@@ -69,7 +69,7 @@
       spec.smoothing ? { smoothing: view.smoothing } : {}),
   )]));
   const state = {
-    step: 0, epoch: 0, phase: null, seeds: null, phaseSteps: 0, phaseStart: null, lastSeq: 0,
+    step: 0, epoch: 0, phase: null, seeds: null, phaseSteps: 0, lastSeq: 0, ended: false,
     epochBase: 0, t0: null, final: null,
     // Every value as it came, one per seed, by chart and trace key, with its x in every
     // mode, so the charts can be drawn again on another x axis.
@@ -212,16 +212,33 @@
     if (status !== "queued") $("run-position").textContent = "";
   }
 
-  function setProgress(step, steps, epoch, epochs, t) {
-    const bar = $("run-progress");
-    bar.value = steps ? step / steps : 0;
+  // One bar and one ETA for the whole run, teacher and student phases together: the
+  // server puts the run's `whole` progress on each event (app/runs/progress.py), and
+  // the run's end stops the bar with its real time.
+  function duration(seconds) {
+    return seconds < 60 ? T("seconds", { n: Math.ceil(seconds) }) : T("minutes", { n: (seconds / 60).toFixed(1) });
+  }
+
+  function setProgress(whole, step, steps, epoch, epochs) {
+    if (state.ended) return;
     const seeds = state.seeds ? " " + T("progress_seeds", { n: state.seeds.length }) : "";
     let text = T("progress", { phase: state.phase, seeds, epoch, epochs, step, steps });
-    if (state.phaseStart !== null && step > 0 && t) {
-      const left = ((t - state.phaseStart) / step) * (steps - step);
-      text += " " + (left < 60 ? T("eta_s", { n: Math.ceil(left) }) : T("eta_min", { n: (left / 60).toFixed(1) }));
+    if (whole && typeof whole.done === "number") {
+      $("run-progress").value = whole.done;
+      text += " " + (typeof whole.left_s === "number"
+        ? T("eta", { time: duration(whole.left_s) }) : T("eta_unknown"));
     }
     $("run-progress-label").textContent = text;
+  }
+
+  function endProgress(event) {
+    state.ended = true;
+    const whole = event.whole;
+    if (event.type === "done") $("run-progress").value = 1;
+    else if (whole && typeof whole.done === "number") $("run-progress").value = whole.done;
+    if (whole && typeof whole.elapsed_s === "number") {
+      $("run-progress-label").textContent = T("took", { time: duration(whole.elapsed_s) });
+    }
   }
 
   function onPhase(event) {
@@ -230,7 +247,6 @@
     state.seeds = Array.isArray(event.seeds) ? event.seeds : null;
     state.phaseSteps = event.steps;
     state.phaseEpochs = event.epochs;
-    state.phaseStart = event.t || null;
     state.epochBase = state.epoch;
     const time = elapsed(event.t);
     const mark = { label: event.phase };
@@ -245,7 +261,7 @@
       if (x !== null && x !== undefined) charts[chart].mark(x, event.phase);
     }
     setStatus("running");
-    setProgress(0, event.steps, 0, event.epochs, event.t);
+    setProgress(event.whole, 0, event.steps, 0, event.epochs);
   }
 
   // Every chart fed by this kind of metric event: one trace per model (a chart of one
@@ -277,7 +293,7 @@
       step: state.step, epoch: state.epochBase + (event.step / steps) * epochs, time: elapsed(event.t),
     };
     recordGroups("step", event, xs);
-    setProgress(event.step, event.steps, event.epoch, state.phaseEpochs || "?", event.t);
+    setProgress(event.whole, event.step, event.steps, event.epoch, state.phaseEpochs || "?");
   }
 
   function onEpoch(event) {
@@ -290,7 +306,6 @@
   // The result block is the server's (run.html), so it reads the same live and after a
   // reload: when a watched run ends, fetch the page again and take its block.
   async function showSummary() {
-    $("run-progress").value = 1;
     const section = $("run-summary");
     if (!section.hidden) return; // rendered with the page
     try {
@@ -325,7 +340,8 @@
     if (event.type === "phase") onPhase(event);
     else if (event.type === "metric" && event.kind === "step") onStep(event);
     else if (event.type === "metric" && event.kind === "epoch") onEpoch(event);
-    else if (event.type === "done") {
+    if (TERMINAL.has(event.type)) endProgress(event);
+    if (event.type === "done") {
       setStatus("succeeded");
       finalVerdict(event.summary);
       showSummary();

@@ -74,8 +74,9 @@ def test_the_bar_never_goes_back_and_is_below_one_until_the_end():
         # A slow last step makes the ETA grow; the bar stays where it was.
         seen.append(p.see(step(float(i if i < 10 else 100), "train", i, 10))["done"])
     assert seen == sorted(seen) and seen[-1] <= 0.99
+    # Cancelled: the bar stops where it was, with the run's real time.
     assert p.see({"type": "cancelled", "t": 120.0}) == {
-        "done": 1.0, "left_s": 0.0, "elapsed_s": 120.0}
+        "done": seen[-1], "left_s": 0.0, "elapsed_s": 120.0}
 
 
 def test_a_sweep_is_one_bar_over_its_points():
