@@ -154,10 +154,11 @@ PIN_TEXT = ("pin", "unpin", "reader", "methods", "hint")
 
 def charts_in_language() -> list[dict[str, Any]]:
     """app/runs/charts.py's table with its titles in the page's language
-    (`chart.<id>.y_title`, `.label`); a chart the tables do not know keeps its own."""
+    (`chart.<id>.y_title`, `.label`, `.title`); a chart the tables do not know keeps
+    its own."""
     charts = []
     for chart in chart_table():
-        for field in ("y_title", "label"):
+        for field in ("y_title", "label", "title"):
             key = f"chart.{chart['id']}.{field}"
             if key in TABLES[DEFAULT_LANGUAGE]:
                 chart[field] = translate(key)
