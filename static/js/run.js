@@ -110,7 +110,7 @@
     marks: [], // phase starts: {label, step: {step, epoch, time}, epoch: {epoch, time}}
   };
   SPECS.filter((spec) => !spec.facet).forEach((spec) => ensureChart(spec));
-  window.kdRun = { state, view, charts }; // for the browser tests
+  window.kdRun = { state, view, charts, specOf }; // for the browser tests
 
   // A metric's values, one per seed; runs stored before seeds sent a plain number.
   function asList(value) {
