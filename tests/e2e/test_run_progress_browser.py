@@ -103,7 +103,8 @@ STORED = [
      "seeds": [0, 1], "t": 100.0},
     *({"type": "metric", "kind": "step", "phase": "train", "epoch": 1, "step": i + 1,
        "steps": 2, "t": 101.0 + i,
-       "losses": {"student": {"ce": ce, "kd": kl, "total": [c + k for c, k in zip(ce, kl)]},
+       "losses": {"student": {"ce": ce, "kd": kl,
+                              "total": [c + k for c, k in zip(ce, kl, strict=True)]},
                   "baseline": {"ce": [3.0, 3.0], "total": [3.0, 3.0]}}}
       for i, (ce, kl) in enumerate(zip(CE, KL, strict=True))),
     {"type": "metric", "kind": "epoch", "phase": "train", "epoch": 1, "epochs": 1, "t": 103.0,
