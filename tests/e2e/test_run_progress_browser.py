@@ -9,9 +9,7 @@ import math
 import time
 
 import pytest
-
-from app.runs.factory import open_store
-from app.runs.store import encode_event
+from support.kd_runs import store_kd_run
 
 pytestmark = pytest.mark.e2e
 
@@ -95,36 +93,8 @@ def test_a_teacher_trained_before_prices_the_next_first_run(page, api):
     assert teacher and "全程预计还需" in teacher[0]["label"]
 
 
-#: A finished kd run written into the store: exact numbers for the panels.
-CE = [[2.0, 2.2], [1.0, 1.2]]
-KL = [[9.0, 11.0], [5.0, 7.0]]
-STORED = [
-    {"type": "phase", "phase": "train", "state": "start", "epochs": 1, "steps": 2,
-     "seeds": [0, 1], "t": 100.0},
-    *({"type": "metric", "kind": "step", "phase": "train", "epoch": 1, "step": i + 1,
-       "steps": 2, "t": 101.0 + i,
-       "losses": {"student": {"ce": ce, "kd": kl,
-                              "total": [c + k for c, k in zip(ce, kl, strict=True)]},
-                  "baseline": {"ce": [3.0, 3.0], "total": [3.0, 3.0]}}}
-      for i, (ce, kl) in enumerate(zip(CE, KL, strict=True))),
-    {"type": "metric", "kind": "epoch", "phase": "train", "epoch": 1, "epochs": 1, "t": 103.0,
-     "models": {"student": {"acc": [0.9, 0.8]}, "baseline": {"acc": [0.8, 0.8]}}},
-    {"type": "phase", "phase": "train", "state": "end", "t": 103.0},
-]  # fmt: skip
-
-
-def store_kd_run(server, run_id: str) -> None:
-    store = open_store(server.data_dir / "runs.sqlite3")
-    try:
-        store.create_run(run_id, "kd", {"epochs": 1, "seeds": 2}, "127.0.0.1", time.time())
-        store.append_events(run_id, [encode_event(i, e) for i, e in enumerate(STORED, 1)])
-        store.finish(run_id, "succeeded", {"type": "done", "t": 104.0}, summary=None)
-    finally:
-        store.close()
-
-
 def test_kd_terms_are_drawn_on_their_own_scale(page, server):
-    store_kd_run(server, "terms0000001")
+    store_kd_run(server.data_dir, "terms0000001")
     page.goto("/runs/terms0000001")
     page.wait_for_function("() => document.querySelectorAll('#terms-chart .chart').length === 2")
     page.evaluate("() => window.kdRun.charts.ce.setSmoothing(0)")
