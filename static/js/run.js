@@ -246,8 +246,11 @@
   // One bar and one ETA for the whole run, teacher and student phases together: the
   // server puts the run's `whole` progress on each event (app/runs/progress.py), and
   // the run's end stops the bar with its real time.
-  function duration(seconds) {
-    return seconds < 60 ? T("seconds", { n: Math.ceil(seconds) }) : T("minutes", { n: (seconds / 60).toFixed(1) });
+  // A time left is rounded up (never promise less); a time taken to the nearest second,
+  // as the server's own render of the page says it.
+  function duration(seconds, up) {
+    if (seconds >= 60) return T("minutes", { n: (seconds / 60).toFixed(1) });
+    return T("seconds", { n: up ? Math.ceil(seconds) : Math.round(seconds) });
   }
 
   function setProgress(whole, step, steps, epoch, epochs) {
@@ -257,7 +260,7 @@
     if (whole && typeof whole.done === "number") {
       $("run-progress").value = whole.done;
       text += " " + (typeof whole.left_s === "number"
-        ? T("eta", { time: duration(whole.left_s) }) : T("eta_unknown"));
+        ? T("eta", { time: duration(whole.left_s, true) }) : T("eta_unknown"));
     }
     $("run-progress-label").textContent = text;
   }
@@ -268,7 +271,7 @@
     if (event.type === "done") $("run-progress").value = 1;
     else if (whole && typeof whole.done === "number") $("run-progress").value = whole.done;
     if (whole && typeof whole.elapsed_s === "number") {
-      $("run-progress-label").textContent = T("took", { time: duration(whole.elapsed_s) });
+      $("run-progress-label").textContent = T("took", { time: duration(whole.elapsed_s, false) });
     }
   }
 
