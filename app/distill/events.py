@@ -50,6 +50,14 @@ class PhaseEvent(BaseEvent):
     epochs: int | None = None
     steps: int | None = None
     seeds: list[int] | None = None
+    #: A teacher phase's start: the seconds its teachers should take, from the cost
+    #: recorded the last time they trained on this device (unset: unknown).
+    estimate_s: float | None = None
+    #: Every phase start of a run: the steps of the run's own phases (its models' and
+    #: arms', teachers not counted) from first to last, and the seconds they should
+    #: take from their recorded cost (unset: unknown).
+    run_steps: int | None = None
+    run_estimate_s: float | None = None
 
 
 #: model name → metric name → one value per seed (a plain number in runs stored
