@@ -11,16 +11,16 @@ fix the sizes, so every seed's split has the same sizes and k seeds stack.
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass
 from functools import lru_cache
-from pathlib import Path
 
 import numpy as np
 import torch
 from torch import Tensor
 
-DIGITS_FILE = Path(__file__).resolve().parent / "data" / "digits.npz"
+# The shipped file and its digest (part of every teacher's key), torch-free there.
+from app.distill.teacher_cache import DIGITS_FILE, data_fingerprint  # noqa: F401
+
 NUM_CLASSES = 10
 TEST_FRACTION = 0.20
 VAL_FRACTION = 0.15
@@ -56,12 +56,6 @@ class Split:
         x = self.x_train[rows, idx]
         x.drawn = (self, idx, x._version)
         return x, self.y_train[rows, idx]
-
-
-@lru_cache(maxsize=1)
-def data_fingerprint() -> str:
-    """SHA-256 prefix of the shipped file: part of every teacher's cache key."""
-    return hashlib.sha256(DIGITS_FILE.read_bytes()).hexdigest()[:16]
 
 
 @lru_cache(maxsize=1)

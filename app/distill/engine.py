@@ -114,11 +114,17 @@ class Batches:
 class Emitter:
     """Builds the trainer's events (app/distill/events.py) and hands them to ``emit``."""
 
-    def __init__(self, emit: Emit) -> None:
+    def __init__(self, emit: Emit, plan: dict | None = None) -> None:
         self.emit = emit
+        # What every phase start of the run repeats: the steps of its own phases in
+        # all (``run_steps``) and what they should take (``run_estimate_s``).
+        self.plan = plan or {}
 
-    def phase(self, phase: str, state: str, epochs: int, steps: int, seeds: list[int]) -> None:
-        self.emit(PhaseEvent(phase=phase, state=state, epochs=epochs, steps=steps, seeds=seeds))
+    def phase(self, phase: str, state: str, epochs: int, steps: int, seeds: list[int],
+              **extra) -> None:
+        more = {**self.plan, **extra} if state == "start" else {}
+        self.emit(PhaseEvent(phase=phase, state=state, epochs=epochs, steps=steps, seeds=seeds,
+                             **more))
 
     def log(self, message: str, level: str = "info") -> None:
         self.emit(LogEvent(level=level, message=message))
@@ -287,13 +293,16 @@ def run_phase(
     step_fn: Callable[[Tensor], Losses],
     eval_fn: Callable[[], Scores],
     seeds: list[int] | None = None,
+    estimate_s: float | None = None,
 ) -> list[Scores]:
     """Train ``epochs`` epochs of ``step_fn``; emit and return the validation scores
     of every epoch. Every list in the phase's events follows ``seeds`` (the run's,
-    unless a phase trains others, as missing teachers)."""
+    unless a phase trains others, as missing teachers); a teacher phase's start says
+    what it should take (``estimate_s``, from its recorded cost)."""
     total = epochs * len(batches)
     seeds = ctx.seeds if seeds is None else seeds
-    ctx.emitter.phase(phase, "start", epochs, total, seeds)
+    extra = {} if estimate_s is None else {"estimate_s": estimate_s}
+    ctx.emitter.phase(phase, "start", epochs, total, seeds, **extra)
     history, step = [], 0
     for epoch in range(1, epochs + 1):
         for idx in batches.epoch():
@@ -312,10 +321,11 @@ def twin(model: nn.Module) -> nn.Module:
 
 
 def ce_step(learner: Learner, x: Tensor, y: Tensor) -> Terms:
-    """One plain cross-entropy step (the baseline's)."""
+    """One plain cross-entropy step (the baseline's). Its CE is its total, and says
+    so: the run page draws every model's CE on one axis, a method's own terms apart."""
     loss = cross_entropy(learner.model(x), y)
     learner.update(loss)
-    return {"total": loss}
+    return {"ce": loss, "total": loss}
 
 
 class Stopwatch:

@@ -50,6 +50,14 @@ class PhaseEvent(BaseEvent):
     epochs: int | None = None
     steps: int | None = None
     seeds: list[int] | None = None
+    #: A teacher phase's start: the seconds its teachers should take, from the cost
+    #: recorded the last time they trained on this device (unset: unknown).
+    estimate_s: float | None = None
+    #: Every phase start of a run: the steps of the run's own phases (its models' and
+    #: arms', teachers not counted) from first to last, and the seconds they should
+    #: take from their recorded cost (unset: unknown).
+    run_steps: int | None = None
+    run_estimate_s: float | None = None
 
 
 #: model name → metric name → one value per seed (a plain number in runs stored
@@ -235,6 +243,8 @@ class Summary(BaseModel):
     comparisons: list[Comparison] = Field(default_factory=list)
     versus: VersusResult | None = Field(
         None, description="Set on a run of one method against another (a note's comparison).")
+    sweep: SweepResult | None = Field(
+        None, description="Set on a sweep: every point's summary and their judgements.")
 
     @model_validator(mode="before")
     @classmethod
@@ -253,6 +263,69 @@ class Summary(BaseModel):
         """A model's per-seed final test accuracies; empty if it has none."""
         results = self.per_seed.get(model)
         return results.test_acc if results is not None else []
+
+
+class SweepPoint(Summary):
+    """One grid point's summary, with the swept parameter's value there."""
+
+    value: Number | str | bool
+
+
+class LinePoint(_Part):
+    """The student's Δ against one comparator at one point (fractions), its p-value
+    raw and Holm-adjusted across the points, and both verdicts (``POINT_VERDICTS``)."""
+
+    value: Number | str | bool
+    mean: float | None = None
+    ci_low: float | None = None
+    ci_high: float | None = None
+    p: float | None = None
+    p_holm: float | None = None
+    reason: str | None = None
+    verdict_raw: str = "no_verdict"
+    verdict_holm: str = "no_verdict"
+
+
+class SweepLine(_Part):
+    """One comparator's line on the sweep's chart."""
+
+    arm: str
+    versus: Text = Field(default_factory=Text)
+    points: list[LinePoint]
+
+
+class SweptComparison(Comparison):
+    """A claim judged at one point of a sweep; ``in_range``: whether the point lies in
+    the range the claim's paper names (None: the claim names no range of it)."""
+
+    in_range: bool | None = None
+
+
+class SweepClaim(_Part):
+    """One of the method's claims over the points, Holm-adjusted across them."""
+
+    claim: str
+    comparator: str
+    versus: Text = Field(default_factory=Text)
+    statement: Text = Field(default_factory=Text)
+    points: list[SweptComparison]
+
+
+class SweepResult(_Part):
+    """A sweep's result: the grid, the arms trained once and reused at every point,
+    each point's summary, one line per comparator and the claims over the points."""
+
+    param: str
+    values: list[Number | str | bool]
+    reused: list[str] = Field(default_factory=list)
+    points: list[SweepPoint]
+    lines: list[SweepLine] = Field(default_factory=list)
+    claims: list[SweepClaim] = Field(default_factory=list)
+    family_alpha: float = 0.05
+    adjustment: Literal["holm"] = "holm"
+
+
+Summary.model_rebuild()
 
 
 def upgrade_summary(stored: Summary | dict[str, Any] | None) -> Summary | None:

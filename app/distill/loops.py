@@ -69,7 +69,9 @@ def control(ctx: Context, model: nn.Module, steps: int) -> Learner | None:
 
 
 def ce_terms(model: nn.Module, x: Tensor, y: Tensor) -> Terms:
-    return {"total": cross_entropy(model(x), y)}
+    """Plain CE, named as such too (the run page draws every model's CE on one axis)."""
+    loss = cross_entropy(model(x), y)
+    return {"ce": loss, "total": loss}
 
 
 def train_single(
@@ -156,9 +158,10 @@ def match_features(
     """CE + Σ weights[name]·term against the cached plain teacher (one per seed), where
     ``match(student maps, teacher maps)`` gives the named feature terms (the teacher's
     under no_grad). The recipe of every feature-matching method: SP, AT, NST, PKT, RKD."""
-    from app.distill.teacher import TeacherSettings, get_teacher
+    from app.distill.teacher import get_teacher
+    from app.distill.teacher_cache import plain_teacher
 
-    teacher, scores = get_teacher(ctx, TeacherSettings("cnn15", ctx.params.teacher_epochs, 1.0))
+    teacher, scores = get_teacher(ctx, *plain_teacher(ctx.params))
 
     def terms(model: nn.Module, x: Tensor, y: Tensor) -> Terms:
         with torch.no_grad():

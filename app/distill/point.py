@@ -9,8 +9,9 @@ from collections.abc import Callable
 from pathlib import Path
 
 import torch
+from pydantic import ValidationError
 
-from app.distill.arms import train_arms
+from app.distill.arms import arm_params, train_arms
 from app.distill.claims import adjust, judged, labelled
 from app.distill.data import load_split
 from app.distill.engine import Context, Emitter, Stopwatch
@@ -26,6 +27,7 @@ from app.distill.events import (
 from app.distill.loops import Result
 from app.distill.methods import METHODS, Method
 from app.distill.stats import arm_stats, paired_stats
+from app.distill.teacher_cache import estimate_s, record_cost, steps_cost_key
 
 
 def train_point(method: Method, params, data_dir: Path, device: torch.device,
@@ -42,9 +44,35 @@ def train_point(method: Method, params, data_dir: Path, device: torch.device,
         f"{sizes.test} test digits per seed"
     )
     ctx = Context(params, seeds, split, device, data_dir, emitter)
+    # Every phase start says how many steps the run's own phases take in all and what
+    # they took last time (teachers apart: each says its own), so the page can show
+    # one bar and one ETA for the whole run.
+    steps = planned_steps(method, params, len(ctx.batches()))
+    cost_key = steps_cost_key(method.id, len(seeds))
+    estimate = estimate_s(data_dir, cost_key, steps, device.type)
+    emitter.plan = {"run_steps": steps} | ({} if estimate is None else {"run_estimate_s": estimate})
     result = method.recipe(ctx)
     arms = train_arms(method.id, ctx)
-    return summarize(method.id, seeds, sizes, result, watch.seconds(), arms, params)
+    wall = watch.seconds()
+    record_cost(data_dir, cost_key, wall - ctx.shared.get("teacher_s", 0.0), steps,
+                device.type, torch.get_num_threads())
+    return summarize(method.id, seeds, sizes, result, wall, arms, params)
+
+
+def planned_steps(method: Method, params, per_epoch: int) -> int:
+    """The optimiser steps of a run's own phases (stage 1 and train) and of its
+    comparator arms', at ``per_epoch`` steps an epoch; teachers not counted."""
+    def own(p) -> int:
+        return (p.epochs + getattr(p, "stage1_epochs", 0)) * per_epoch
+
+    total = own(params)
+    if getattr(params, "arms", False):
+        for versus in method.arms:
+            try:
+                total += own(arm_params(params, versus))
+            except ValidationError:
+                continue  # not trained (train_arms says so)
+    return total
 
 
 def per_model(result: Result) -> dict[str, SeedResults]:

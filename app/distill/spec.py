@@ -14,6 +14,7 @@ from typing import Any
 from pydantic import BaseModel
 
 from app.distill.claims import Claim, Versus
+from app.distill.teacher_cache import TeacherSettings
 
 # The usual control, in one line, and what a pretrained teacher adds to it.
 PLAIN_CONTROL_ZH = "对照：同样初始权重、同样批次、同样步数的纯交叉熵"
@@ -57,6 +58,9 @@ class Method:
     # What its papers claim, each against a comparator (claims.py); the run trains
     # the comparator arms the claims need (``arms``) beside its own models.
     claims: tuple[Claim, ...] = ()
+    # The pretrained teachers its recipe asks for at these parameters (one per seed
+    # each, cached): what the demo panel says is cached and what a first run costs.
+    teachers: Callable[[Any], tuple[TeacherSettings, ...]] = lambda params: ()
 
     @property
     def arms(self) -> tuple[Versus, ...]:

@@ -34,11 +34,12 @@ DELTA_KEYS = {"delta": "test_acc", "delta_best_val": "best_val_test_acc"}
 Emit = Callable[[TrainerEvent], None]
 
 
-def _tagged(emit: Emit, index: int) -> Emit:
-    """Every event of one point (one side) with its `point` index added."""
+def _tagged(emit: Emit, index: int, points: int) -> Emit:
+    """Every event of one point (one side) with its `point` index added, and how many
+    `points` the run has (its page shows one bar for them all)."""
 
     def emit_point(event: TrainerEvent) -> None:
-        emit(as_event({**as_event(event).wire(), "point": index}))
+        emit(as_event({**as_event(event).wire(), "point": index, "points": points}))
 
     return emit_point
 
@@ -93,7 +94,7 @@ def train_sweep(method: Method, params, sweep: dict, data_dir: Path, device: tor
             off["arms"] = False
         point_params = params.model_copy(update={name: value, **off})
         point_params = type(params).model_validate(point_params.model_dump())
-        summary = _point(method, point_params, data_dir, device, _tagged(emit, index))
+        summary = _point(method, point_params, data_dir, device, _tagged(emit, index, len(values)))
         if reuse:
             summary = _reuse(summary, trained, method, point_params)
         else:
@@ -147,9 +148,9 @@ def train_versus(method: Method, params, versus: dict, data_dir: Path, device: t
     other_method = METHODS[versus["method"]]
     label = _label(versus)
     emit(LogEvent(message=f"comparison: {method.id} vs {label} on the same seeds"))
-    own = _point(method, params, data_dir, device, _tagged(emit, 0))
+    own = _point(method, params, data_dir, device, _tagged(emit, 0, 2))
     other = _point(other_method, comparator_params(versus, params), data_dir, device,
-                   _tagged(emit, 1))
+                   _tagged(emit, 1, 2))
     mine, theirs = own["per_seed"]["student"], other["per_seed"]["student"]
     deltas = [a - b for a, b in zip(mine["test_acc"], theirs["test_acc"], strict=True)]
     judged = claims.adjust([claims.judge(deltas, "better")])[0]  # a family of one

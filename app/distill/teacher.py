@@ -11,17 +11,14 @@ on its own, so a later run of any seed set reuses them.
 
 from __future__ import annotations
 
-import hashlib
-import json
 import os
 from collections.abc import Callable
-from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import torch
 from torch import Tensor, nn
 
-from app.distill.data import data_fingerprint, load_split
+from app.distill.data import load_split
 from app.distill.engine import (
     Batches,
     Context,
@@ -37,11 +34,16 @@ from app.distill.engine import (
 )
 from app.distill.losses import smoothed_cross_entropy
 from app.distill.models import SmallCNN, from_groups, pool, split_state, stack_states
+from app.distill.teacher_cache import (  # noqa: F401  (the names teacher.py always had)
+    TEACHER_CODE_VERSION,
+    TeacherSettings,
+    cache_path,
+    estimate_s,
+    record_cost,
+    teacher_cost_key,
+    teacher_key,
+)
 
-TEACHER_CODE_VERSION = 2
-TEACHER_LR = 0.05
-TEACHER_BATCH = 64
-TEACHER_WEIGHT_DECAY = 5e-4
 # The teacher's initial weights and batch order differ from the student's.
 TEACHER_SEED_OFFSET = 7919
 
@@ -49,34 +51,6 @@ ARCHS: dict[str, Callable[[int], nn.Module]] = {
     "cnn15": lambda k: SmallCNN(k, blocks=2),  # the teacher of kd, sp, fsp, at, ...
     "cnn3": lambda k: SmallCNN(k),  # the student's own architecture (Tf-KD self)
 }
-
-
-@dataclass(frozen=True)
-class TeacherSettings:
-    """How a teacher trains: plain CE, SGD with momentum and cosine decay."""
-
-    arch: str
-    epochs: int
-    train_fraction: float
-    lr: float = TEACHER_LR
-    batch_size: int = TEACHER_BATCH
-    weight_decay: float = TEACHER_WEIGHT_DECAY
-    label_smoothing: float = 0.0  # a of (1 − a)·onehot + a/K (arXiv 1906.02629)
-
-
-def teacher_key(settings: TeacherSettings, seed: int) -> dict:
-    """The cache key. A smoothed teacher's holds its ``label_smoothing``; a plain
-    teacher's leaves it out, so the keys (and files) of existing teachers stay valid."""
-    fields = asdict(settings)
-    if not fields["label_smoothing"]:
-        del fields["label_smoothing"]
-    return {"dataset": "digits8x8", "data": data_fingerprint(), "seed": seed,
-            "version": TEACHER_CODE_VERSION} | fields
-
-
-def cache_path(data_dir: Path, key: dict) -> Path:
-    digest = hashlib.sha256(json.dumps(key, sort_keys=True).encode()).hexdigest()[:16]
-    return Path(data_dir) / "teachers" / f"{key['arch']}-seed{key['seed']}-{digest}.pt"
 
 
 def _frozen_teacher(ctx: Context, settings: TeacherSettings) -> tuple[nn.Module, Evaluation]:
@@ -223,8 +197,17 @@ def _train(ctx: Context, settings: TeacherSettings, seeds: list[int]) -> nn.Modu
         return {"teacher": {"total": loss}}
 
     ctx.emitter.log(f"training the teachers of seeds {seeds} ({settings.arch})")
+    # The phase says what it should take, from what these teachers took last time on
+    # this device (None: never recorded, the page says unknown); then its cost is kept.
+    cost_key = teacher_cost_key(settings)
+    clock = Stopwatch()
     run_phase(ctx, "teacher", settings.epochs, batches, step,
-              Evaluator(watch({"teacher": model}), split), seeds=seeds)
+              Evaluator(watch({"teacher": model}), split), seeds=seeds,
+              estimate_s=estimate_s(ctx.data_dir, cost_key, len(seeds), ctx.device.type))
+    seconds = clock.seconds()
+    ctx.shared["teacher_s"] = ctx.shared.get("teacher_s", 0.0) + seconds
+    record_cost(ctx.data_dir, cost_key, seconds, len(seeds), ctx.device.type,
+                torch.get_num_threads())
     return model
 
 

@@ -20,6 +20,7 @@ class Chart:
     metric: str | None
     y_title: str
     label: str  # what a screen reader says of it
+    title: str = ""  # its heading on the page
     scale: float = 1.0  # 100: fractions shown as percent
     #: The x axes it follows, the first when the page's choice is not one of them.
     x_modes: tuple[str, ...] = ("step", "epoch", "time")
@@ -27,18 +28,32 @@ class Chart:
     smoothing: bool = False  # follows the page's smoothing control
     log_y: bool = False  # follows the page's log-scale control
     markers: bool = False
+    #: One panel per metric name (`{term}` in the titles is its name), each model that
+    #: reports it a trace: a method's own loss terms, each on its own axis. A model's
+    #: `main` is drawn only where it is more than the `exclude`d metrics it sums (the
+    #: baseline's total is its CE, shown on the CE chart already).
+    facet: bool = False
+    exclude: tuple[str, ...] = ()
 
 
 CHARTS: tuple[Chart, ...] = (
+    # Every model's cross-entropy on hard labels, on one axis: like with like (a
+    # method's total, CE plus its other terms, is not the baseline's CE).
     Chart(
-        id="loss", kind="step", group="losses", metric=None,
-        y_title="损失（各种子均值 ± sd）",
-        label="每步训练损失，各种子的均值与标准差带，方法与基线对比",
+        id="ce", kind="step", group="losses", metric="ce",
+        y_title="交叉熵（各种子均值 ± sd）", title="交叉熵（每步）",
+        label="每步的交叉熵，各种子的均值与标准差带，方法与基线对比",
         smoothing=True, log_y=True,
     ),
     Chart(
+        id="terms", kind="step", group="losses", metric=None,
+        y_title="{term}（各种子均值 ± sd）", title="损失项 {term}（每步）",
+        label="每步的损失项 {term}，各种子的均值与标准差带",
+        smoothing=True, log_y=True, facet=True, exclude=("ce",),
+    ),
+    Chart(
         id="acc", kind="epoch", group="models", metric="acc",
-        y_title="验证准确率 (%，各种子均值 ± sd)",
+        y_title="验证准确率 (%，各种子均值 ± sd)", title="验证准确率（每轮）",
         label="每轮验证准确率，各种子的均值与标准差带",
         scale=100.0, x_modes=("epoch", "time"), markers=True,
     ),

@@ -18,6 +18,7 @@ from typing import Any
 
 from app.distill.events import DoneEvent, Summary, as_event
 from app.runs.contract import StoredEvent
+from app.runs.progress import RunProgress
 
 Wire = dict[str, Any]  # an event in its JSON form, checked
 
@@ -84,15 +85,34 @@ def track_progress(progress: dict[str, Any], data: Wire) -> None:
 
 @dataclass
 class EventLog:
-    """A run's numbering and progress, where its events are stored."""
+    """A run's numbering and progress, where its events are stored. Each phase and
+    metric event, and the final one, is stored with the whole run's progress
+    (``whole``: app/runs/progress.py), so a replay shows what the live page showed."""
 
     last_seq: int = 0
     progress: dict[str, Any] = field(default_factory=dict)
+    whole: RunProgress = field(default_factory=RunProgress)
 
     def add(self, events: list[Wire]) -> list[StoredEvent]:
         stored = []
         for data in events:
             self.last_seq += 1
+            data = self._with_whole(data)
             stored.append(encode(self.last_seq, data))
             track_progress(self.progress, data)
         return stored
+
+    def finish(self, final: Any) -> Wire:
+        """The run's final event (done, failed, cancelled; its model or JSON form) as
+        JSON, stamped now if it was not, with the whole run's real time."""
+        data = dict(final) if isinstance(final, dict) else final.wire()
+        if data.get("t") is None:
+            data["t"] = time.time()
+        return self._with_whole(data)
+
+    def _with_whole(self, data: Wire) -> Wire:
+        whole = self.whole.see(data)
+        if whole is None:
+            return data
+        self.progress["whole"] = whole
+        return {**data, "whole": whole}

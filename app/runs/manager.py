@@ -365,7 +365,7 @@ class RunManager:
 
     def _finish_record(self, run: ActiveRun, outcome: Outcome) -> None:
         event = self.store.finish(
-            run.id, outcome.status, outcome.final, summary=outcome.summary,
+            run.id, outcome.status, run.log.finish(outcome.final), summary=outcome.summary,
             error=outcome.error, progress=run.log.progress or None,
         )  # fmt: skip
         if event is not None:

@@ -111,7 +111,7 @@ class RunJob:
         try:
             outcome = self._train()
             self._flush()  # retried while the store is away: nothing is dropped
-            self.store.finish(self.run_id, outcome.status, outcome.final,
+            self.store.finish(self.run_id, outcome.status, self.log.finish(outcome.final),
                               summary=outcome.summary, error=outcome.error,
                               progress=self.log.progress or None)  # fmt: skip
         finally:

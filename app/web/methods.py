@@ -16,6 +16,7 @@ from starlette.convertors import StringConvertor, register_url_convertor
 
 from app.distill.methods import METHODS
 from app.runs import RunError, RunManager
+from app.web.costs import teacher_costs
 from app.web.deps import CatalogDep, MaybeRunsDep, RunsDep, SettingsDep
 from app.web.errors import Refusal
 from app.web.launch import (
@@ -160,6 +161,7 @@ def method_page(
         "live": live_cells(detail.live),
         "reproduction": ref.rows.get(method_id, []),
         "repro_seeds": ref.seeds,
+        "costs": teacher_costs(method, settings.data_dir),
         "arxiv": [p for p in detail.paper_refs if ARXIV_ID.match(p)],
         "run_token_required": bool(settings.run_token),
     }

@@ -119,7 +119,7 @@ async def paper_page(
         "detail": paper_detail(catalog, paper),
         "paper": paper,
         "scale": catalog.rating_scale,
-        "demo": demo_panel(paper, runs),
+        "demo": demo_panel(paper, runs, settings.data_dir),
         "evidence": paper_evidence(catalog, paper, runs),
         "run_token_required": bool(settings.run_token),
         "canonical": f"{public_base(request, settings)}/papers/{paper.slug}",

@@ -36,6 +36,17 @@ class Arm(BaseModel):
 
 class _Wall(BaseModel):
     mean: float
+    seeds_per_run: int | None = None  # the seeds of one timed run
+    teachers_cached: bool | None = None  # timed with its teachers already trained
+
+
+class Measured(BaseModel):
+    """What the reference times were measured on (the file's `meta`)."""
+
+    machine: str = ""
+    threads: int | None = None
+    torch: str = ""
+    date: str = ""
 
 
 class Row(BaseModel):
@@ -62,6 +73,7 @@ class Reference:
     # How many intervals that Holm family holds (the claims at defaults and the
     # notes' comparisons): what the pages say chance alone gives in it.
     family: int = 0
+    measured: Measured = field(default_factory=Measured)
 
 
 def _parse_rows(raws: Iterable[Any]) -> list[Row]:
@@ -88,6 +100,8 @@ def row_cells(row: Row) -> dict[str, str]:
         "label_zh": paired.get("label_zh", ""),
         "label_en": paired.get("label_en", ""),
         "wall": f"{row.wall_s.mean:.1f} s" if row.wall_s else DASH,
+        "wall_cached": bool(row.wall_s and row.wall_s.teachers_cached),
+        "wall_seeds": row.wall_s.seeds_per_run if row.wall_s else None,
         "note": row.note,
         # For the pages, in the reader's language: the row's parameters by name, and
         # its note's key in the interface tables (app/web/i18n, `refnote.*`).
@@ -130,7 +144,15 @@ def reference() -> Reference:
         rows=rows,
         claims=_parse_claims(data.get("claims")),
         family=_family_size(data.get("chance")),
+        measured=_measured(data.get("meta")),
     )
+
+
+def _measured(meta: Any) -> Measured:
+    try:
+        return Measured.model_validate(meta if isinstance(meta, dict) else {})
+    except ValidationError:
+        return Measured()
 
 
 def _family_size(chance: Any) -> int:

@@ -156,62 +156,46 @@ def run_claims(summary: Summary) -> dict[str, Any]:
     return {"claims": [r.model_dump() for r in rows], "chance": chance(shown)}
 
 
-def _verdict_cell(key: Any) -> dict[str, str]:
-    en, zh = POINT_VERDICTS.get(key, (DASH, DASH)) if isinstance(key, str) else (DASH, DASH)
-    return {"key": key or "", "label_en": en, "label_zh": zh}
+def _verdict_cell(key: str) -> dict[str, str]:
+    en, zh = POINT_VERDICTS.get(key, (DASH, DASH))
+    return {"key": key, "label_en": en, "label_zh": zh}
 
 
-def _pp(value: Any) -> str:
+def _pp(value: float | None) -> str:
     return DASH if number(value) is None else f"{value:.3f}"
 
 
-def sweep_view(summary: Any) -> dict[str, Any] | None:
+def _interval(low: float | None, high: float | None) -> str:
+    if number(low) is None or number(high) is None:
+        return DASH
+    return f"[{points(low)}, {points(high)}]"
+
+
+def sweep_view(summary: Summary | None) -> dict[str, Any] | None:
     """A sweep's tables, one per comparator line: each point's value, Δ and CI (points),
     p, its raw verdict and its Holm-adjusted one; the claims over the points; and which
     arms were trained once. None for a plain run."""
-    sweep = _extra(summary, "sweep")
-    if not isinstance(sweep, dict) or not isinstance(sweep.get("lines"), list):
+    sweep = summary.sweep if summary is not None else None
+    if sweep is None:
         return None
-    lines = []
-    for line in sweep["lines"]:
-        if not isinstance(line, dict) or not isinstance(line.get("points"), list):
-            continue
-        rows = [{
-            "value": p.get("value"),
-            "delta": points(p.get("mean")),
-            "ci": DASH if number(p.get("ci_low")) is None or number(p.get("ci_high")) is None
-            else f"[{points(p['ci_low'])}, {points(p['ci_high'])}]",
-            "p": _pp(p.get("p")), "p_holm": _pp(p.get("p_holm")),
-            "raw": _verdict_cell(p.get("verdict_raw")),
-            "holm": _verdict_cell(p.get("verdict_holm")),
-        } for p in line["points"] if isinstance(p, dict)]
-        versus = line.get("versus") if isinstance(line.get("versus"), dict) else {}
-        lines.append({"arm": line.get("arm"), "versus": versus, "rows": rows})
-    claim_lines = [c for c in _list(sweep.get("claims")) if isinstance(c, dict)]
-    return {"param": sweep.get("param"), "lines": lines, "claims": claim_lines,
-            "reused": [str(arm) for arm in _list(sweep.get("reused"))]}
-
-
-def _list(value: Any) -> list:
-    return value if isinstance(value, list) else []
-
-
-def _extra(summary: Summary | dict[str, Any] | None, key: str) -> Any:
-    """A field the trainer added beside the named ones (a sweep's, a comparison's)."""
-    if isinstance(summary, Summary):
-        return (summary.model_extra or {}).get(key)
-    return summary.get(key) if isinstance(summary, dict) else None
+    lines = [{
+        "arm": line.arm, "versus": line.versus.model_dump(),
+        "rows": [{"value": p.value, "delta": points(p.mean), "ci": _interval(p.ci_low, p.ci_high),
+                  "p": _pp(p.p), "p_holm": _pp(p.p_holm), "raw": _verdict_cell(p.verdict_raw),
+                  "holm": _verdict_cell(p.verdict_holm)} for p in line.points],
+    } for line in sweep.lines]
+    return {"param": sweep.param, "lines": lines,
+            "claims": [c.model_dump() for c in sweep.claims], "reused": sweep.reused}
 
 
 def history_row(summary: Summary | dict[str, Any] | None) -> dict[str, str]:
     """A run's cells in the history tables: mean test accuracy of the method and the
     baseline, the mean Δ in points and the verdict (when the run has one)."""
-    sweep = _extra(summary, "sweep")
-    if isinstance(sweep, dict):  # a sweep has no one Δ: say what it swept
-        points_text = f"扫描 {sweep.get('param')}（{len(_list(sweep.get('points')))} 点）"
-        return {"acc": DASH, "baseline": DASH, "delta": DASH, "label_zh": points_text,
-                "label_en": f"sweep over {sweep.get('param')}"}
     s = upgrade_summary(summary) or Summary()
+    if s.sweep is not None:  # a sweep has no one Δ: say what it swept
+        points_text = f"扫描 {s.sweep.param}（{len(s.sweep.points)} 点）"
+        return {"acc": DASH, "baseline": DASH, "delta": DASH, "label_zh": points_text,
+                "label_en": f"sweep over {s.sweep.param}"}
     paired = paired_view(s.delta)
     return {
         "acc": pct(s.final_acc),

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import lru_cache
+from pathlib import Path
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
@@ -20,6 +21,7 @@ from app.runs import RunManager
 from app.runs.charts import chart_table
 from app.runs.contract import STATUS_LABELS as CONTRACT_LABELS
 from app.web.bindings import paper_methods
+from app.web.costs import teacher_costs
 from app.web.deps import CatalogDep, RunsDep, SettingsDep
 from app.web.errors import Refusal
 from app.web.i18n import DEFAULT_LANGUAGE, TABLES, param_help_key, translate
@@ -86,21 +88,25 @@ SPLIT_TEXT_ZH = (
 )
 
 
-def demo_panel(paper: Paper, runs: RunManager | None = None) -> dict[str, Any]:
+def demo_panel(paper: Paper, runs: RunManager | None = None,
+               data_dir: Path | None = None) -> dict[str, Any]:
     """What the paper page's demo panel shows: the split, and each method with its
-    form, its latest default run on this server and its reference rows."""
+    form, its latest default run on this server, its reference rows (and what their
+    times were measured on) and what a first run costs here (its teachers)."""
     methods = paper_methods(paper)
     repro = reference()
     return {
         "split_zh": SPLIT_TEXT_ZH,
         "split_en": SPLIT_TEXT,
         "repro_seeds": repro.seeds,
+        "measured": repro.measured,
         "methods": [
             {
                 "method": m,
                 "fields": form_fields(m.id),
                 "reproduction": repro.rows.get(m.id, []),
                 "live": live_cells(live_row(runs, m.id)),
+                "costs": None if data_dir is None else teacher_costs(m, data_dir),
             }
             for m in methods
         ],
@@ -148,10 +154,11 @@ PIN_TEXT = ("pin", "unpin", "reader", "methods", "hint")
 
 def charts_in_language() -> list[dict[str, Any]]:
     """app/runs/charts.py's table with its titles in the page's language
-    (`chart.<id>.y_title`, `.label`); a chart the tables do not know keeps its own."""
+    (`chart.<id>.y_title`, `.label`, `.title`); a chart the tables do not know keeps
+    its own."""
     charts = []
     for chart in chart_table():
-        for field in ("y_title", "label"):
+        for field in ("y_title", "label", "title"):
             key = f"chart.{chart['id']}.{field}"
             if key in TABLES[DEFAULT_LANGUAGE]:
                 chart[field] = translate(key)

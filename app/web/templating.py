@@ -78,9 +78,11 @@ def _site_context(request: Request) -> dict[str, object]:
             "ui_strings": ui_strings(lang)}  # fmt: skip
 
 
+@lru_cache(maxsize=len(LANGUAGES))  # the tables are read once a process: so is this
 def ui_strings(lang: str) -> dict[str, str]:
     """What static/js/i18n.js hands the scripts: the `js` section, and the validation
-    messages as `v.<type>` (a refused form says its field's problem in words)."""
+    messages as `v.<type>` (a refused form says its field's problem in words). Shared
+    by every page: read it, never change it."""
     validation = {f"v.{k}": v for k, v in section("errors.validation", lang).items()}
     return section("js", lang) | validation
 
@@ -196,6 +198,26 @@ def stars(rating: int | None, out_of: int = 5) -> str:
     return "★" * rating + "☆" * (out_of - rating)
 
 
+@lru_cache(maxsize=256)  # a rating value × its legend's words × a language
+def _rating_html(value: int | None, label: str, lang: str) -> Markup:
+    if value is None:
+        return Markup('<span class="rating rating-none">{}</span>').format(
+            translate("rating.none", lang))
+    return Markup(
+        '<span class="rating" title="{}" data-verbatim="title"><span class="stars" '
+        'aria-hidden="true">{}</span> <span class="rating-number">{}</span></span>'
+    ).format(translate("rating.title", lang, value=value, label=label), stars(value),
+             translate("rating.points", lang, value=value))
+
+
+@pass_context
+def rating(context: Context, value: int | None, scale: object) -> Markup:
+    """A rating as stars and a number, the legend's words as its tooltip. A function,
+    not a macro, and kept once made: a listing shows the same few ratings on every card."""
+    label = scale.label(value) if value is not None else ""
+    return _rating_html(value, label or "", _context_lang(context))
+
+
 @lru_cache(maxsize=256)  # method formulas and descriptions: a few dozen fixed strings
 def math_text(text: str) -> Markup:
     """`{{ text|math }}`: the text escaped, its `$…$` as MathML, as in the notes."""
@@ -204,7 +226,8 @@ def math_text(text: str) -> Markup:
 
 templates.env.filters["math"] = math_text
 templates.env.globals.update(
-    query_url=query_url, stars=stars, route_path=route_path, query_defaults=PaperQuery(),
+    query_url=query_url, stars=stars, rating=rating, route_path=route_path,
+    query_defaults=PaperQuery(),
     sweep_grids=sweep_grids, t=t, tr=tr, lang_url=lang_url, verdict=verdict,
     method_title=method_title, param_label=param_label, setting_label=setting_label,
     param_help_key=param_help_key, param_value=param_value,

@@ -106,15 +106,38 @@
     document.querySelectorAll(".js-plotly-plot").forEach((el) => window.Plotly.relayout(el, colours));
   });
 
+  // The legend sits above the plot, where it pushes the margin (Plotly's autoexpand)
+  // instead of covering the x axis's title, and the axes make room for their titles
+  // (automargin), so a narrow screen cuts neither.
   function themeLayout(extra) {
     const { fg, grid } = themeColours();
     return Object.assign({
       paper_bgcolor: "rgba(0,0,0,0)", plot_bgcolor: "rgba(0,0,0,0)",
       font: { color: fg, size: 12 }, margin: { l: 50, r: 10, t: 10, b: 40 },
-      legend: { orientation: "h", y: -0.2 }, hovermode: "x unified",
-      xaxis: { gridcolor: grid, zeroline: false }, yaxis: { gridcolor: grid, zeroline: false },
+      legend: { orientation: "h", x: 0, xanchor: "left", y: 1.02, yanchor: "bottom" },
+      hovermode: "x unified",
+      xaxis: { gridcolor: grid, zeroline: false, automargin: true },
+      yaxis: { gridcolor: grid, zeroline: false, automargin: true },
       shapes: [], annotations: [],
     }, extra || {});
+  }
+
+  // Plotly's options for every chart of the site. On a narrow screen its toolbar would
+  // sit on the chart's top (a touch shows it, and there is no hover to hide it): none
+  // there; the charts still zoom by pinching and reset by a double tap.
+  const NARROW = "(max-width: 760px)";
+  function plotConfig() {
+    const narrow = Boolean(window.matchMedia && window.matchMedia(NARROW).matches);
+    return { responsive: true, displaylogo: false, displayModeBar: narrow ? false : "hover" };
+  }
+
+  // Whole-number ticks (steps, epochs): about six of them, at 1, 2 or 5 times a power
+  // of ten, never between two whole numbers.
+  function integerStep(maxX) {
+    const rough = Math.max(1, maxX / 6);
+    const power = Math.pow(10, Math.floor(Math.log10(rough)));
+    for (const m of [1, 2, 5, 10]) if (m * power >= rough) return m * power;
+    return 10 * power;
   }
 
   // One chart draws per animation frame; another that is waiting draws on the next.
@@ -144,6 +167,7 @@
       this.frame = null;
       this.needsRedraw = true;
       liveCharts.push(this);
+      this.maxX = 0;
       this.layout = themeLayout({
         xaxis: Object.assign(themeLayout().xaxis, { title: { text: this.options.xTitle } }),
         yaxis: Object.assign(themeLayout().yaxis, { title: { text: this.options.yTitle } },
@@ -221,7 +245,29 @@
       return trace.kind === "raw" ? 0 : this.options.smoothing;
     }
 
+    // Whole-number ticks on the x axis (steps, epochs), or Plotly's own (seconds).
+    setIntegerX(on) {
+      this.options.integerX = on;
+      this.needsRedraw = true;
+      this.schedule();
+    }
+
+    // The x axis's ticks for the points so far; true when they changed.
+    fitTicks() {
+      const axis = this.layout.xaxis;
+      if (!this.options.integerX) {
+        const had = axis.dtick !== undefined;
+        delete axis.tickmode; delete axis.tick0; delete axis.dtick;
+        return had;
+      }
+      const dtick = integerStep(this.maxX);
+      if (axis.dtick === dtick) return false;
+      Object.assign(axis, { tickmode: "linear", tick0: 0, dtick });
+      return true;
+    }
+
     push(key, x, y) {
+      if (typeof x === "number" && x > this.maxX) this.maxX = x;
       const trace = this.find(key);
       trace.raw.x.push(x);
       trace.raw.y.push(y);
@@ -268,6 +314,7 @@
       this.traces = []; this.index = new Map();
       this.extras = []; this.extraIndex = new Map();
       this.pending.clear();
+      this.maxX = 0;
       this.layout.shapes = []; this.layout.annotations = [];
       if (xTitle !== undefined) this.layout.xaxis.title = { text: xTitle };
       this.needsRedraw = true;
@@ -324,6 +371,7 @@
       }
       this.pending.clear();
       window.Plotly.extendTraces(this.el, update, indices);
+      if (this.fitTicks()) window.Plotly.relayout(this.el, { xaxis: this.layout.xaxis });
     }
 
     redraw() {
@@ -357,7 +405,8 @@
         this.position.set(t.key, data.length);
         data.push(trace);
       }
-      window.Plotly.react(this.el, data, this.layout, { responsive: true, displaylogo: false });
+      this.fitTicks();
+      window.Plotly.react(this.el, data, this.layout, plotConfig());
       this.listen();
     }
 
@@ -415,6 +464,7 @@
   }
 
   window.KDCharts = {
-    LiveChart, colorFor, smooth, downsample, seedMean, meanSd, themeLayout, MAX_POINTS,
+    LiveChart, colorFor, smooth, downsample, seedMean, meanSd, themeLayout, plotConfig,
+    integerStep, MAX_POINTS,
   };
 })();

@@ -10,10 +10,10 @@
   const ids = JSON.parse(idsNode.textContent);
   const T = window.uiText;
   const accChart = new LiveChart(document.getElementById("compare-acc"), {
-    xTitle: T("x_epoch"), yTitle: T("compare_acc"),
+    xTitle: T("x_epoch"), yTitle: T("compare_acc"), integerX: true,
   });
   const lossChart = new LiveChart(document.getElementById("compare-loss"), {
-    smoothing: 0.6, xTitle: T("x_step"), yTitle: T("compare_loss"),
+    smoothing: 0.6, xTitle: T("x_step"), yTitle: T("compare_loss"), integerX: true,
   });
   window.kdCompare = { accChart, lossChart };
 

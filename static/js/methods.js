@@ -67,7 +67,7 @@
       trace(rows, "live", T("forest_live"), "#d1495b"),
       trace(rows, "reference", T("forest_reference", { n: data.reference_seeds }), "#1b6ca8"),
     ];
-    window.Plotly.react(forestNode, traces, layout, { responsive: true, displaylogo: false });
+    window.Plotly.react(forestNode, traces, layout, window.KDCharts.plotConfig());
   }
 
   async function refresh() {

@@ -41,43 +41,76 @@
 
   // The charts, declared once on the server (app/runs/charts.py): each names the
   // metric group of the events that feeds it. A chart follows the x control where it
-  // can (one with a point per epoch would only be stretched against steps).
+  // can (one with a point per epoch would only be stretched against steps). A faceted
+  // entry is one chart per metric name (a method's own loss terms, each on its axis),
+  // keyed `id·term` and made when its first value comes.
   const SPECS = boot.charts;
-  const SPEC = Object.fromEntries(SPECS.map((spec) => [spec.id, spec]));
-  function xMode(chart) {
-    const modes = SPEC[chart].x_modes;
+  const charts = {}; // key -> LiveChart
+  const specOf = {}; // key -> its entry of the table
+  function xMode(key) {
+    const modes = specOf[key].x_modes;
     return modes.includes(view.x) ? view.x : modes[0];
   }
 
-  function chartElement(spec) {
+  function figure(id, label) {
+    const element = document.createElement("div");
+    element.id = id;
+    element.className = "chart";
+    element.setAttribute("role", "figure"); // Plotly's toolbar inside can be focused
+    element.setAttribute("aria-label", label);
+    return element;
+  }
+
+  function chartElement(spec, term) {
+    if (term !== undefined) { // one panel of a faceted entry, under its own heading
+      const box = $(`${spec.id}-chart`);
+      const heading = document.createElement("h3");
+      heading.textContent = spec.title.replace("{term}", term);
+      const element = figure(`${spec.id}-${term.replace(/\W/g, "_")}-chart`, spec.label.replace("{term}", term));
+      element.dataset.term = term;
+      box.append(heading, element);
+      return element;
+    }
     let element = $(`${spec.id}-chart`);
     if (!element) { // a chart the page's template does not place: after the others
-      element = document.createElement("div");
-      element.id = `${spec.id}-chart`;
-      element.className = "chart";
-      element.setAttribute("role", "img");
-      element.setAttribute("aria-label", spec.label);
-      const last = $(`${SPECS[0].id}-chart`).parentNode.querySelectorAll(".chart");
-      last[last.length - 1].after(element);
+      element = figure(`${spec.id}-chart`, spec.label);
+      const placed = document.querySelectorAll(".charts .chart, .charts .chart-facets");
+      placed[placed.length - 1].after(element);
     }
     return element;
   }
 
-  const charts = Object.fromEntries(SPECS.map((spec) => [spec.id, new LiveChart(
-    chartElement(spec), Object.assign(
-      { xTitle: X_MODES[xMode(spec.id)], yTitle: spec.y_title },
-      spec.smoothing ? { smoothing: view.smoothing } : {}),
-  )]));
+  function ensureChart(spec, term) {
+    const key = term === undefined ? spec.id : `${spec.id}·${term}`;
+    if (charts[key]) return key;
+    specOf[key] = spec;
+    const yTitle = term === undefined ? spec.y_title : spec.y_title.replace("{term}", term);
+    const chart = new LiveChart(chartElement(spec, term), Object.assign(
+      { xTitle: X_MODES[xMode(key)], yTitle, integerX: xMode(key) !== "time" },
+      spec.smoothing ? { smoothing: view.smoothing } : {}));
+    if (spec.log_y) chart.layout.yaxis.type = view.log ? "log" : "linear";
+    charts[key] = chart;
+    if (!state.series[key]) state.series[key] = new Map();
+    for (const mark of state.marks) markOn(key, mark);
+    return key;
+  }
+
+  function markOn(key, mark) {
+    const x = mark[specOf[key].kind][xMode(key)];
+    if (x !== null && x !== undefined) charts[key].mark(x, mark.label);
+  }
+
   const state = {
-    step: 0, epoch: 0, phase: null, seeds: null, phaseSteps: 0, phaseStart: null, lastSeq: 0,
+    step: 0, epoch: 0, phase: null, seeds: null, phaseSteps: 0, lastSeq: 0, ended: false,
     epochBase: 0, t0: null, final: null,
     // Every value as it came, one per seed, by chart and trace key, with its x in every
     // mode, so the charts can be drawn again on another x axis.
     // key -> {name, style, x: [{step, epoch, time}], seeds: [[seed, ...]], values: [[v, ...]]}
-    series: Object.fromEntries(SPECS.map((spec) => [spec.id, new Map()])),
-    marks: [], // phase starts: {label, [chart]: {step, epoch, time}}
+    series: {},
+    marks: [], // phase starts: {label, step: {step, epoch, time}, epoch: {epoch, time}}
   };
-  window.kdRun = Object.assign({ state, view }, charts); // for the browser tests
+  SPECS.filter((spec) => !spec.facet).forEach((spec) => ensureChart(spec));
+  window.kdRun = { state, view, charts, specOf }; // for the browser tests
 
   // A metric's values, one per seed; runs stored before seeds sent a plain number.
   function asList(value) {
@@ -131,14 +164,12 @@
 
   // Draw everything again from state.series (another x axis): same traces, same order.
   function rebuild() {
-    for (const chart of Object.keys(charts)) {
-      charts[chart].reset(X_MODES[xMode(chart)]);
-      for (const mark of state.marks) {
-        const x = mark[chart][xMode(chart)];
-        if (x !== null && x !== undefined) charts[chart].mark(x, mark.label);
-      }
-      for (const [key, series] of state.series[chart]) {
-        for (let i = 0; i < series.x.length; i++) draw(chart, key, series, i, SPEC[chart].scale);
+    for (const key of Object.keys(charts)) {
+      charts[key].reset(X_MODES[xMode(key)]);
+      charts[key].setIntegerX(xMode(key) !== "time");
+      for (const mark of state.marks) markOn(key, mark);
+      for (const [trace, series] of state.series[key] || new Map()) {
+        for (let i = 0; i < series.x.length; i++) draw(key, trace, series, i, specOf[key].scale);
       }
     }
   }
@@ -212,16 +243,36 @@
     if (status !== "queued") $("run-position").textContent = "";
   }
 
-  function setProgress(step, steps, epoch, epochs, t) {
-    const bar = $("run-progress");
-    bar.value = steps ? step / steps : 0;
+  // One bar and one ETA for the whole run, teacher and student phases together: the
+  // server puts the run's `whole` progress on each event (app/runs/progress.py), and
+  // the run's end stops the bar with its real time.
+  // A time left is rounded up (never promise less); a time taken to the nearest second,
+  // as the server's own render of the page says it.
+  function duration(seconds, up) {
+    if (seconds >= 60) return T("minutes", { n: (seconds / 60).toFixed(1) });
+    return T("seconds", { n: up ? Math.ceil(seconds) : Math.round(seconds) });
+  }
+
+  function setProgress(whole, step, steps, epoch, epochs) {
+    if (state.ended) return;
     const seeds = state.seeds ? " " + T("progress_seeds", { n: state.seeds.length }) : "";
     let text = T("progress", { phase: state.phase, seeds, epoch, epochs, step, steps });
-    if (state.phaseStart !== null && step > 0 && t) {
-      const left = ((t - state.phaseStart) / step) * (steps - step);
-      text += " " + (left < 60 ? T("eta_s", { n: Math.ceil(left) }) : T("eta_min", { n: (left / 60).toFixed(1) }));
+    if (whole && typeof whole.done === "number") {
+      $("run-progress").value = whole.done;
+      text += " " + (typeof whole.left_s === "number"
+        ? T("eta", { time: duration(whole.left_s, true) }) : T("eta_unknown"));
     }
     $("run-progress-label").textContent = text;
+  }
+
+  function endProgress(event) {
+    state.ended = true;
+    const whole = event.whole;
+    if (event.type === "done") $("run-progress").value = 1;
+    else if (whole && typeof whole.done === "number") $("run-progress").value = whole.done;
+    if (whole && typeof whole.elapsed_s === "number") {
+      $("run-progress-label").textContent = T("took", { time: duration(whole.elapsed_s, false) });
+    }
   }
 
   function onPhase(event) {
@@ -230,30 +281,27 @@
     state.seeds = Array.isArray(event.seeds) ? event.seeds : null;
     state.phaseSteps = event.steps;
     state.phaseEpochs = event.epochs;
-    state.phaseStart = event.t || null;
     state.epochBase = state.epoch;
     const time = elapsed(event.t);
-    const mark = { label: event.phase };
-    for (const spec of SPECS) {
-      mark[spec.id] = spec.kind === "step"
-        ? { step: state.step + 0.5, epoch: state.epoch, time }
-        : { epoch: state.epoch + 0.5, time };
-    }
+    const mark = {
+      label: event.phase,
+      step: { step: state.step + 0.5, epoch: state.epoch, time },
+      epoch: { epoch: state.epoch + 0.5, time },
+    };
     state.marks.push(mark);
-    for (const chart of Object.keys(charts)) {
-      const x = mark[chart][xMode(chart)];
-      if (x !== null && x !== undefined) charts[chart].mark(x, event.phase);
-    }
+    for (const key of Object.keys(charts)) markOn(key, mark);
     setStatus("running");
-    setProgress(0, event.steps, 0, event.epochs, event.t);
+    setProgress(event.whole, 0, event.steps, 0, event.epochs);
   }
 
   // Every chart fed by this kind of metric event: one trace per model (a chart of one
-  // metric) or per model and metric (`main` with its seeds' lines, the rest hidden).
+  // metric), per model and metric (`main` with its seeds' lines, the rest hidden), or,
+  // faceted, one chart per metric with a trace per model.
   function recordGroups(kind, event, xs) {
     for (const spec of SPECS.filter((s) => s.kind === kind)) {
       for (const [model, metrics] of Object.entries(event[spec.group] || {})) {
         if (!metrics) continue;
+        if (spec.facet) { recordFacets(spec, model, metrics, xs); continue; }
         if (spec.metric !== null) {
           if (metrics[spec.metric] === undefined) continue;
           const style = { model, seedLines: true, plotly: spec.markers ? { mode: "lines+markers" } : {} };
@@ -269,6 +317,18 @@
     }
   }
 
+  // A model's `main` that sums nothing but the excluded metrics (the baseline's total,
+  // its CE) is not drawn again; every other metric goes to its own chart.
+  function recordFacets(spec, model, metrics, xs) {
+    const names = Object.keys(metrics);
+    const onlyExcluded = names.length > 1 && names.every((n) => n === spec.main || spec.exclude.includes(n));
+    for (const name of names) {
+      if (spec.exclude.includes(name) || (name === spec.main && onlyExcluded)) continue;
+      const key = ensureChart(spec, name);
+      record(key, model, model, { model, seedLines: true, plotly: {} }, xs, metrics[name], spec.scale);
+    }
+  }
+
   function onStep(event) {
     state.step += 1;
     // Epochs as a fraction: this phase's epochs so far plus the share of its steps done.
@@ -277,7 +337,7 @@
       step: state.step, epoch: state.epochBase + (event.step / steps) * epochs, time: elapsed(event.t),
     };
     recordGroups("step", event, xs);
-    setProgress(event.step, event.steps, event.epoch, state.phaseEpochs || "?", event.t);
+    setProgress(event.whole, event.step, event.steps, event.epoch, state.phaseEpochs || "?");
   }
 
   function onEpoch(event) {
@@ -290,7 +350,6 @@
   // The result block is the server's (run.html), so it reads the same live and after a
   // reload: when a watched run ends, fetch the page again and take its block.
   async function showSummary() {
-    $("run-progress").value = 1;
     const section = $("run-summary");
     if (!section.hidden) return; // rendered with the page
     try {
@@ -313,7 +372,7 @@
   function startPoint(point) {
     state.point = point;
     Object.assign(state, { step: 0, epoch: 0, epochBase: 0, marks: [] });
-    state.series = { loss: new Map(), acc: new Map() };
+    state.series = Object.fromEntries(Object.keys(charts).map((key) => [key, new Map()]));
     rebuild();
   }
 
@@ -325,7 +384,8 @@
     if (event.type === "phase") onPhase(event);
     else if (event.type === "metric" && event.kind === "step") onStep(event);
     else if (event.type === "metric" && event.kind === "epoch") onEpoch(event);
-    else if (event.type === "done") {
+    if (TERMINAL.has(event.type)) endProgress(event);
+    if (event.type === "done") {
       setStatus("succeeded");
       finalVerdict(event.summary);
       showSummary();
@@ -368,8 +428,8 @@
     const labels = probs.map((_, i) => (i === 0 ? T("true_class") : T("other_class", { i })));
     window.Plotly.newPlot($("teacher-chart"), [{
       type: "bar", x: labels, y: probs, marker: { color: probs.map((_, i) => (i ? "#6c757d" : "#d1495b")) },
-    }], window.KDCharts.themeLayout({ yaxis: { range: [0, 1], title: { text: T("probability") } } }),
-    { displaylogo: false, responsive: true });
+    }], window.KDCharts.themeLayout({ yaxis: { range: [0, 1], title: { text: T("probability") }, automargin: true } }),
+    window.KDCharts.plotConfig());
   }
 
   // The controls start from the URL's view, and each change goes back into the URL.
@@ -378,9 +438,9 @@
     $("log-y").checked = view.log;
     $("smoothing").value = String(view.smoothing);
     $("smoothing-value").textContent = String(view.smoothing);
-    const logged = SPECS.filter((spec) => spec.log_y).map((spec) => charts[spec.id]);
-    const smoothed = SPECS.filter((spec) => spec.smoothing).map((spec) => charts[spec.id]);
-    logged.forEach((c) => { c.layout.yaxis.type = view.log ? "log" : "linear"; });
+    // The charts that follow a control, faceted ones made since included.
+    const logged = () => Object.keys(charts).filter((key) => specOf[key].log_y).map((key) => charts[key]);
+    const smoothed = () => Object.keys(charts).filter((key) => specOf[key].smoothing).map((key) => charts[key]);
     $("x-axis").addEventListener("change", (e) => {
       view.x = e.target.value in X_MODES ? e.target.value : "step";
       writeView();
@@ -389,12 +449,12 @@
     $("log-y").addEventListener("change", (e) => {
       view.log = e.target.checked;
       writeView();
-      logged.forEach((c) => c.setYType(view.log ? "log" : "linear"));
+      logged().forEach((c) => c.setYType(view.log ? "log" : "linear"));
     });
     $("smoothing").addEventListener("input", (e) => {
       view.smoothing = Number(e.target.value);
       $("smoothing-value").textContent = e.target.value;
-      smoothed.forEach((c) => c.setSmoothing(view.smoothing));
+      smoothed().forEach((c) => c.setSmoothing(view.smoothing));
     });
     // The URL only when the slider is let go: replaceState on every input event would
     // be throttled by the browser.

@@ -42,11 +42,11 @@
     });
     const layout = {
       margin: { t: 10, r: 10, b: 45, l: 55 },
-      xaxis: { title: boot.sweep.param, type: boot.sweep.param === "train_fraction" ? "log" : "linear" },
-      yaxis: { title: T("sweep_y"), zeroline: true },
+      xaxis: { title: boot.sweep.param, type: boot.sweep.param === "train_fraction" ? "log" : "linear", automargin: true },
+      yaxis: { title: T("sweep_y"), zeroline: true, automargin: true },
       legend: { orientation: "h" },
     };
-    window.Plotly.react(box, traces, layout, { displaylogo: false, responsive: true });
+    window.Plotly.react(box, traces, layout, window.KDCharts.plotConfig());
   }
 
   function fromSummary(summary) {

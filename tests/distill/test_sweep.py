@@ -151,9 +151,13 @@ def test_a_sweep_reuses_the_control_exactly_and_tags_every_event(tmp_path):
 
     events: list[dict] = []
     params = {**TINY, "sweep": {"param": "temperature", "values": [2.0, 8.0]}}
-    summary = train({"method": "kd", "params": params, "data_dir": tmp_path, "device": "cpu"},
-                    lambda e: events.append(e.wire())).wire()
+    typed = train({"method": "kd", "params": params, "data_dir": tmp_path, "device": "cpu"},
+                  lambda e: events.append(e.wire()))
+    summary = typed.wire()
     sweep = summary["sweep"]
+    # Typed where it is made (events.SweepResult), and its JSON reads back to itself.
+    assert typed.sweep.points[1].value == 8.0 and typed.sweep.lines[0].arm == "baseline"
+    assert type(typed).model_validate(summary).wire() == summary
     assert sweep["reused"] == ["baseline"] and [p["value"] for p in sweep["points"]] == [2.0, 8.0]
     # The second point trained no control: its student ran alone.
     epochs = [e for e in events if e["type"] == "metric" and e["kind"] == "epoch"

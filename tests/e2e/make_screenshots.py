@@ -72,7 +72,7 @@ def main(out: Path) -> int:
                     """n => {
                       const run = window.kdRun;
                       const status = document.getElementById('run-status').dataset.status;
-                      const student = run && run.acc.traces.find(t => t.key === 'student');
+                      const student = run && run.charts.acc.traces.find(t => t.key === 'student');
                       return status === 'running' && run.state.phase === 'train'
                         && student && student.raw.x.length >= n;
                     }""",

@@ -10,6 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from support.kd_runs import store_kd_run
 
 pytestmark = pytest.mark.e2e
 
@@ -43,6 +44,38 @@ def test_axe_finds_nothing(axe_page, url, theme):
     axe_page.goto(url)
     use_theme(axe_page, theme)
     axe_page.wait_for_timeout(100)  # the colours' transition, if any, has ended
+    assert violations(axe_page) == []
+
+
+@pytest.fixture(scope="module")
+def finished_runs(server) -> list[str]:
+    """Two finished kd runs in the server's store, with KD's terms and a summary."""
+    ids = ["axe000000001", "axe000000002"]
+    for run_id in ids:
+        store_kd_run(server.data_dir, run_id)
+    return ids
+
+
+#: Every chart on the page drawn (Plotly's toolbar is in the page, focusable).
+CHARTS_DRAWN = """() => [...document.querySelectorAll('.chart')]
+  .filter((el) => !el.closest('[hidden]'))
+  .every((el) => el.querySelector('.main-svg'))"""
+
+
+@pytest.mark.parametrize("theme", ["light", "dark"])
+@pytest.mark.parametrize("lang", ["zh", "en"])
+@pytest.mark.parametrize("which", ["run", "methods", "compare"])
+def test_axe_finds_nothing_on_the_pages_with_charts(axe_page, finished_runs, which, lang, theme):
+    first, second = finished_runs
+    url = {"run": f"/runs/{first}", "methods": "/methods",
+           "compare": f"/runs/compare?ids={first},{second}"}[which]
+    axe_page.goto(f"{url}{'&' if '?' in url else '?'}lang={lang}")
+    axe_page.wait_for_function(CHARTS_DRAWN)
+    if which == "run":  # KD's own terms on their panels, made as the events came
+        axe_page.wait_for_function("() => [...document.querySelectorAll('#terms-chart .chart')]"
+                                   ".filter((el) => el.querySelector('.main-svg')).length === 2")
+    use_theme(axe_page, theme)
+    axe_page.wait_for_timeout(150)  # the colours' transition, and the charts' redraw
     assert violations(axe_page) == []
 
 

@@ -69,3 +69,15 @@ def test_rerun_all_fills_the_table_live(page, api):
     # The forest plot was redrawn with the new live rows.
     live_ids = page.evaluate("() => document.getElementById('forest').data[0].y")
     assert set(FIRST_TWO) <= set(live_ids)
+
+
+@pytest.mark.parametrize("width", [1280, 390])
+def test_verdicts_read_on_one_line(page, width):
+    """此规模下无明显差异 and the like are one phrase each, on a wide screen and a phone
+    (the table scrolls sideways inside its box there, the page does not)."""
+    page.set_viewport_size({"width": width, "height": 900})
+    page.goto("/methods")
+    lines = page.locator(".methods-table .verdict").evaluate_all(
+        "vs => vs.map((v) => v.getClientRects().length)")
+    assert lines and set(lines) == {1}
+    assert page.evaluate("() => document.documentElement.scrollWidth") <= width

@@ -6,6 +6,7 @@ from __future__ import annotations
 import time
 
 import pytest
+from support.kd_runs import store_kd_run
 
 from app.distill.stats import paired_stats
 from app.runs.factory import open_store
@@ -110,3 +111,49 @@ def test_wide_screens_keep_the_filters_open(page):
     assert page.locator("#filters-fold").evaluate("el => el.open") is True
     assert page.locator("#filters-toggle").is_visible() is False
     assert page.locator("#q").is_visible()
+
+
+#: Where a chart's parts sit on the screen: its SVG, the legend, the axes' titles.
+CHART_PARTS = """id => {
+  const el = document.getElementById(id);
+  const box = (sel) => {
+    const n = el.querySelector(sel);
+    if (!n) return null;
+    const r = n.getBoundingClientRect();
+    return {left: r.left, right: r.right, top: r.top, bottom: r.bottom};
+  };
+  const bar = el.querySelector('.modebar');
+  return {svg: box('.main-svg'), legend: box('.legend'), xtitle: box('.xtitle'),
+          ytitle: box('.ytitle'),
+          modebar: Boolean(bar && bar.getBoundingClientRect().height > 0
+                           && getComputedStyle(bar).display !== 'none')};
+}"""
+
+
+def overlaps(a: dict, b: dict) -> bool:
+    return a["left"] < b["right"] and b["left"] < a["right"] and a["top"] < b["bottom"] \
+        and b["top"] < a["bottom"]
+
+
+def test_phone_charts_keep_their_titles_clear(phone, server):
+    """No Plotly toolbar over a chart's top on a phone, a legend that does not cover the
+    x axis's title, a y axis title inside the chart."""
+    store_kd_run(server.data_dir, "phone0000kd1")
+    phone.goto("/runs/phone0000kd1")
+    phone.wait_for_function("() => document.querySelector('#ce-chart .legend')"
+                            " && document.querySelector('#acc-chart .legend')")
+    for chart in ("ce-chart", "acc-chart"):
+        phone.locator(f"#{chart}").tap()  # a touch would show the toolbar, were there one
+        parts = phone.evaluate(CHART_PARTS, chart)
+        assert not parts["modebar"], chart
+        assert not overlaps(parts["legend"], parts["xtitle"]), (chart, parts)
+        assert parts["ytitle"]["left"] >= parts["svg"]["left"] - 0.5, (chart, parts)
+        assert parts["ytitle"]["top"] >= parts["svg"]["top"] - 0.5, (chart, parts)
+
+
+def test_wide_screens_keep_the_toolbar(page, server):
+    store_kd_run(server.data_dir, "wide00000kd1")
+    page.goto("/runs/wide00000kd1")
+    page.wait_for_function("() => document.querySelector('#ce-chart .legend')")
+    page.locator("#ce-chart").hover()
+    assert page.evaluate(CHART_PARTS, "ce-chart")["modebar"]

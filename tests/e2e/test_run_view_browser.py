@@ -30,7 +30,7 @@ EVENTS = [
      "seeds": SEEDS, "t": T0},
     *({"type": "metric", "kind": "step", "phase": "train", "epoch": i // 2 + 1, "step": i + 1,
        "steps": 4, "t": T0 + 10 * (i + 1),
-       "losses": {"student": {"total": loss, "ce": loss}, "baseline": {"total": loss}}}
+       "losses": {"student": {"total": loss, "ce": loss}, "baseline": {"total": loss, "ce": loss}}}
       for i, loss in enumerate(STEP_LOSS)),
     *({"type": "metric", "kind": "epoch", "phase": "train", "epoch": e + 1, "epochs": 2,
        "t": T0 + 20 * (e + 1) + 1,
@@ -70,8 +70,8 @@ def open_run(page, url: str) -> None:
     )
     # Points are drawn on the next animation frame: wait for the last one.
     page.wait_for_function(
-        """() => ['loss', 'acc'].every((c) => {
-          const chart = window.kdRun[c], d = document.getElementById(c + '-chart').data;
+        """() => ['ce', 'acc'].every((c) => {
+          const chart = window.kdRun.charts[c], d = document.getElementById(c + '-chart').data;
           return d.length > 0 && chart.settled()
             && chart.all().every((t) => t.omitted || chart.position.has(t.key));
         })"""
@@ -121,21 +121,21 @@ def test_bands_per_seed_lines_and_the_live_verdict(page, server):
     assert seeds["y"] == pytest.approx([STUDENT[0][0] * 100])
     assert not [uid for uid in acc if "#seed" in uid and not uid.endswith("#seeds")]
     kept = page.evaluate(
-        "() => [...window.kdRun.acc.find('student#seeds').lines]"
+        "() => [...window.kdRun.charts.acc.find('student#seeds').lines]"
         ".map(([seed, line]) => [seed, line.y])"
     )
     assert [seed for seed, _ in kept] == SEEDS
     for i, (_, ys) in enumerate(kept):
         assert ys == pytest.approx([s[i] * 100 for s in STUDENT])
-    # The loss chart has bands too (smoothed like its mean, at the default 0.6), for
-    # every term, and per-seed lines for the total only; the raw mean drawn faintly.
-    loss = traces(page, "loss")
+    # The CE chart has bands too (smoothed like its mean, at the default 0.6), the raw
+    # mean drawn faintly, each model's CE on the one axis.
+    ce = traces(page, "ce")
     upper = [statistics.mean(v) + statistics.stdev(v) for v in STEP_LOSS]
-    assert loss["student·total#upper"]["y"] == pytest.approx(ema(upper, 0.6))
-    assert loss["student·total#raw"]["y"] == pytest.approx([statistics.mean(v) for v in STEP_LOSS])
-    # A hidden term: one point for its legend entry, its band left out until shown.
-    assert len(loss["student·ce"]["y"]) == 1 and loss["student·ce"]["visible"] == "legendonly"
-    assert "student·ce#upper" not in loss and "student·ce#seeds" not in loss
+    assert ce["student#upper"]["y"] == pytest.approx(ema(upper, 0.6))
+    assert ce["student#raw"]["y"] == pytest.approx([statistics.mean(v) for v in STEP_LOSS])
+    assert ce["baseline"]["y"] == ce["student"]["y"]
+    # The student's total is CE alone here, and the baseline's is its CE: no term panel.
+    assert page.locator("#terms-chart .chart").count() == 0
 
     # Live verdict: Δ on the latest epoch's validation accuracy, paired by seed.
     expected = paired_stats(STUDENT[-1], BASELINE[-1])
@@ -168,17 +168,6 @@ def test_bands_per_seed_lines_and_the_live_verdict(page, server):
     # The baseline's seeds stay hidden.
     assert traces(page, "acc")["baseline#seeds"]["visible"] == "legendonly"
 
-    # Showing a hidden term from the legend draws it whole, with its band.
-    term = page.locator("#loss-chart .legend .traces", has_text="student · ce")
-    term.locator(".legendtoggle").click()
-    page.wait_for_function(
-        """n => { const d = document.getElementById('loss-chart').data;
-                  const band = d.find((t) => t.uid === 'student·ce#upper');
-                  return band && band.visible === true && band.y.length === n
-                    && d.find((t) => t.uid === 'student·ce').y.length === n; }""",
-        arg=len(STEP_LOSS),
-    )
-
 
 def test_the_final_verdict_comes_from_the_summary(page, server):
     delta = paired_stats([0.9, 0.85, 0.8], [0.92, 0.86, 0.82]).as_dict()  # the student loses
@@ -197,14 +186,14 @@ def test_controls_live_in_the_url_and_a_copied_link_restores_them(page, context,
     store_run(server, "view00000003", summary_with(None))
     open_run(page, "/runs/view00000003")
     layout = "id => document.getElementById(id).layout"
-    assert page.evaluate(layout, "loss-chart")["yaxis"].get("type", "linear") == "linear"
+    assert page.evaluate(layout, "ce-chart")["yaxis"].get("type", "linear") == "linear"
 
     page.locator("#log-y").check()
     page.wait_for_function("id => document.getElementById(id).layout.yaxis.type === 'log'",
-                           arg="loss-chart")  # fmt: skip
+                           arg="ce-chart")  # fmt: skip
     page.locator("#x-axis").select_option("time")
     page.wait_for_function(
-        "() => document.getElementById('loss-chart').data[0].x[0] === 10"
+        "() => document.getElementById('ce-chart').data[0].x[0] === 10"
     )  # seconds since the run's first event
     # The slider: set it as a drag would, one input then the change on release.
     page.evaluate("""() => {
@@ -218,16 +207,18 @@ def test_controls_live_in_the_url_and_a_copied_link_restores_them(page, context,
     # The new smoothing is drawn on the next animation frame: wait for it, bounded.
     want = [statistics.mean(v) for v in STEP_LOSS]
     deadline = time.monotonic() + 5
-    loss = traces(page, "loss")
-    while loss["student·total"]["y"] != pytest.approx(want) and time.monotonic() < deadline:
+    loss = traces(page, "ce")
+    while loss["student"]["y"] != pytest.approx(want) and time.monotonic() < deadline:
         page.wait_for_timeout(50)
-        loss = traces(page, "loss")
-    assert loss["student·total"]["x"] == [10, 20, 30, 40]
-    assert loss["student·total"]["y"] == pytest.approx(want)
+        loss = traces(page, "ce")
+    assert loss["student"]["x"] == [10, 20, 30, 40]
+    # Seconds get Plotly's own ticks; steps and epochs whole numbers only.
+    assert "dtick" not in page.evaluate(layout, "ce-chart")["xaxis"]
+    assert loss["student"]["y"] == pytest.approx(want)
     acc = traces(page, "acc")
     assert acc["student"]["x"] == [21, 41]
     markers = page.evaluate("id => document.getElementById(id).layout.shapes.map(s => s.x0)",
-                            "loss-chart")  # fmt: skip
+                            "ce-chart")  # fmt: skip
     assert markers == [0]  # the phase marker moved to its time
 
     # The copied link, opened afresh, shows the same view.
@@ -236,16 +227,19 @@ def test_controls_live_in_the_url_and_a_copied_link_restores_them(page, context,
     assert other.locator("#log-y").is_checked()
     assert other.locator("#x-axis").input_value() == "time"
     assert other.locator("#smoothing").input_value() == "0"
-    assert other.evaluate(layout, "loss-chart")["yaxis"]["type"] == "log"
-    assert traces(other, "loss")["student·total"] == loss["student·total"]
-    assert other.evaluate(layout, "loss-chart")["xaxis"]["title"]["text"].startswith("秒")
+    assert other.evaluate(layout, "ce-chart")["yaxis"]["type"] == "log"
+    assert traces(other, "ce")["student"] == loss["student"]
+    assert other.evaluate(layout, "ce-chart")["xaxis"]["title"]["text"].startswith("秒")
 
     # Back to the defaults: the URL loses the parameters, epochs as x give fractions.
     other.locator("#log-y").uncheck()
     other.locator("#x-axis").select_option("epoch")
     wait_until(lambda: "x=epoch" in other.url and "log" not in other.url, 5, what="the URL")
-    other.wait_for_function("() => document.getElementById('loss-chart').data[0].x.length === 4")
-    assert traces(other, "loss")["student·total"]["x"] == pytest.approx([0.5, 1.0, 1.5, 2.0])
+    other.wait_for_function("() => document.getElementById('ce-chart').data[0].x.length === 4")
+    assert traces(other, "ce")["student"]["x"] == pytest.approx([0.5, 1.0, 1.5, 2.0])
+    axis = other.evaluate(layout, "ce-chart")["xaxis"]
+    assert (axis["tickmode"], axis["tick0"], axis["dtick"]) == ("linear", 0, 1)
+    assert other.evaluate(layout, "acc-chart")["xaxis"]["dtick"] == 1
 
 
 def test_a_real_two_seed_run_draws_bands_and_a_verdict(page, api):
@@ -262,7 +256,7 @@ def test_a_real_two_seed_run_draws_bands_and_a_verdict(page, api):
     assert "测试集（最终）" in box and run["summary"]["delta"]["label_zh"] in box
     page.wait_for_function(
         """() => { const d = document.getElementById('acc-chart').data;
-          return window.kdRun.acc.find('student#seeds').lines.size === 2
+          return window.kdRun.charts.acc.find('student#seeds').lines.size === 2
             && d.find((t) => t.uid === 'student#upper').y.length === 2; }"""
     )
     points = api.get(f"/api/runs/{run_id}/metrics.json").json()["points"]

@@ -30,18 +30,20 @@ TINY = {"epochs": 2, "train_fraction": 0.05, "batch_size": 16, "seeds": 2}
 
 RUN_STATE = """() => ({
   status: document.getElementById('run-status').dataset.status,
-  points: window.kdRun ? window.kdRun.loss.pointCount() : -1,
-  accPoints: window.kdRun ? window.kdRun.acc.pointCount() : -1,
+  points: window.kdRun ? Object.keys(window.kdRun.charts)
+    .filter((key) => window.kdRun.specOf[key].kind === 'step')
+    .reduce((n, key) => n + window.kdRun.charts[key].pointCount(), 0) : -1,
+  accPoints: window.kdRun ? window.kdRun.charts.acc.pointCount() : -1,
   step: window.kdRun ? window.kdRun.state.step : -1,
   lastSeq: window.kdRun ? window.kdRun.state.lastSeq : -1,
   progress: Number(document.getElementById('run-progress').value),
 })"""
 
-#: The steps seen so far and each loss trace's x values, as kept (raw) and as Plotly
+#: The steps seen so far and each CE trace's x values, as kept (raw) and as Plotly
 #: draws them, read at one instant.
 LOSS_TRACES = """() => {
-  const chart = window.kdRun.loss;
-  const drawn = document.getElementById('loss-chart').data || [];
+  const chart = window.kdRun.charts.ce;
+  const drawn = document.getElementById('ce-chart').data || [];
   return {
     step: window.kdRun.state.step,
     traces: chart.traces.map((t, i) => ({
@@ -73,7 +75,7 @@ def open_running(page, run_id: str, min_points: int = 1) -> dict:
     """The run's page, once the run is running and the chart has points."""
     page.goto(f"/runs/{run_id}")
     page.wait_for_function(
-        "n => window.kdRun && window.kdRun.loss.pointCount() >= n"
+        "n => window.kdRun && window.kdRun.charts.ce.pointCount() >= n"
         " && document.getElementById('run-status').dataset.status === 'running'",
         arg=min_points,
         timeout=60_000,
@@ -90,10 +92,20 @@ def seed_means(points: list[dict]) -> dict[tuple, float]:
     return {key: sum(values) / len(values) for key, values in groups.items()}
 
 
+def drawn_terms(steps: dict[tuple, float]) -> dict[tuple, float]:
+    """The step terms the charts draw: all but a total that is its model's CE alone
+    (the CE chart has it already)."""
+    names: dict[tuple, set] = {}
+    for seq, model, name in steps:
+        names.setdefault((seq, model), set()).add(name)
+    return {(seq, model, name): v for (seq, model, name), v in steps.items()
+            if not (name == "total" and names[seq, model] == {"ce", "total"})}
+
+
 def stored_points(api: httpx.Client, run_id: str) -> dict:
     """What the charts should hold: one point per step (or epoch), model and term."""
     points = api.get(f"/api/runs/{run_id}/metrics.json").json()["points"]
-    steps = seed_means([p for p in points if p["kind"] == "step"])
+    steps = drawn_terms(seed_means([p for p in points if p["kind"] == "step"]))
     accs = seed_means([p for p in points if p["kind"] == "epoch" and p["name"] == "acc"])
     return {
         "loss_points": len(steps),
@@ -110,7 +122,7 @@ def assert_draws_seed_means(page, api: httpx.Client, run_id: str) -> None:
     expected = seed_means([p for p in points if p["kind"] == "epoch" and p["name"] == "acc"
                            and p["model"] == "student"])  # fmt: skip
     drawn = page.evaluate("""() => {
-      const t = window.kdRun.acc.traces.find((t) => t.key === 'student');
+      const t = window.kdRun.charts.acc.traces.find((t) => t.key === 'student');
       const s = window.kdRun.state.series.acc.get('student');
       return {y: t.raw.y, values: s.values, seeds: s.seeds};
     }""")
@@ -219,7 +231,7 @@ def test_reload_mid_run_redraws_every_point(page, api):
     assert api.get(f"/api/runs/{run_id}").json()["status"] == "running"
     # The replay catches up with what the first load had drawn, then goes on live.
     page.wait_for_function(
-        "n => window.kdRun && window.kdRun.loss.pointCount() > n",
+        "n => window.kdRun && window.kdRun.charts.ce.pointCount() > n",
         arg=before["points"],
         timeout=30_000,
     )
@@ -238,11 +250,12 @@ def test_reload_mid_run_redraws_every_point(page, api):
     assert state["lastSeq"] == run["last_seq"]
     assert state["step"] == stored["steps"] > before["step"]
     assert state["points"] == stored["loss_points"]
+    assert page.evaluate("() => window.kdRun.charts.ce.pointCount()") == stored["steps"]
     assert state["accPoints"] == stored["acc_points"]
     # What Plotly draws is every kept point (below the downsampling threshold).
     page.wait_for_function(
         """() => {
-          const c = window.kdRun.loss, d = document.getElementById('loss-chart').data;
+          const c = window.kdRun.charts.ce, d = document.getElementById('ce-chart').data;
           return d && c.settled()
             && c.traces.every((t, i) => d[i] && d[i].x.length === (t.hidden ? 1 : t.raw.x.length));
         }""",
@@ -349,8 +362,11 @@ def test_a_run_stored_before_seeds_still_renders(page, server):
     page.goto("/runs/oldrun000001")
     page.wait_for_function("() => window.kdRun && window.kdRun.state.lastSeq === 7")
     state = run_state(page)
-    assert (state["status"], state["points"], state["accPoints"]) == ("succeeded", 6, 4)
-    student = page.evaluate("() => window.kdRun.acc.traces.find((t) => t.key === 'student').raw.y")
+    # The student's CE (its total is CE alone here) and the baseline's total, which
+    # an old run did not say was its CE: 2 steps each, and 2 epochs of 2 models.
+    assert (state["status"], state["points"], state["accPoints"]) == ("succeeded", 4, 4)
+    student = page.evaluate(
+        "() => window.kdRun.charts.acc.traces.find((t) => t.key === 'student').raw.y")
     assert student == pytest.approx([60.0, 70.0])
     text = page.locator("#run-summary").inner_text()
     assert "70.00%" in text and "+20.00 个百分点" in text

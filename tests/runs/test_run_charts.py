@@ -15,16 +15,20 @@ from app.web.i18n import TABLES
 
 
 def test_the_table_names_the_groups_the_trainer_emits():
-    assert [(c.id, c.kind, c.group, c.metric) for c in CHARTS] == [
-        ("loss", "step", "losses", None), ("acc", "epoch", "models", "acc")]
-    assert json.loads(json.dumps(chart_table()))[1]["x_modes"] == ["epoch", "time"]
+    # Every model's CE on one axis; a method's other terms each on its own; accuracy.
+    assert [(c.id, c.kind, c.group, c.metric, c.facet) for c in CHARTS] == [
+        ("ce", "step", "losses", "ce", False), ("terms", "step", "losses", None, True),
+        ("acc", "epoch", "models", "acc", False)]
+    assert CHARTS[1].exclude == ("ce",)
+    assert json.loads(json.dumps(chart_table()))[2]["x_modes"] == ["epoch", "time"]
 
 
 def test_run_js_hard_codes_no_chart():
     script = (PROJECT_ROOT / "static" / "js" / "run.js").read_text()
     assert "boot.charts" in script
     # (The live verdict still reads the epoch events' validation accuracy itself.)
-    for literal in ('"loss"', '"acc"', "charts.loss", "charts.acc", "event.losses"):
+    for literal in ('"loss"', '"acc"', '"ce"', '"kd"', "charts.loss", "charts.acc", "charts.ce",
+                    "event.losses", "loss: new Map"):
         assert literal not in script, literal
 
 
@@ -53,6 +57,6 @@ def test_the_run_page_boots_run_js_with_the_table(client):
     # The table as it is, but for the titles: those are in the page's language.
     table = json.loads(json.dumps(chart_table()))
     for chart in table:
-        for field in ("y_title", "label"):
+        for field in ("y_title", "label", "title"):
             chart[field] = TABLES["zh"][f"chart.{chart['id']}.{field}"]
     assert boot["charts"] == table

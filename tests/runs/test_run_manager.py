@@ -41,6 +41,10 @@ async def test_a_run_goes_through_and_its_events_are_stored_in_order(tmp_path):
         assert types[0] == "phase" and types[-1] == "done" and types.count("metric") == 11
         assert all(isinstance(e["t"], float) for e in events)
         assert done.summary.final_acc == 0.9 and events[-1]["summary"] == done.summary.wire()
+        # The whole run's progress ends full, with the run's time (the done event's).
+        whole = done.progress.pop("whole")
+        assert whole == events[-1]["whole"] and (whole["done"], whole["left_s"]) == (1.0, 0.0)
+        assert whole["elapsed_s"] == round(events[-1]["t"] - events[0]["t"], 1)
         assert done.progress == {"phase": "train", "phase_state": "end", "epoch": 1,
                                     "epochs": 1, "step": 10, "steps": 10}
         assert done.created_at <= done.started_at <= done.finished_at

@@ -13,6 +13,7 @@ from app.distill.spec import (
     TEACHER_COST_ZH,
     Method,
 )
+from app.distill.teacher_cache import plain_teacher
 
 TITLE = (
     "Paying More Attention to Attention: Improving the "
@@ -78,6 +79,7 @@ METHOD = Method(
     params=ATParams,
     models=("student", "baseline", "teacher"),
     recipe=recipe,
+    teachers=plain_teacher,
     formula=(
         r"$L = \mathrm{CE}(\mathrm{softmax}(z_s), y) + \beta \sum_j "
         r"\operatorname{mean}\left(\frac{Q_s^j}{\|Q_s^j\|} - \frac{Q_t^j}{\|Q_t^j\|}\right)^2$, "

@@ -7,6 +7,7 @@ from pydantic import Field
 from app.distill.claims import KD_STUDENT, Claim
 from app.distill.params import TeacherParams
 from app.distill.spec import PLAIN_CONTROL_EN, PLAIN_CONTROL_ZH, Method
+from app.distill.teacher_cache import plain_teacher
 
 TITLE = "Contrastive Representation Distillation"
 
@@ -106,6 +107,7 @@ METHOD = Method(
     params=CRDParams,
     models=("student", "baseline", "teacher"),
     recipe=recipe,
+    teachers=plain_teacher,
     formula=(
         r"$L = \mathrm{CE}(\mathrm{softmax}(z_s), y) + \beta\,(\mathrm{NCE}(g_s) + "
         r"\mathrm{NCE}(g_t))$, $g_s$ against a memory of teacher embeddings, $g_t$ of student "

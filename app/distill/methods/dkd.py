@@ -13,6 +13,7 @@ from app.distill.spec import (
     TEACHER_COST_ZH,
     Method,
 )
+from app.distill.teacher_cache import plain_teacher
 
 TITLE = "Decoupled Knowledge Distillation"
 
@@ -74,6 +75,7 @@ METHOD = Method(
     params=DKDParams,
     models=("student", "baseline", "teacher"),
     recipe=recipe,
+    teachers=plain_teacher,
     formula=(
         r"$L = \mathrm{CE}(\mathrm{softmax}(z_s), y) + w T^2 (\alpha\,\mathrm{KL}(b_t \,\|\, b_s) "
         r"+ \beta\,\mathrm{KL}(\hat p_t \,\|\, \hat p_s))$, $b = [p_{\mathrm{target}}, 1 - "

@@ -7,6 +7,7 @@ from pydantic import Field
 from app.distill.claims import KD_STUDENT, Claim
 from app.distill.params import Alpha, TeacherParams, Temperature
 from app.distill.spec import STAGED_CONTROL_EN, STAGED_CONTROL_ZH, Method
+from app.distill.teacher_cache import plain_teacher
 
 HINT_STAGE = 1  # the middle of the three stages: the paper's guided and hint layers
 REGRESSOR_SEED_OFFSET = 6007
@@ -91,6 +92,7 @@ METHOD = Method(
     params=FitNetsParams,
     models=("student", "baseline", "teacher"),
     recipe=recipe,
+    teachers=plain_teacher,
     control_params=frozenset({"stage1_epochs"}),  # the control steps on both stages
     formula=(
         r"stage 1: $\operatorname{mean}(u_h(x) - r(v_g(x)))^2$, teacher's middle stage $u_h$, "

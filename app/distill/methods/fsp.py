@@ -7,6 +7,7 @@ from pydantic import Field
 from app.distill.claims import STAGED_CE_CONTROL, Claim, Condition
 from app.distill.params import TeacherParams
 from app.distill.spec import STAGED_CONTROL_EN, STAGED_CONTROL_ZH, Method
+from app.distill.teacher_cache import plain_teacher
 
 TITLE = (
     "A Gift from Knowledge Distillation:Fast Optimization, Network Minimization "
@@ -72,6 +73,7 @@ METHOD = Method(
     params=FSPParams,
     models=("student", "baseline", "teacher"),
     recipe=recipe,
+    teachers=plain_teacher,
     control_params=frozenset({"stage1_epochs"}),  # the control steps on both stages
     formula=(
         r"stage 1: $\sum_i \operatorname{mean}(G_{s,i} - G_{t,i})^2$, $G_i = F_i^\top F_{i+1} / (h "

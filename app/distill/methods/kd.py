@@ -13,6 +13,7 @@ from app.distill.spec import (
     TEACHER_COST_ZH,
     Method,
 )
+from app.distill.teacher_cache import plain_teacher
 
 
 class KDParams(TeacherParams):
@@ -27,9 +28,9 @@ class KDParams(TeacherParams):
 
 def recipe(ctx):
     from app.distill.loops import distill_from
-    from app.distill.teacher import TeacherSettings, get_teacher
+    from app.distill.teacher import get_teacher
 
-    teacher, scores = get_teacher(ctx, TeacherSettings("cnn15", ctx.params.teacher_epochs, 1.0))
+    teacher, scores = get_teacher(ctx, *plain_teacher(ctx.params))
     return distill_from(ctx, teacher, scores)
 
 
@@ -49,6 +50,7 @@ METHOD = Method(
     params=KDParams,
     models=("student", "baseline", "teacher"),
     recipe=recipe,
+    teachers=plain_teacher,
     # train_fraction's grid is its claim's (below). T's is ours, fixed beforehand: the
     # paper's §3 finds T ≥ 8 alike for large students and 2.5–4 best for tiny ones.
     # The control does not depend on T, so a sweep over it trains the control once.

@@ -8,6 +8,7 @@ from pydantic import Field
 from app.distill.claims import PLAIN_TEACHER_KD, Claim
 from app.distill.params import Alpha, TeacherParams, Temperature
 from app.distill.spec import Method
+from app.distill.teacher_cache import TeacherSettings, plain_teacher
 
 TITLE = "When Does Label Smoothing Help?"
 
@@ -34,12 +35,12 @@ def recipe(ctx):
     from app.distill.engine import Evaluation, Evaluator, twin, watch
     from app.distill.loops import build_student, train_phase, wants_baseline
     from app.distill.losses import cross_entropy, kd_loss
-    from app.distill.teacher import TeacherSettings, get_teacher
+    from app.distill.teacher import get_teacher
 
     p, split = ctx.params, ctx.split
-    smooth, s_scores = get_teacher(
-        ctx, TeacherSettings("cnn15", p.teacher_epochs, 1.0, label_smoothing=p.smoothing))
-    plain, p_scores = get_teacher(ctx, TeacherSettings("cnn15", p.teacher_epochs, 1.0))
+    smoothed_settings, plain_settings = teachers(p)
+    smooth, s_scores = get_teacher(ctx, smoothed_settings)
+    plain, p_scores = get_teacher(ctx, plain_settings)
     fixed = Evaluation(s_scores.val | {"plain_teacher": p_scores.val["teacher"]},
                        s_scores.test | {"plain_teacher": p_scores.test["teacher"]})
     batches = ctx.batches()
@@ -66,6 +67,12 @@ def recipe(ctx):
         return out
 
     return train_phase(ctx, batches, step, Evaluator(watch(models), split, fixed), fixed)
+
+
+def teachers(p) -> tuple[TeacherSettings, ...]:
+    """The smoothed teacher it distils from, and the plain one its control uses."""
+    return (TeacherSettings("cnn15", p.teacher_epochs, 1.0, label_smoothing=p.smoothing),
+            *plain_teacher(p))
 
 
 METHOD = Method(
@@ -97,6 +104,7 @@ METHOD = Method(
     params=LSTeacherParams,
     models=("student", "baseline", "teacher", "plain_teacher"),
     recipe=recipe,
+    teachers=teachers,
     # Its control is KD from a plain teacher: every parameter of the method shapes it.
     control_params=frozenset(LSTeacherParams.model_fields),
     formula=(

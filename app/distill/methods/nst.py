@@ -13,6 +13,7 @@ from app.distill.spec import (
     TEACHER_COST_ZH,
     Method,
 )
+from app.distill.teacher_cache import plain_teacher
 
 TITLE = (
     "Like What You Like: Knowledge "
@@ -80,6 +81,7 @@ METHOD = Method(
     params=NSTParams,
     models=("student", "baseline", "teacher"),
     recipe=recipe,
+    teachers=plain_teacher,
     formula=(
         r"$L = \mathrm{CE}(\mathrm{softmax}(z_s), y) + \beta \sum_{\mathrm{maps}} "
         r"\mathrm{MMD}^2(F_s, F_t)$, $k(a, b) = (a^\top b)^2$ between L2-normalised channel maps"

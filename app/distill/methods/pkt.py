@@ -13,6 +13,7 @@ from app.distill.spec import (
     TEACHER_COST_ZH,
     Method,
 )
+from app.distill.teacher_cache import plain_teacher
 
 TITLE = (
     "Learning Deep Representations "
@@ -62,6 +63,7 @@ METHOD = Method(
     params=PKTParams,
     models=("student", "baseline", "teacher"),
     recipe=recipe,
+    teachers=plain_teacher,
     formula=(
         r"$L = \mathrm{CE}(\mathrm{softmax}(z_s), y) + \beta \operatorname{mean}_{i,j} p_{j|i} "
         r"\log(p_{j|i} / q_{j|i})$, $p \propto (\cos(t_i, t_j) + 1)/2$, $q$ from the student"

@@ -13,6 +13,7 @@ from app.distill.spec import (
     TEACHER_COST_ZH,
     Method,
 )
+from app.distill.teacher_cache import plain_teacher
 
 TITLE = "Relational Knowledge Distillation"
 
@@ -58,6 +59,7 @@ METHOD = Method(
     params=RKDParams,
     models=("student", "baseline", "teacher"),
     recipe=recipe,
+    teachers=plain_teacher,
     formula=(
         r"$L = \mathrm{CE}(\mathrm{softmax}(z_s), y) + w_d\,\mathrm{Huber}(\psi_D(s) - \psi_D(t)) "
         r"+ w_a\,\mathrm{Huber}(\psi_A(s) - \psi_A(t))$, $\psi_D$: distances over their mean, "

@@ -13,6 +13,7 @@ from app.distill.spec import (
     TEACHER_COST_ZH,
     Method,
 )
+from app.distill.teacher_cache import plain_teacher
 
 
 class SPParams(TeacherParams):
@@ -53,6 +54,7 @@ METHOD = Method(
     params=SPParams,
     models=("student", "baseline", "teacher"),
     recipe=recipe,
+    teachers=plain_teacher,
     formula=(
         r"$L = \mathrm{CE}(\mathrm{softmax}(z_s), y) + \gamma \|\hat G_t - \hat G_s\|_F^2 / B^2$, "
         r"$G = F F^\top$ over the batch ($B \times B$), rows L2-normalised"

@@ -6,6 +6,7 @@ from app.distill.claims import CE_CONTROL, Claim
 from app.distill.methods.tfkd_reg import comparable_to_kd
 from app.distill.params import Alpha, TeacherParams, Temperature
 from app.distill.spec import Method
+from app.distill.teacher_cache import TeacherSettings
 
 
 class TfKDSelfParams(TeacherParams):
@@ -19,14 +20,19 @@ class TfKDSelfParams(TeacherParams):
 
 def recipe(ctx):
     from app.distill.loops import distill_from
-    from app.distill.teacher import TeacherSettings, get_teacher
+    from app.distill.teacher import get_teacher
 
     p = ctx.params
     # Trained as the baseline is (CE, the run's batch size, lr and training subset),
     # from other initial weights: no extra data, no stronger network.
-    teacher, scores = get_teacher(ctx, TeacherSettings("cnn3", p.teacher_epochs, p.train_fraction,
-                                              p.lr, p.batch_size, p.weight_decay))
+    teacher, scores = get_teacher(ctx, *teachers(p))
     return distill_from(ctx, teacher, scores)
+
+
+def teachers(p) -> tuple[TeacherSettings, ...]:
+    """Its one teacher: the student's own architecture, trained as the baseline is."""
+    return (TeacherSettings("cnn3", p.teacher_epochs, p.train_fraction, p.lr, p.batch_size,
+                            p.weight_decay),)
 
 
 METHOD = Method(
@@ -51,6 +57,7 @@ METHOD = Method(
     params=TfKDSelfParams,
     models=("student", "baseline", "teacher"),
     recipe=recipe,
+    teachers=teachers,
     formula=(
         r"$L = (1-\alpha)\,\mathrm{CE}(\mathrm{softmax}(z_s), y) + \alpha "
         r"T^2\,\mathrm{KL}(\mathrm{softmax}(z_t/T) \,\|\, \mathrm{softmax}(z_s/T))$, $z_t$: a "

@@ -13,6 +13,7 @@ from app.distill.spec import (
     TEACHER_COST_ZH,
     Method,
 )
+from app.distill.teacher_cache import plain_teacher
 
 TITLE = "Variational Information Distillation for Knowledge Transfer"
 
@@ -81,6 +82,7 @@ METHOD = Method(
     params=VIDParams,
     models=("student", "baseline", "teacher"),
     recipe=recipe,
+    teachers=plain_teacher,
     formula=(
         r"$L = \mathrm{CE}(\mathrm{softmax}(z_s), y) + \beta \sum_{\mathrm{stages}} "
         r"\operatorname{mean} \tfrac{1}{2}\left(\frac{(t - \mu(s))^2}{\sigma_c^2} + \log "
