@@ -128,6 +128,7 @@ def summarize(method: str, seeds: list[int], sizes: SplitSizes, result: Result,
         wall_s=round(wall_s, 3),
         comparisons=comparisons(method, params, models) if params is not None else [],
         versus=None,  # set by a run against another method (sweeper.train_versus)
+        sweep=None,  # set by a sweep (sweeper.train_sweep); both on the wire as null
     )
 
 

@@ -26,8 +26,9 @@ from app.web.deps import CatalogDep, MaybeRunsDep, PaperDep, QueryDep, SettingsD
 from app.web.errors import Refusal
 from app.web.evidence import evidence_index, paper_evidence
 from app.web.preview import notes_version
+from app.web.reproduction import REPRODUCTION_JSON
 from app.web.run_pages import demo_panel
-from app.web.templating import site_title, templates
+from app.web.templating import language, root, site_title, templates
 from app.web.views import category_chain, paper_detail
 
 router = APIRouter(include_in_schema=False)
@@ -66,11 +67,34 @@ def _listing(request: Request, catalog: Catalog, query: PaperQuery, **extra) -> 
             "active_filters": _active_filters(query),
             "with_demo": {p.slug for p in result.papers if index.has_demo(p.slug)},
             "preview_version": notes_version(catalog),
+            "cards": None if result.terms else _card_cache(request, catalog),
             **_search_marks(result.terms),
             **extra,
         },
     )
     return conditional.tagged(response, etag)
+
+
+def _card_cache(request: Request, catalog: Catalog) -> dict[str, Markup]:
+    """The cards of an unsearched listing, rendered once and kept, by slug: a card
+    shows only its paper, so it is the same on every page and filter. Kept on the
+    catalog (a new parse makes a new one) per language and root path, and dropped
+    on the hour (a "new" mark ages) or when the reference file changes (demo badges)."""
+    stamp = (dt.datetime.now(dt.UTC).strftime("%Y%m%d%H"), REPRODUCTION_JSON.exists()
+             and REPRODUCTION_JSON.stat().st_mtime)
+    key = ("cards", language(request), root(request))
+    kept = catalog.derived.get(key)
+    if kept is None or kept[0] != stamp:
+        kept = catalog.derived[key] = (stamp, {})
+    return kept[1]
+
+
+def _remember(cards: dict[str, Markup], slug: str, html: Markup) -> Markup:
+    cards[slug] = html
+    return html
+
+
+templates.env.globals.update(remember_card=_remember)
 
 
 def _search_marks(terms: tuple[str, ...]) -> dict:

@@ -117,12 +117,12 @@ def test_the_trainer_emits_the_events_it_emitted_before_on_the_wire(tmp_path):
             assert math.isclose(now[key], value, rel_tol=1e-4, abs_tol=1e-6), key
         else:
             assert now[key] == value, key
-    # The summary gained its version, the (empty) named comparisons and the (null)
-    # comparison against another method, nothing else.
-    added = {"version", "comparisons", "versus"}
+    # The summary gained its version, the (empty) named comparisons, the (null)
+    # comparison against another method and the (null) sweep, nothing else.
+    added = {"version", "comparisons", "versus", "sweep"}
     assert done["summary"].keys() == old_done["summary"].keys() | added
     assert done["summary"]["comparisons"] == [] and done["summary"]["version"] == 2
-    assert done["summary"]["versus"] is None
+    assert done["summary"]["versus"] is None and done["summary"]["sweep"] is None
     del done["summary"]["wall_s"], old_done["summary"]["wall_s"]
     assert flat(done["summary"]).keys() >= flat(old_done["summary"]).keys()
 

@@ -267,3 +267,27 @@ def test_feed_links_use_public_url_when_set(seed_notes, tmp_path):
     entry = ElementTree.fromstring(feed.content).find(f"{atom}entry")
     assert entry.findtext(f"{atom}id") == "https://notes.example.org/kd/papers/1909.11723"
     assert "evil.example" not in feed.text
+
+
+def _cards(client, url: str) -> list[str]:
+    soup = page(client, url)
+    return [str(card) for card in soup.select("article.paper-card")]
+
+
+def test_kept_cards_are_the_cards_a_fresh_render_gives(client):
+    # The first listing renders and keeps its cards; a filtered one reuses them;
+    # each language keeps its own, and a search renders its marks afresh.
+    catalog = client.app.state.catalog.get()
+    for key in [k for k in catalog.derived if isinstance(k, tuple) and k[0] == "cards"]:
+        del catalog.derived[key]
+    fresh = _cards(client, "/?lang=zh")
+    assert _cards(client, "/?lang=zh") == fresh
+    (kept,) = [v for k, v in catalog.derived.items() if isinstance(k, tuple) and k[:2] == (
+        "cards", "zh")]
+    assert sorted(kept[1]) == sorted(listed_slugs(page(client, "/")))
+    five = _cards(client, "/?lang=zh&min_rating=5")
+    assert five and set(five) <= set(fresh)
+    english = _cards(client, "/?lang=en")
+    assert len(english) == len(fresh) and not set(english) & set(fresh)  # its own words
+    searched = _cards(client, "/?lang=zh&q=distill")
+    assert any("<mark>" in c for c in searched)
