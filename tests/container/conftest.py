@@ -37,7 +37,7 @@ def one_machine_image(engine) -> str:
 
 #: The scale image and the Compose stack run wherever an engine answers (under CI
 #: always): on a busy 2-core machine the scale build on top of the shared torch layer
-#: took 8-10 min and the Compose tests about 6 min, within CI's limit.
+#: took 4.5-10 min and the Compose tests 6.5-7 min, within CI's limit.
 @pytest.fixture(scope="session")
 def scale_image(engine) -> str:
     return _built(engine, SCALE, "scale")
