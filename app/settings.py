@@ -133,8 +133,8 @@ class Settings(BaseSettings):
         if self.run_store_password_file is not None:
             if not (self.run_store_url or "").startswith("postgres"):
                 raise ValueError("RUN_STORE_PASSWORD_FILE needs a postgresql:// RUN_STORE_URL")
-            password = _read_secret(self.run_store_password_file, "RUN_STORE_PASSWORD_FILE")
-            self.run_store_url = _with_password(self.run_store_url, password)
+            self.run_store_url = url_with_password_from(self.run_store_url,
+                                                        self.run_store_password_file)  # fmt: skip
         return self
 
     @model_validator(mode="after")
@@ -165,12 +165,19 @@ def _read_secret(path: Path, name: str) -> str:
     return text.splitlines()[0].strip()
 
 
-def _with_password(url: str, password: str) -> str:
+def url_with_password(url: str, password: str | None) -> str:
+    """`url` with `password` as its user's (None: with none)."""
     parts = urlsplit(url)
     user = (parts.username or "") and quote(unquote(parts.username), safe="")
+    secret = "" if password is None else f":{quote(password, safe='')}"
     host = parts.hostname or ""
-    netloc = f"{user}:{quote(password, safe='')}@{host}" + (f":{parts.port}" if parts.port else "")
+    netloc = f"{user}{secret}@{host}" + (f":{parts.port}" if parts.port else "")
     return urlunsplit(parts._replace(netloc=netloc))
+
+
+def url_with_password_from(url: str, password_file: Path | str) -> str:
+    """`url` with the password that RUN_STORE_PASSWORD_FILE holds."""
+    return url_with_password(url, _read_secret(Path(password_file), "RUN_STORE_PASSWORD_FILE"))
 
 
 @lru_cache

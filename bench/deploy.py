@@ -17,6 +17,7 @@ C  (--compose) `docker compose up --wait` of deploy/compose.yaml from an empty
 Prints tables; never fails on a number.
 
     .venv/bin/python bench/deploy.py [--before main] [--visits 3] [--images] [--compose]
+        [--tags ONE_MACHINE SCALE] [--no-page]
 """
 
 from __future__ import annotations
@@ -107,14 +108,14 @@ def page_weight(before_ref: str, visits: int) -> list[tuple[str, float, float]]:
     return rows
 
 
-def images() -> list[tuple[str, float, float, float, float]]:
+def images(tags: list[str]) -> list[tuple[str, float, float, float, float]]:
     import uuid
 
     from support.containers import build_image, need_engine, published, wait_healthy
 
     engine = need_engine()
     rows = []
-    for tag, extras in (("kd-notes:test", ""), ("kd-notes:scale", "scale")):
+    for tag, extras in zip(tags, ("", "scale"), strict=True):
         built = build_image(engine, tag, extras)
         mb = engine.images.get(tag).attrs["Size"] / 1e6
         started = time.monotonic()
@@ -148,15 +149,7 @@ def compose_up() -> float:
             stack.compose("down", "-v", "--remove-orphans", timeout=300)
 
 
-def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--before", default="main")
-    parser.add_argument("--visits", type=int, default=3)
-    parser.add_argument("--images", action="store_true")
-    parser.add_argument("--compose", action="store_true")
-    args = parser.parse_args()
-
-    rows = page_weight(args.before, args.visits)
+def print_page_weight(rows: list[tuple[str, float, float]], args) -> None:
     print(f"\nP  first visit of a finished run page (median of {args.visits}, cold cache)\n")
     print("| server | transferred, KB | first chart drawn, ms |")
     print("| --- | --- | --- |")
@@ -166,11 +159,27 @@ def main() -> int:
     (_, kb0, ms0), (_, kb1, ms1) = rows
     print(f"\nafter/before: bytes x{kb1 / kb0:.2f}, time to first chart x{ms1 / ms0:.2f}"
           f" (target: <= 700 KB)")  # fmt: skip
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--before", default="main")
+    parser.add_argument("--visits", type=int, default=3)
+    parser.add_argument("--images", action="store_true")
+    parser.add_argument("--compose", action="store_true")
+    parser.add_argument("--tags", nargs=2, default=["kd-notes:test", "kd-notes:scale"],
+                        metavar=("ONE_MACHINE", "SCALE"),
+                        help="the images' tags (another tag keeps a test run's images alone)")
+    parser.add_argument("--no-page", action="store_true", help="skip P, the page weight")
+    args = parser.parse_args()
+
+    if not args.no_page:
+        print_page_weight(page_weight(args.before, args.visits), args)
     if args.images:
         print("\nI  images (build time counts the layer cache)\n")
         print("| image | size, MB | build, s | to /healthz 200, s | to Docker's healthy, s |")
         print("| --- | --- | --- | --- | --- |")
-        for tag, mb, built, answered, healthy in images():
+        for tag, mb, built, answered, healthy in images(args.tags):
             print(f"| {tag} | {mb:.0f} | {built:.0f} | {answered:.1f} | {healthy:.1f} |")
     if args.compose:
         print(f"\nC  docker compose up --wait, empty project to healthy: {compose_up():.0f} s")

@@ -46,8 +46,11 @@ def test_compose_hands_secrets_as_files_and_checks_every_service():
         env = services[name]["environment"]
         assert env["RUN_TOKEN_FILE"] == "/run/secrets/run_token" and "RUN_TOKEN" not in env
         assert "run_token" in services[name]["secrets"]
-        url = urlsplit(env["RUN_STORE_URL"])
-        assert url.password is None and "passfile=/run/secrets/pgpass" in url.query
+        assert urlsplit(env["RUN_STORE_URL"]).password is None
+        assert env["RUN_STORE_PASSWORD_FILE"] == "/run/secrets/pg_password"
+        assert "pg_password" in services[name]["secrets"]
+    for name in ("ray-cpu-worker", "ray-gpu-worker"):  # the trainers read their own copy
+        assert "pg_password" in services[name]["secrets"], name
     for name in ("postgres", "ray-head", "ray-cpu-worker", "web-a", "proxy"):
         assert "healthcheck" in services[name], name
     assert services["proxy"]["ports"][0].startswith("127.0.0.1:")

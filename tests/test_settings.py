@@ -41,3 +41,20 @@ def test_a_password_file_needs_a_postgres_url(tmp_path):
     secret.write_text("x")
     with pytest.raises(ValidationError, match="needs a postgresql://"):
         Settings(run_store_password_file=secret)
+
+
+def test_ray_trainers_get_the_url_without_the_password_and_read_their_own_copy(tmp_path):
+    """An actor's arguments are kept in Ray's control store: the password stays out."""
+    pytest.importorskip("ray")
+    from app.runs.ray_executor import trainer_store
+    from app.settings import url_with_password_from
+
+    secret = tmp_path / "pg_password"
+    secret.write_text("p@ss\n")
+    settings = Settings(run_store_url="postgresql://kd@db:5432/kd", run_executor="ray",
+                        run_store_password_file=secret)  # fmt: skip
+    url, password_file = trainer_store(settings)
+    assert url == "postgresql://kd@db:5432/kd" and "p%40ss" not in url
+    assert url_with_password_from(url, password_file) == settings.store_url
+    plain = Settings(run_store_url="postgresql://kd:pw@db/kd", run_executor="ray")
+    assert trainer_store(plain) == ("postgresql://kd:pw@db/kd", None)

@@ -64,7 +64,7 @@ class RayExecutor(Executor):
                 namespace=self.settings.ray_namespace,
                 get_if_exists=True, num_cpus=self.settings.ray_num_cpus, num_gpus=gpus,
                 max_restarts=-1, max_task_retries=0,
-            ).remote(self.settings.store_url, self.target, job)
+            ).remote(*trainer_store(self.settings), self.target, job)
             for i in range(self.slots)
         ]  # fmt: skip
 
@@ -119,6 +119,18 @@ class RayExecutor(Executor):
             self._watcher.join(WATCH_SECONDS + 6)
         if ray.is_initialized():
             ray.shutdown()
+
+
+def trainer_store(settings: Any) -> tuple[str, str | None]:
+    """The store URL the trainer actors get, and the password file to complete it:
+    with RUN_STORE_PASSWORD_FILE, the URL goes without its password (an actor's
+    arguments are kept in Ray's control store) and each worker reads its own copy of
+    the secret."""
+    from app.settings import url_with_password
+
+    if settings.run_store_password_file is None:
+        return settings.store_url, None
+    return url_with_password(settings.store_url, None), str(settings.run_store_password_file)
 
 
 def connect_keeping_sigterm(settings: Any) -> None:

@@ -53,9 +53,14 @@ class Cancelled(BaseException):
 
 
 class TrainerLoop:
-    def __init__(self, store_url: str, target: str, job: dict[str, Any]):
+    def __init__(self, store_url: str, password_file: str | None, target: str,
+                 job: dict[str, Any]):  # fmt: skip
         from app.runs.pg_store import PostgresRunStore
 
+        if password_file is not None:  # this worker's copy of the secret
+            from app.settings import url_with_password_from
+
+            store_url = url_with_password_from(store_url, password_file)
         self.store = PostgresRunStore(store_url, max_size=3)
         self.job = job  # data_dir, device, threads: the cluster's, for every run
         self.train = load_target(target)  # the expensive import, once

@@ -43,7 +43,6 @@ class Stack:
         password = secrets.token_hex(24)
         (made / "ray_auth_token").write_text(secrets.token_hex(32) + "\n")
         (made / "pg_password").write_text(password + "\n")
-        (made / "pgpass").write_text(f"postgres:5432:kd:kd:{password}\n")
         self.token = secrets.token_hex(16)
         (made / "run_token").write_text(self.token + "\n")
         self.project = f"kd-test-{uuid.uuid4().hex[:6]}"
