@@ -36,9 +36,10 @@ sys.path.insert(0, str(ROOT / "tests"))  # tests/support: servers, Chromium, Doc
 
 import httpx  # noqa: E402
 
-#: Resolves with performance.now() once the loss chart has a drawn trace.
+#: Resolves with performance.now() once the first loss chart has a drawn trace (the
+#: CE chart of the chart table since issue 18; `loss-chart` before it).
 FIRST_CHART = """() => {
-  const chart = document.getElementById("loss-chart");
+  const chart = document.getElementById("ce-chart") || document.getElementById("loss-chart");
   return !!(chart && chart.data && chart.data.length && chart.querySelector(".scatterlayer path"))
     && performance.now();
 }"""
