@@ -19,14 +19,13 @@ from app.catalog import files, search
 from app.catalog.catalog import Catalog
 from app.catalog.dates import is_new
 from app.catalog.models import Paper
-from app.catalog.query import PaperQuery, run_query
+from app.catalog.query import EvidenceIndex, PaperQuery, run_query
 from app.web import conditional
 from app.web.citing import public_base
 from app.web.deps import CatalogDep, MaybeRunsDep, PaperDep, QueryDep, SettingsDep
 from app.web.errors import Refusal
 from app.web.evidence import evidence_index, paper_evidence
 from app.web.preview import notes_version
-from app.web.reproduction import REPRODUCTION_JSON
 from app.web.run_pages import demo_panel
 from app.web.templating import language, root, site_title, templates
 from app.web.views import category_chain, paper_detail
@@ -67,7 +66,7 @@ def _listing(request: Request, catalog: Catalog, query: PaperQuery, **extra) -> 
             "active_filters": _active_filters(query),
             "with_demo": {p.slug for p in result.papers if index.has_demo(p.slug)},
             "preview_version": notes_version(catalog),
-            "cards": None if result.terms else _card_cache(request, catalog),
+            "cards": None if result.terms else _card_cache(request, catalog, index),
             **_search_marks(result.terms),
             **extra,
         },
@@ -75,18 +74,18 @@ def _listing(request: Request, catalog: Catalog, query: PaperQuery, **extra) -> 
     return conditional.tagged(response, etag)
 
 
-def _card_cache(request: Request, catalog: Catalog) -> dict[str, Markup]:
+def _card_cache(request: Request, catalog: Catalog, index: EvidenceIndex) -> dict[str, Markup]:
     """The cards of an unsearched listing, rendered once and kept, by slug: a card
     shows only its paper, so it is the same on every page and filter. Kept on the
     catalog (a new parse makes a new one) per language and root path, and dropped
-    on the hour (a "new" mark ages) or when the reference file changes (demo badges)."""
-    stamp = (dt.datetime.now(dt.UTC).strftime("%Y%m%d%H"), REPRODUCTION_JSON.exists()
-             and REPRODUCTION_JSON.stat().st_mtime)
+    on the hour (a "new" mark ages) or with the evidence index its demo badges come
+    from (a new one when the reference file changes)."""
+    hour = dt.datetime.now(dt.UTC).strftime("%Y%m%d%H")
     key = ("cards", language(request), root(request))
     kept = catalog.derived.get(key)
-    if kept is None or kept[0] != stamp:
-        kept = catalog.derived[key] = (stamp, {})
-    return kept[1]
+    if kept is None or kept[0] != hour or kept[1] is not index:
+        kept = catalog.derived[key] = (hour, index, {})
+    return kept[2]
 
 
 def _remember(cards: dict[str, Markup], slug: str, html: Markup) -> Markup:
