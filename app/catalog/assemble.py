@@ -144,7 +144,6 @@ def build_catalog(
         categories=_build_categories(category_drafts, category_slugs),
         rating_scale=scale if scale.levels else DEFAULT_SCALE,
         diagnostics=sorted(diagnostics, key=lambda d: (d.file, d.line)),
-        search_text={slug: _search_text(p) for slug, p in papers.items()},
         haystacks={slug: _haystack(p, notes[slug]) for slug, p in papers.items()},
     )
 
@@ -153,7 +152,3 @@ def _haystack(paper: Paper, note: str) -> search.PaperHaystack:
     rest = search.SEPARATOR.join((search.fold(paper.venue_raw or ""), note))
     return search.PaperHaystack(search.fold(paper.title), rest)
 
-
-def _search_text(paper: Paper) -> str:
-    parts = [paper.title, paper.venue_raw or "", *paper.insights]
-    return "\n".join(parts).lower()

@@ -20,7 +20,6 @@ class Catalog:
     categories: dict[str, Category]  # by slug, in file order
     rating_scale: RatingScale
     diagnostics: list[Diagnostic]
-    search_text: dict[str, str] = field(repr=False)  # slug -> lower-cased text, for mentions
     haystacks: dict[str, PaperHaystack] = field(default_factory=dict, repr=False)  # search
     _mentions: dict[str, tuple[str, ...]] = field(default_factory=dict, repr=False)
     # Values derived from the catalog alone (such as unfiltered facet counts), computed
@@ -92,7 +91,7 @@ class Catalog:
         """Other papers whose title the note names (case-insensitive), computed on demand:
         one note against every title is cheap, every note against every title is not."""
         if paper.slug not in self._mentions:
-            text = self.search_text[paper.slug]
+            text = mention_text(paper)
             skip = {paper.slug, *paper.shares_notes_with}
             self._mentions[paper.slug] = tuple(
                 other.slug
@@ -102,6 +101,11 @@ class Catalog:
                 and other.title.lower() in text
             )
         return self._mentions[paper.slug]
+
+
+def mention_text(paper: Paper) -> str:
+    """The lower-cased title, venue and insights that mentions() looks in."""
+    return "\n".join([paper.title, paper.venue_raw or "", *paper.insights]).lower()
 
 
 def _category_labels(categories: list[Category]) -> dict[str, str]:

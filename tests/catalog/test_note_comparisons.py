@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from app.catalog.catalog import mention_text
 from app.catalog.models import MethodRef, NoteComparison
 from app.catalog.parser import parse_notes_dir, parse_texts
 from app.cli import main
@@ -46,7 +47,7 @@ def test_both_languages_both_colons(bullet):
     catalog, paper = one_paper(bullet)
     assert paper.note_comparisons == (NoteComparison(MethodRef("tfkd_reg"), MethodRef("lsr"), 3),)
     assert paper.insights == ("the one insight",)
-    assert "lsr" not in paper.notes_html and "lsr" not in catalog.search_text[paper.slug]
+    assert "lsr" not in paper.notes_html and "lsr" not in mention_text(paper)
     assert catalog.diagnostics == []
 
 

@@ -6,6 +6,7 @@ import textwrap
 import pytest
 
 from app import PROJECT_ROOT
+from app.catalog.catalog import mention_text
 from app.catalog.models import NoteDemo
 from app.catalog.parser import parse_notes_dir, parse_texts
 
@@ -48,7 +49,7 @@ def test_the_bullet_is_not_an_insight_nor_rendered():
     assert paper.first_insight == "first insight"
     assert "演示" not in paper.notes_html and "kd" not in paper.notes_html
     assert "first insight" in paper.notes_html
-    assert "kd" not in catalog.search_text[paper.slug]
+    assert "kd" not in mention_text(paper)
 
 
 def test_a_note_of_only_rating_and_demo_renders_nothing():
