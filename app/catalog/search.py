@@ -28,6 +28,11 @@ _DROP = re.compile(r"[\W_]+")
 # papers that talk about arXiv, not every note that links to it.
 _URL = re.compile(r"(?:https?://|www\.)\S+", re.IGNORECASE)
 _COMMAND = re.compile(r"\\[A-Za-z]+")
+# Full- and half-width punctuation and the ideographic space (`，：（）｡`, U+3000), whose
+# NFKC is ASCII punctuation or space: folding drops them either way, and put as a
+# space first they leave the text NFKC already, which normalize() then returns at the
+# cost of a check. Chinese notes are full of `，`; this was two thirds of folding them.
+_WIDE_PUNCTUATION = re.compile("[\uff01-\uff0f\uff1a-\uff20\uff3b-\uff40\uff5b-\uff65\u3000]")
 # Between the parts of a haystack (title, venue, insights), so that no term matches
 # across the end of one and the start of the next. Folding drops it from queries.
 SEPARATOR = "\n"
@@ -43,7 +48,7 @@ def fold(text: str) -> str:
     """The searchable form of a text: NFKC, case folded, letters and digits only."""
     if text.isascii():  # the common case, and NFKC is the identity on ASCII
         return _DROP.sub("", text.lower())
-    return _DROP.sub("", _nfkc_casefold(text))
+    return _DROP.sub("", _nfkc_casefold(_WIDE_PUNCTUATION.sub(" ", text)))
 
 
 def _visible(text: str) -> str:

@@ -104,7 +104,8 @@ def test_only_the_visible_text_is_searched_not_urls_or_markup():
 # full-width forms, digits, ASCII and CJK punctuation, spaces.
 ALPHABET = st.sampled_from(
     [*"abcKDxyzéÉñ", "e\u0301", "A\u030a", *"知识蒸馏教师学生网络", *"ＫＤｔｆ１２",
-     *"0123-_.,:;!?()[]/*'\"，。：（）—", " ", "\u3000", "\t"]
+     *"0123-_.,:;!?()[]/*'\"，。：（）—＿｡＂", " ", "\u3000", "\t",
+     "\u0301"]
 )  # fmt: skip
 TEXT = st.lists(ALPHABET, max_size=40).map("".join)
 WORD = st.lists(st.sampled_from(list("abkdtf知识蒸馏")), min_size=1, max_size=4).map("".join)
