@@ -90,6 +90,14 @@ def flat(value, path=""):
     return {path: value}
 
 
+def _tolerance(key: str, first_step: int) -> float:
+    """The first step's losses are one forward pass of the initial weights: equal to
+    rounding. Every later value follows SGD steps, which carry another CPU's rounding
+    forward (its vector kernels sum in another order): on an AVX-512 machine, against
+    the events captured elsewhere, 1e-7 at step 1, 5e-6 at step 3, 1.9e-4 at step 6."""
+    return 1e-5 if key.startswith(f"[{first_step}].") else 2e-3
+
+
 def test_the_trainer_emits_the_events_it_emitted_before_on_the_wire(tmp_path):
     from app.distill.trainer import train
 
@@ -112,9 +120,11 @@ def test_the_trainer_emits_the_events_it_emitted_before_on_the_wire(tmp_path):
         else:
             assert now[key] == now[key.replace(".ce[", ".total[")]
     now = {k: v for k, v in now.items() if k not in added}
+    first_step = next(i for i, event in enumerate(before) if event.get("kind") == "step")
     for key, value in then.items():
         if isinstance(value, float):
-            assert math.isclose(now[key], value, rel_tol=1e-4, abs_tol=1e-6), key
+            tolerance = _tolerance(key, first_step)
+            assert math.isclose(now[key], value, rel_tol=tolerance, abs_tol=1e-6), key
         else:
             assert now[key] == value, key
     # The summary gained its version, the (empty) named comparisons, the (null)
