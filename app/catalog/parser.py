@@ -238,8 +238,12 @@ class FileParser:
             if node.type not in _LISTS:
                 kept.append(node)
                 continue
-            kept_items = [item for item in node.children if not self._take_field(item, note)]
-            note.insights += [plain_text(item.tokens()) for item in kept_items]
+            kept_items = []
+            for item in node.children:
+                text = plain_text(item.tokens())
+                if not self._take_field(item, text, note):
+                    kept_items.append(item)
+                    note.insights.append(text)
             if kept_items:  # a list of only a rating and a demo binding shows nothing
                 kept.append(node.with_children(kept_items))
         prose = [plain_text(node.tokens()) for node in kept if node.type not in _LISTS]
@@ -261,13 +265,13 @@ class FileParser:
             self.diagnose(problem.line, "warning", problem.message)
         return sanitize(rendered)
 
-    def _take_field(self, item: Block, note: Note) -> bool:
-        """If the item is only a rating, a demo binding or a comparison, record it on the
-        note and return True: it is a fact about the paper, not an insight to show."""
-        inline = head_inline(item)
-        if inline is None or len(item.children) > 1:
+    def _take_field(self, item: Block, text: str, note: Note) -> bool:
+        """If the item (its plain text given) is only a rating, a demo binding or a
+        comparison, record it on the note and return True: it is a fact about the paper,
+        not an insight to show."""
+        if head_inline(item) is None or len(item.children) > 1:
             return False
-        text, line = plain_text([inline]), item.line
+        line = item.line
         return (
             self._take_rating(text, line, note)
             or self._take_demos(text, line, note)
