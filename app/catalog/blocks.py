@@ -16,6 +16,10 @@ from dataclasses import dataclass, field
 import nh3
 from markdown_it.token import Token
 
+# Text only: every tag dropped, with the bodies of <script> and <style>. Built once,
+# as the parser's sanitiser is: nh3.clean builds its rules again on every call.
+_TEXT_ONLY = nh3.Cleaner(tags=set())
+
 
 @dataclass(slots=True)
 class Block:
@@ -98,7 +102,7 @@ def plain_text(tokens: Iterable[Token]) -> str:
             parts.append(" ")
     text = "".join(parts)
     if has_html:  # drop tags, and the bodies of <script> and <style>, as a reader sees it
-        text = html.unescape(nh3.clean(text, tags=set()))
+        text = html.unescape(_TEXT_ONLY.clean(text))
     return " ".join(text.split())
 
 
